@@ -1,0 +1,181 @@
+// Command-line options for `npm run bench` / `node dist/bench/run.js`.
+
+export type ServerKey = "lattice" | "nats";
+export const SCENARIO_IDS = ["pub", "pubsub", "fanout", "queue", "reqreply"] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+/** Default measured messages per scenario: a few seconds each against a single-core nats-server. */
+export const DEFAULT_COUNTS: Record<ScenarioId, number> = {
+  pub: 20_000_000,
+  pubsub: 8_000_000,
+  fanout: 3_000_000,
+  queue: 8_000_000,
+  reqreply: 20_000,
+};
+
+export interface Options {
+  only: ServerKey | null;
+  counts: Record<ScenarioId, number>;
+  warmup: number | null;
+  durationS: number | null;
+  window: number;
+  inflight: number;
+  lagWindows: number;
+  repeat: number;
+  scenarios: ScenarioId[];
+  urls: Record<ServerKey, string | null>;
+  pin: boolean;
+  ceiling: boolean;
+  json: string | null;
+  maxSeconds: number;
+  stallMs: number;
+  strict: boolean;
+}
+
+export const USAGE = `Usage: node dist/bench/run.js [options]   (or: npm run bench -- [options])
+
+Starts Lattice (dist/src/cli/lattice-server.js) and nats-server (if on PATH) on free
+loopback ports, runs every scenario against both, prints Lattice vs nats-server.
+
+  --only lattice|nats     benchmark just one server
+  --count N               measured messages for every throughput scenario
+                          (defaults: pub ${DEFAULT_COUNTS.pub}, pubsub ${DEFAULT_COUNTS.pubsub}, fanout ${DEFAULT_COUNTS.fanout}, queue ${DEFAULT_COUNTS.queue})
+  --rr-count N            measured requests for request-reply (default ${DEFAULT_COUNTS.reqreply})
+  --duration S            instead of fixed counts, size each throughput run to ~S seconds
+                          from its warm-up rate
+  --warmup N              warm-up messages (default: 10% of the count, at most 1,000,000)
+  --scenarios a,b,...     subset of: ${SCENARIO_IDS.join(",")}
+  --repeat N              runs per scenario and server, median reported (default 1)
+  --window N              messages per flow-control window, each followed by PING (default 10000)
+  --inflight N            windows awaiting PONG before the publisher waits (default 8)
+  --lag N                 windows the slowest subscriber may trail the publisher (default 16)
+  --max-seconds S         cap on one measured run; a capped run is flagged (default 15)
+  --lattice-url URL       use an already-running Lattice (env BENCH_LATTICE_URL)
+  --nats-url URL          use an already-running nats-server (env BENCH_NATS_URL)
+  --no-pin                do not pin server and generator to separate cores
+  --no-ceiling            skip the generator-ceiling measurements
+  --json FILE             also write all results as JSON to FILE
+  --strict                exit with status 1 if any target is MISS
+  -h, --help              this text
+`;
+
+function positive(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    only: null,
+    counts: { ...DEFAULT_COUNTS },
+    warmup: null,
+    durationS: null,
+    window: 10_000,
+    inflight: 8,
+    lagWindows: 16,
+    repeat: 1,
+    scenarios: [...SCENARIO_IDS],
+    urls: {
+      lattice: process.env.BENCH_LATTICE_URL || null,
+      nats: process.env.BENCH_NATS_URL || null,
+    },
+    pin: true,
+    ceiling: true,
+    json: null,
+    maxSeconds: 15,
+    stallMs: 10_000,
+    strict: false,
+  };
+  const args = [...argv];
+  while (args.length > 0) {
+    let arg = args.shift() as string;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const next = (): string | undefined => value ?? args.shift();
+    switch (arg) {
+      case "-h":
+      case "--help":
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      case "--only": {
+        const v = next();
+        if (v !== "lattice" && v !== "nats") throw new Error("--only takes lattice or nats");
+        o.only = v;
+        break;
+      }
+      case "--count": {
+        const n = Math.round(positive(arg, next()));
+        for (const id of SCENARIO_IDS) if (id !== "reqreply") o.counts[id] = n;
+        break;
+      }
+      case "--rr-count":
+        o.counts.reqreply = Math.round(positive(arg, next()));
+        break;
+      case "--duration":
+        o.durationS = positive(arg, next());
+        break;
+      case "--warmup":
+        o.warmup = Math.round(positive(arg, next()));
+        break;
+      case "--scenarios": {
+        const list = (next() ?? "").split(",").filter(Boolean);
+        for (const s of list) {
+          if (!(SCENARIO_IDS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
+        }
+        o.scenarios = SCENARIO_IDS.filter((id) => list.includes(id));
+        break;
+      }
+      case "--repeat":
+        o.repeat = Math.round(positive(arg, next()));
+        break;
+      case "--window":
+        o.window = Math.round(positive(arg, next()));
+        break;
+      case "--inflight":
+        o.inflight = Math.round(positive(arg, next()));
+        break;
+      case "--lag":
+        o.lagWindows = Math.round(positive(arg, next()));
+        break;
+      case "--max-seconds":
+        o.maxSeconds = positive(arg, next());
+        break;
+      case "--lattice-url":
+        o.urls.lattice = next() ?? null;
+        break;
+      case "--nats-url":
+        o.urls.nats = next() ?? null;
+        break;
+      case "--no-pin":
+        o.pin = false;
+        break;
+      case "--no-ceiling":
+        o.ceiling = false;
+        break;
+      case "--json":
+        o.json = next() ?? null;
+        if (!o.json) throw new Error("--json needs a file name");
+        break;
+      case "--strict":
+        o.strict = true;
+        break;
+      default:
+        throw new Error(`unknown option "${arg}" (see --help)`);
+    }
+  }
+  return o;
+}
+
+/** Accepts nats://host:port, host:port or a bare port. */
+export function parseUrl(url: string): { host: string; port: number } {
+  const m = /^(?:nats:\/\/)?(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)?(?::(\d+))?\/?$/.exec(url.trim());
+  if (!m) throw new Error(`cannot parse server URL "${url}"`);
+  if (m[1] && /^\d+$/.test(m[1]) && !m[2]) return { host: "127.0.0.1", port: Number(m[1]) };
+  return { host: (m[1] ?? "127.0.0.1").replace(/^\[|\]$/g, ""), port: Number(m[2] ?? 4222) };
+}

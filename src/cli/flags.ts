@@ -1,0 +1,170 @@
+// nats-server's command-line flags, with Go `flag` package rules: one or two dashes, `-p 4222`,
+// `-p=4222`, boolean flags take no separate value (`-js`, `-DV`, `-T=false`).
+
+export interface ServerFlags {
+  configFile?: string;
+  testConfig: boolean;
+  help: boolean;
+  version: boolean;
+  signal?: string;
+  /** Flag values that override the config file, keyed by config-file option name. */
+  overrides: Record<string, unknown>;
+  /** Flags accepted for compatibility whose feature Lattice does not have yet. */
+  unsupported: string[];
+}
+
+type FlagSpec = { key: string; kind: "string" | "int" | "bool" | "ignore-value" | "unsupported" };
+
+const FLAGS: Record<string, FlagSpec> = {};
+function def(names: string[], key: string, kind: FlagSpec["kind"]): void {
+  for (const n of names) FLAGS[n] = { key, kind };
+}
+
+def(["a", "addr", "net", "host"], "host", "string");
+def(["p", "port"], "port", "int");
+def(["n", "name", "server_name"], "server_name", "string");
+def(["P", "pid"], "pid_file", "string");
+def(["m", "http_port"], "http_port", "int");
+def(["ms", "https_port"], "https_port", "unsupported");
+def(["c", "config"], "config", "string");
+def(["t"], "test", "bool");
+def(["sl", "signal"], "signal", "string");
+def(["client_advertise"], "client_advertise", "string");
+def(["ports_file_dir"], "ports_file_dir", "string");
+def(["l", "log", "log_file"], "log_file", "string");
+def(["log_size_limit", "log_max_num", "max_traced_msg_len"], "ignored", "ignore-value");
+def(["T", "logtime"], "logtime", "bool");
+def(["logtime_utc"], "logtime_utc", "bool");
+def(["s", "syslog"], "syslog", "bool");
+def(["r", "remote_syslog"], "remote_syslog", "unsupported");
+def(["D", "debug"], "debug", "bool");
+def(["V", "trace"], "trace", "bool");
+def(["VV"], "trace_verbose", "bool");
+def(["DV"], "debug_trace", "bool");
+def(["DVV"], "debug_trace_verbose", "bool");
+def(["js", "jetstream"], "jetstream", "bool");
+def(["sd", "store_dir"], "store_dir", "string");
+def(["user"], "user", "string");
+def(["pass"], "pass", "string");
+def(["auth"], "token", "string");
+def(["max_payload"], "max_payload", "int");
+def(["max_pending"], "max_pending", "int");
+def(["max_connections"], "max_connections", "int");
+def(["tls", "tlsverify"], "tls", "unsupported");
+def(["tlscert", "tlskey", "tlscacert"], "tls", "unsupported");
+def(["cluster", "cluster_listen", "routes", "cluster_name", "cluster_advertise"], "cluster", "unsupported");
+def(["no_advertise"], "cluster", "unsupported");
+def(["connect_retries", "profile"], "ignored", "ignore-value");
+def(["h", "help", "help_tls"], "help", "bool");
+def(["v", "version"], "version", "bool");
+
+const BOOL_UNSUPPORTED = new Set(["tls", "tlsverify", "no_advertise"]);
+
+export class FlagError extends Error {}
+
+function parseBool(v: string, flag: string): boolean {
+  const s = v.toLowerCase();
+  if (["1", "t", "true"].includes(s)) return true;
+  if (["0", "f", "false"].includes(s)) return false;
+  throw new FlagError(`invalid boolean value "${v}" for flag -${flag}`);
+}
+
+export function parseServerFlags(argv: string[]): ServerFlags {
+  const flags: ServerFlags = {
+    testConfig: false,
+    help: false,
+    version: false,
+    overrides: {},
+    unsupported: [],
+  };
+  const o = flags.overrides;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") break;
+    if (!arg.startsWith("-") || arg === "-") throw new FlagError(`unexpected argument "${arg}"`);
+    let name = arg.replace(/^--?/, "");
+    let value: string | undefined;
+    const eq = name.indexOf("=");
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    const spec = FLAGS[name];
+    if (spec === undefined) throw new FlagError(`flag provided but not defined: -${name}`);
+    const takesValue = spec.kind !== "bool" && !(spec.kind === "unsupported" && BOOL_UNSUPPORTED.has(name));
+    if (takesValue && value === undefined) {
+      if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
+      value = argv[++i];
+    }
+    switch (spec.kind) {
+      case "string":
+        if (spec.key === "config") flags.configFile = value;
+        else if (spec.key === "signal") flags.signal = value;
+        else o[spec.key] = value;
+        break;
+      case "int": {
+        const n = Number(value);
+        if (!Number.isInteger(n))
+          throw new FlagError(`invalid value "${value}" for flag -${name}: parse error`);
+        o[spec.key] = n;
+        break;
+      }
+      case "bool": {
+        const b = value === undefined ? true : parseBool(value, name);
+        if (spec.key === "test") flags.testConfig = b;
+        else if (spec.key === "help") flags.help = b;
+        else if (spec.key === "version") flags.version = b;
+        else if (spec.key === "debug_trace") {
+          o.debug = b;
+          o.trace = b;
+        } else if (spec.key === "debug_trace_verbose" || spec.key === "trace_verbose") {
+          if (spec.key === "debug_trace_verbose") o.debug = b;
+          o.trace = b;
+        } else o[spec.key] = b;
+        break;
+      }
+      case "ignore-value":
+        break;
+      case "unsupported":
+        flags.unsupported.push(`-${name}`);
+        break;
+    }
+  }
+  return flags;
+}
+
+export const USAGE = `Usage: lattice-server [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222, -1 for a random port)
+    -n, --name <server_name>         Server name (default: server ID)
+    -P, --pid <file>                 File to store PID
+    -m, --http_port <port>           Use port for http monitoring
+    -c, --config <file>              Configuration file
+    -t                               Test configuration and exit
+    -sl, --signal <signal>[=<pid>]   Send signal to lattice-server process (ldm, stop, quit, term, reopen, reload)
+        --client_advertise <string>  Client URL to advertise to other servers
+        --ports_file_dir <dir>       Creates a ports file in the specified directory (<dir>/nats-server_<pid>.ports)
+        --max_payload <size>         Maximum message payload in bytes (default: 1MB)
+
+Logging Options:
+    -l, --log <file>                 File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -DV                              Debug and trace
+
+JetStream Options:
+    -js, --jetstream                 Enable JetStream functionality
+    -sd, --store_dir <dir>           Set the storage directory
+
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+`;

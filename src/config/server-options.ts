@@ -1,0 +1,403 @@
+import { resolve } from "node:path";
+import { authOptionsFromConfig } from "../auth/config.js";
+import {
+  defaultJetStreamOptions,
+  defaultOptions,
+  defaultWebSocketOptions,
+  type JetStreamOptions,
+  type ServerOptions,
+  type WebSocketOptions,
+} from "../server/options.js";
+import { durationFromConfig, parseStorageSize } from "./units.js";
+
+// Turns a parsed config file (and flag overrides, which use the same option names) into ServerOptions.
+// Unknown keys warn; values of the wrong type refuse to start with a message naming the option.
+
+export class OptionsError extends Error {}
+
+type Conf = Record<string, unknown>;
+type Warn = (msg: string) => void;
+
+/** Features whose config blocks are accepted and checked, but which this release does not run. */
+const NOT_YET_AVAILABLE: Record<string, string> = {
+  cluster: "clustering (routes)",
+  gateway: "gateways (superclusters)",
+  leafnodes: "leaf nodes",
+  leaf: "leaf nodes",
+  mqtt: "MQTT",
+};
+
+/** Options that are accepted for compatibility and have no effect here. */
+const ACCEPTED_NO_EFFECT = new Set([
+  "logtime_utc",
+  "log_size_limit",
+  "log_max_num",
+  "syslog",
+  "max_traced_msg_len",
+  "connect_error_reports",
+  "reconnect_error_reports",
+  "disable_sublist_cache",
+  "trace_verbose",
+  "trace_headers",
+  "server_metadata",
+  "max_sub_tokens",
+  "write_timeout",
+  "no_system_account",
+  "system_account",
+  "system",
+]);
+
+function lowerKeys(conf: Conf): Conf {
+  const out: Conf = {};
+  for (const [k, v] of Object.entries(conf)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function asInt(v: unknown, field: string): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  if (typeof v === "string" && /^-?\d+$/.test(v.trim())) return Number(v);
+  throw new OptionsError(`${field}: expected an integer, got ${JSON.stringify(v)}`);
+}
+
+function asString(v: unknown, field: string): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  throw new OptionsError(`${field}: expected a string, got ${JSON.stringify(v)}`);
+}
+
+function asBool(v: unknown, field: string): boolean {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string") {
+    const s = v.toLowerCase();
+    if (["true", "yes", "on", "enabled", "enable"].includes(s)) return true;
+    if (["false", "no", "off", "disabled", "disable"].includes(s)) return false;
+  }
+  throw new OptionsError(`${field}: expected a boolean, got ${JSON.stringify(v)}`);
+}
+
+function asMap(v: unknown, field: string): Conf {
+  if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date))
+    return lowerKeys(v as Conf);
+  throw new OptionsError(`${field}: expected a map, got ${JSON.stringify(v)}`);
+}
+
+function duration(v: unknown, field: string, warn: Warn): number {
+  const d = durationFromConfig(v, field);
+  if (d.warning) warn(d.warning);
+  return d.ms;
+}
+
+/** `host:port`, `:port`, or a port number. */
+function parseListen(v: unknown, field: string): { host?: string; port: number } {
+  if (typeof v === "number") return { port: asInt(v, field) };
+  const s = asString(v, field);
+  const i = s.lastIndexOf(":");
+  if (i < 0) return { port: asInt(s, field) };
+  const host = s.slice(0, i).replace(/^\[|\]$/g, "");
+  return { host: host === "" ? undefined : host, port: asInt(s.slice(i + 1), field) };
+}
+
+function jetStreamFrom(v: unknown, warn: Warn, existing: JetStreamOptions | undefined): JetStreamOptions {
+  const js = existing ?? defaultJetStreamOptions();
+  if (typeof v === "boolean" || typeof v === "string") {
+    js.enabled = asBool(v, "jetstream");
+    return js;
+  }
+  const m = asMap(v, "jetstream");
+  for (const [k, val] of Object.entries(m)) {
+    switch (k) {
+      case "store_dir":
+      case "store":
+      case "storedir":
+        js.storeDir = asString(val, `jetstream.${k}`);
+        break;
+      case "max_memory_store":
+      case "max_mem_store":
+      case "max_mem":
+        js.maxMemory = parseStorageSize(val, `jetstream.${k}`);
+        break;
+      case "max_file_store":
+      case "max_file":
+        js.maxStore = parseStorageSize(val, `jetstream.${k}`);
+        break;
+      case "domain":
+        js.domain = asString(val, "jetstream.domain");
+        break;
+      case "enabled":
+        js.enabled = asBool(val, "jetstream.enabled");
+        break;
+      case "sync_interval":
+        js.syncIntervalMs = val === "always" ? 0 : duration(val, "jetstream.sync_interval", warn);
+        break;
+      case "strict":
+      case "limits":
+      case "unique_tag":
+      case "max_outstanding_catchup":
+      case "max_buffered_size":
+      case "max_buffered_msgs":
+      case "request_queue_limit":
+        break;
+      case "key":
+      case "cipher":
+      case "prev_key":
+        throw new OptionsError(`jetstream.${k}: encryption at rest is not supported by this release`);
+      default:
+        warn(`unknown field "jetstream.${k}"`);
+    }
+  }
+  return js;
+}
+
+function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
+  const ws = defaultWebSocketOptions();
+  const m = asMap(v, "websocket");
+  for (const [k, val] of Object.entries(m)) {
+    const f = `websocket.${k}`;
+    switch (k) {
+      case "listen": {
+        const l = parseListen(val, f);
+        if (l.host) ws.host = l.host;
+        ws.port = l.port;
+        break;
+      }
+      case "host":
+      case "net":
+        ws.host = asString(val, f);
+        break;
+      case "port":
+        ws.port = asInt(val, f);
+        break;
+      case "no_tls":
+        ws.noTls = asBool(val, f);
+        break;
+      case "same_origin":
+        ws.sameOrigin = asBool(val, f);
+        break;
+      case "allowed_origins":
+        ws.allowedOrigins = (Array.isArray(val) ? val : [val]).map((x) => asString(x, f));
+        break;
+      case "compression":
+        ws.compression = asBool(val, f);
+        break;
+      case "handshake_timeout":
+        ws.handshakeTimeoutMs = duration(val, f, warn);
+        break;
+      case "advertise":
+        ws.advertise = asString(val, f);
+        break;
+      case "no_auth_user":
+        ws.noAuthUser = asString(val, f);
+        break;
+      case "authorization":
+        ws.authorization = authOptionsFromConfig(asMap(val, f), warn);
+        break;
+      case "tls":
+        throw new OptionsError(`${f}: TLS is not supported by this release; use "no_tls: true"`);
+      case "jwt_cookie":
+      case "user_cookie":
+      case "pass_cookie":
+      case "token_cookie":
+      case "headers":
+      case "ping_interval":
+        warn(`${f} is accepted but has no effect in this release`);
+        break;
+      default:
+        warn(`unknown field "${f}"`);
+    }
+  }
+  if (!ws.noTls)
+    throw new OptionsError(`websocket: TLS is not supported by this release; set "no_tls: true"`);
+  return ws;
+}
+
+/** Apply a parsed config map (or flag overrides with the same names) on top of `opts`. */
+export function applyConfig(
+  opts: ServerOptions,
+  conf: Conf,
+  warn: Warn,
+  configDir = process.cwd(),
+): ServerOptions {
+  const c = lowerKeys(conf);
+  let storeDirTop: string | undefined;
+  for (const [k, v] of Object.entries(c)) {
+    switch (k) {
+      case "listen": {
+        const l = parseListen(v, k);
+        if (l.host) opts.host = l.host;
+        opts.port = l.port;
+        break;
+      }
+      case "host":
+      case "net":
+        opts.host = asString(v, k);
+        break;
+      case "port":
+        opts.port = asInt(v, k);
+        break;
+      case "server_name":
+        opts.serverName = asString(v, k);
+        break;
+      case "client_advertise":
+        opts.clientAdvertise = asString(v, k);
+        break;
+      case "server_tags":
+        opts.tags = (Array.isArray(v) ? v : String(v).split(",")).map((t) => asString(t, k).trim());
+        break;
+      case "http":
+      case "monitor": {
+        const l = parseListen(v, k);
+        if (l.host) opts.httpHost = l.host;
+        opts.httpPort = l.port;
+        break;
+      }
+      case "http_port":
+      case "monitor_port":
+        opts.httpPort = asInt(v, k);
+        break;
+      case "http_base_path":
+        opts.httpBasePath = asString(v, k);
+        break;
+      case "https":
+      case "https_port":
+        throw new OptionsError(`${k}: HTTPS monitoring is not supported by this release (TLS comes later)`);
+      case "max_connections":
+      case "max_conn":
+        opts.maxConnections = asInt(v, k);
+        break;
+      case "max_control_line":
+        opts.maxControlLine = asInt(v, k);
+        break;
+      case "max_payload":
+        opts.maxPayload = asInt(v, k);
+        break;
+      case "max_pending":
+        opts.maxPending = asInt(v, k);
+        break;
+      case "max_subscriptions":
+      case "max_subs":
+        opts.maxSubscriptions = asInt(v, k);
+        break;
+      case "max_closed_clients":
+        opts.maxClosedClients = asInt(v, k);
+        break;
+      case "ping_interval":
+        opts.pingIntervalMs = duration(v, k, warn);
+        break;
+      case "ping_max":
+        opts.pingMax = asInt(v, k);
+        break;
+      case "write_deadline":
+        opts.writeDeadlineMs = duration(v, k, warn);
+        break;
+      case "lame_duck_duration":
+        opts.lameDuckDurationMs = duration(v, k, warn);
+        break;
+      case "lame_duck_grace_period":
+        opts.lameDuckGracePeriodMs = duration(v, k, warn);
+        break;
+      case "no_header_support":
+        opts.noHeaderSupport = asBool(v, k);
+        break;
+      case "no_auth_user":
+        opts.noAuthUser = asString(v, k);
+        break;
+      case "authorization":
+        opts.authorization = { ...opts.authorization, ...authOptionsFromConfig(asMap(v, k), warn) };
+        break;
+      case "user":
+        opts.authorization = { ...opts.authorization, user: asString(v, k) };
+        break;
+      case "pass":
+      case "password":
+        opts.authorization = { ...opts.authorization, password: asString(v, k) };
+        break;
+      case "token":
+        opts.authorization = { ...opts.authorization, token: asString(v, k) };
+        break;
+      case "debug":
+        opts.debug = asBool(v, k);
+        break;
+      case "trace":
+        opts.trace = asBool(v, k);
+        break;
+      case "logtime":
+        opts.logtime = asBool(v, k);
+        break;
+      case "log_file":
+      case "logfile":
+        opts.logFile = resolve(configDir, asString(v, k));
+        break;
+      case "pid_file":
+      case "pidfile":
+        opts.pidFile = resolve(configDir, asString(v, k));
+        break;
+      case "ports_file_dir":
+        opts.portsFileDir = resolve(configDir, asString(v, k));
+        break;
+      case "jetstream":
+        opts.jetstream = jetStreamFrom(v, warn, opts.jetstream);
+        break;
+      case "store_dir":
+        storeDirTop = asString(v, k);
+        break;
+      case "websocket":
+      case "ws":
+        opts.websocket = webSocketFrom(v, warn);
+        break;
+      case "tls":
+      case "allow_non_tls":
+      case "ocsp":
+        throw new OptionsError(`${k}: TLS is not supported by this release yet; remove the "${k}" block`);
+      case "accounts":
+      case "operator":
+      case "trusted":
+      case "trusted_keys":
+      case "resolver":
+      case "resolver_preload":
+        throw new OptionsError(
+          `${k}: accounts and operator (JWT) mode are not supported by this release yet`,
+        );
+      case "mappings":
+      case "maps":
+        throw new OptionsError(`${k}: subject mappings are not supported by this release yet`);
+      default:
+        if (k in NOT_YET_AVAILABLE) {
+          asMap(v, k);
+          warn(
+            `"${k}" is configured, but ${NOT_YET_AVAILABLE[k]} are not available in this release: ignored`,
+          );
+        } else if (!ACCEPTED_NO_EFFECT.has(k)) {
+          warn(`unknown field "${k}"`);
+        }
+    }
+  }
+  if (storeDirTop !== undefined) {
+    opts.jetstream ??= { ...defaultJetStreamOptions(), enabled: false };
+    opts.jetstream.storeDir = storeDirTop;
+  }
+  return opts;
+}
+
+/** Check cross-field rules once everything is applied. */
+export function validateOptions(opts: ServerOptions): void {
+  if (opts.maxPayload <= 0) throw new OptionsError("max_payload: must be positive");
+  if (opts.maxPayload > opts.maxPending) {
+    throw new OptionsError(
+      `max_payload (${opts.maxPayload}) can not be higher than max_pending (${opts.maxPending})`,
+    );
+  }
+  if (opts.maxControlLine <= 0) throw new OptionsError("max_control_line: must be positive");
+  if (opts.port < -1 || opts.port > 65535) throw new OptionsError(`port: ${opts.port} is out of range`);
+  const auth = opts.authorization;
+  if (opts.noAuthUser !== undefined) {
+    const known = auth?.users?.some((u) => u.user === opts.noAuthUser) ?? false;
+    if (!known)
+      throw new OptionsError(
+        `no_auth_user: "${opts.noAuthUser}" not present as user or nkey in authorization block`,
+      );
+  }
+}
+
+export function freshOptions(): ServerOptions {
+  return defaultOptions();
+}

@@ -1,0 +1,619 @@
+// The file store: messages in append-only block files, indexes in memory (rebuilt by scanning the blocks
+// at open), payloads read back on demand through a small window cache.
+//
+// Durability is a group commit: every mutation of an event-loop turn is queued, then one commit writes the
+// queued records (one writev per block touched) and issues one fdatasync per block; every append of that
+// turn resolves after it. `syncIntervalMs` > 0 skips the per-commit fdatasync and syncs on a timer instead:
+// UNSAFE — acknowledged appends survive a process crash (they are in the OS page cache) but not a power
+// loss or kernel crash.
+//
+// Deletes append a tombstone to the block holding the message. A block whose messages are all gone is
+// unlinked; a sealed block that is mostly dead is rewritten (temp file + rename). The newest block is never
+// removed, and every block starts with a header naming its first sequence, so the last sequence survives
+// purges and restarts without a separate metadata file.
+
+import { constants } from "node:fs";
+import { access, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BaseStore, type NewMessage } from "../base-store.js";
+import { nowNs, splitNs } from "../clock.js";
+import {
+  MESSAGE_OVERHEAD,
+  type StoredMessage,
+  StoreError,
+  type StoreLimits,
+  type StoreProblem,
+} from "../types.js";
+import { BLOCK_SUFFIX, Block, parseBlockFileName, scanBlock } from "./block.js";
+import { ReadCache } from "./read-cache.js";
+import {
+  decodeAt,
+  encodeBlockHeader,
+  encodeErased,
+  encodeMessage,
+  encodeTombstone,
+  RECORD_HEADER,
+  RECORD_OVERHEAD,
+  RecordType,
+  recordLength,
+} from "./record.js";
+
+export interface FileStoreOptions {
+  dir: string;
+  /** Sequence of the first message of a new store (stream `first_seq`); ignored when data exists. */
+  firstSeq?: number;
+  limits?: StoreLimits;
+  /** Target block file size; a block is sealed when the next record would pass it. Default 4 MiB. */
+  blockSize?: number;
+  /** 0 (default): fdatasync before acknowledging. > 0: UNSAFE, sync every N ms instead (see above). */
+  syncIntervalMs?: number;
+  /** Refuse appends that would grow the block files past this many bytes (a disk quota). */
+  maxBytesOnDisk?: number;
+  /** Bytes of recently read block windows kept in memory. Default 4 MiB. */
+  readCacheBytes?: number;
+}
+
+const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
+const MAX_BLOCK_SIZE = 1024 * 1024 * 1024;
+/** Rewrite a sealed block once less than this share of it is live. */
+const COMPACT_LIVE_RATIO = 0.5;
+const COMPACT_MIN_BYTES = 64 * 1024;
+const MAX_OPEN_READERS = 32;
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A flush nobody awaits must not become an unhandled rejection; awaiting callers still see it.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/** One block's share of a commit. */
+interface Write {
+  block: Block;
+  bufs: Buffer[];
+  start: number;
+  bytes: number;
+  msgs: number[];
+  tombs: number[];
+  erasures: Block["erasures"];
+}
+
+function ioError(what: string, err: unknown): StoreError {
+  const e = err as NodeJS.ErrnoException;
+  const full = e?.code === "ENOSPC" || e?.code === "EDQUOT";
+  const detail = e?.message ?? String(err);
+  return full
+    ? new StoreError("STORAGE_FULL", `insufficient storage resources available: ${what}: ${detail}`, {
+        cause: err,
+      })
+    : new StoreError("IO", `${what}: ${detail}`, { cause: err });
+}
+
+export class FileStore extends BaseStore<number> {
+  readonly kind = "file" as const;
+  readonly dir: string;
+  private readonly blockSize: number;
+  private readonly syncIntervalMs: number;
+  private readonly maxBytesOnDisk: number;
+  /** Blocks in sequence order; the last one is active (receives appends). */
+  private blocks: Block[] = [];
+  private nextBlockId = 1;
+  /** Blocks to unlink after the next successful commit (their messages are all gone). */
+  private doomed: Block[] = [];
+  private compactQueue = new Set<Block>();
+  /** Blocks with queued writes. */
+  private dirty = new Set<Block>();
+  /** Encoded records not yet known to be on disk, so reads never wait for a commit. */
+  private unflushed = new Map<number, Buffer>();
+  /** Bytes the block files take, queued writes included. */
+  private diskBytes = 0;
+  private readonly cache: ReadCache;
+  private readers = new Set<Block>();
+  private nextBatch: Deferred | undefined;
+  private commitScheduled = false;
+  private committing: Promise<void> | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private unsynced = new Set<Block>();
+  private reportedBadSeqs = new Set<number>();
+
+  private constructor(dir: string, opts: FileStoreOptions) {
+    super(opts.firstSeq);
+    this.dir = dir;
+    this.blockSize = Math.min(MAX_BLOCK_SIZE, opts.blockSize ?? DEFAULT_BLOCK_SIZE);
+    this.syncIntervalMs = opts.syncIntervalMs ?? 0;
+    this.maxBytesOnDisk = opts.maxBytesOnDisk ?? 0;
+    this.cache = new ReadCache(opts.readCacheBytes ?? 4 * 1024 * 1024);
+  }
+
+  /** Open (or create) the store in `opts.dir`; damage found while loading is in `problems()`. */
+  static async open(opts: FileStoreOptions): Promise<FileStore> {
+    const dir = path.resolve(opts.dir);
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+      names = await readdir(dir);
+    } catch (err) {
+      throw ioError(`cannot use store directory ${dir}`, err);
+    }
+    // A temp file is a compaction that never reached its rename: the original block is intact.
+    for (const n of names) if (n.endsWith(`${BLOCK_SUFFIX}.tmp`)) await unlink(path.join(dir, n));
+    const ids = names
+      .map(parseBlockFileName)
+      .filter((id): id is number => id !== undefined)
+      .sort((a, b) => a - b);
+    const store = new FileStore(dir, opts);
+    store.loadBlocks(ids);
+    if (store.blocks.length === 0) store.addBlock(store.lastSeq + 1);
+    try {
+      await store.flush();
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
+    }
+    if (opts.limits) store.setLimits(opts.limits);
+    if (store.syncIntervalMs > 0) {
+      store.syncTimer = setInterval(() => void store.syncNow().catch(() => {}), store.syncIntervalMs);
+      store.syncTimer.unref();
+    }
+    return store;
+  }
+
+  // ---- load --------------------------------------------------------------------------------------
+
+  private loadBlocks(ids: number[]): void {
+    let tracked = 0;
+    for (const [i, id] of ids.entries()) {
+      const b0 = new Block(this.dir, id, 0, true);
+      let buf: Buffer;
+      try {
+        buf = fs.readFileSync(b0.path);
+      } catch (err) {
+        this.report({ kind: "read-error", file: b0.file, message: `cannot read block: ${String(err)}` });
+        continue;
+      }
+      const scan = scanBlock(buf);
+      const block = new Block(this.dir, id, scan.floor ?? this.lastSeq + 1, true);
+      block.size = block.written = buf.length;
+      for (const p of scan.problems) this.report({ ...p, file: block.file });
+      if (scan.tailDamaged && i === ids.length - 1) {
+        // Appends continue in this block: cut the unreadable tail so new records follow intact ones.
+        fs.truncateSync(block.path, scan.validEnd);
+        block.size = block.written = scan.validEnd;
+      }
+      if (block.floor - 1 > this.lastSeq) {
+        this.lastSeq = block.floor - 1;
+        this.lastTimeNs = scan.floorTimeNs;
+      }
+      if (scan.maxSeq > this.lastSeq) {
+        this.lastSeq = scan.maxSeq;
+        this.lastTimeNs = scan.maxSeqTimeNs;
+      }
+      block.maxSeq = scan.maxSeq;
+      for (const m of scan.messages) {
+        if (scan.deleted.has(m.seq)) continue;
+        if (m.seq <= tracked) {
+          this.report({ kind: "corrupt", file: block.file, offset: m.offset, message: `duplicate seq ${m.seq}` });
+          continue;
+        }
+        const { ms, subNs } = splitNs(m.timeNs);
+        const size = m.length - RECORD_OVERHEAD + MESSAGE_OVERHEAD;
+        this.track(m.seq, m.subject, size, ms, subNs, m.ttlMs, m.offset);
+        tracked = m.seq;
+        block.live++;
+        block.liveBytes += m.length;
+      }
+      this.blocks.push(block);
+      this.diskBytes += block.size;
+      this.nextBlockId = id + 1;
+    }
+    // Blocks with nothing live left (their unlink was interrupted) go at the first commit.
+    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.doom(b);
+  }
+
+  private report(p: Omit<StoreProblem, "time">): void {
+    this.problemList.push({ ...p, time: Date.now() });
+  }
+
+  // ---- persistence hooks -------------------------------------------------------------------------
+
+  protected persistAppend(m: NewMessage): number {
+    const len = recordLength(m.size);
+    let b = this.active;
+    const rotate = b.maxSeq > 0 && b.size + len > this.blockSize;
+    const need = len + (rotate ? RECORD_OVERHEAD + 8 : 0);
+    if (this.maxBytesOnDisk > 0 && this.diskBytes + need > this.maxBytesOnDisk) {
+      throw new StoreError(
+        "STORAGE_FULL",
+        `insufficient storage resources available: store would exceed its ${this.maxBytesOnDisk} byte limit`,
+      );
+    }
+    const subjectBytes = m.size - MESSAGE_OVERHEAD - (m.headers?.length ?? 0) - m.data.length;
+    const rec = encodeMessage(m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
+    if (rotate) b = this.addBlock(m.seq);
+    const offset = b.size;
+    b.pending.push(rec);
+    b.pendingMsgs.push(m.seq);
+    b.size += len;
+    b.live++;
+    b.liveBytes += len;
+    b.maxSeq = m.seq;
+    this.diskBytes += len;
+    this.unflushed.set(m.seq, rec);
+    this.dirty.add(b);
+    this.scheduleCommit();
+    return offset;
+  }
+
+  protected persistRemove(seq: number, offset: number, size: number, erase: boolean): void {
+    const b = this.blockFor(seq);
+    if (b === undefined) return;
+    const len = recordLength(size);
+    b.live--;
+    b.liveBytes -= len;
+    this.unflushed.delete(seq);
+    if (b.live === 0 && b !== this.active) {
+      this.doom(b);
+    } else {
+      b.pendingTombs.push(seq);
+      this.dirty.add(b);
+      if (erase) b.erasures.push({ seq, offset, length: len });
+      if (b !== this.active && b.liveBytes < (b.size - RECORD_OVERHEAD) * COMPACT_LIVE_RATIO) {
+        if (b.size >= COMPACT_MIN_BYTES) this.compactQueue.add(b);
+      }
+    }
+    this.scheduleCommit();
+  }
+
+  protected persistReset(nextSeq: number): void {
+    for (const b of this.blocks) this.doom(b);
+    this.unflushed.clear();
+    this.addBlock(nextSeq);
+  }
+
+  protected load(seq: number, offset: number): StoredMessage | undefined {
+    let rec = this.unflushed.get(seq);
+    if (rec === undefined) {
+      const b = this.blockFor(seq);
+      if (b === undefined) return undefined;
+      try {
+        rec = this.cache.read(b, offset, recordLength(this.index.size(seq)));
+        this.touchReader(b);
+      } catch (err) {
+        this.reportBad(seq, "read-error", b, offset, `cannot read seq ${seq}: ${String(err)}`);
+        return undefined;
+      }
+      const r = decodeAt(rec, 0);
+      if (typeof r === "string" || r.type !== RecordType.Message || r.seq !== seq) {
+        this.reportBad(seq, "corrupt", b, offset, `record for seq ${seq} failed its checksum when read`);
+        return undefined;
+      }
+    }
+    const slen = rec.readUInt16LE(8);
+    const hlen = rec.readUInt32LE(12);
+    const hasHeaders = (rec[7] & 1) !== 0;
+    const timeNs = rec.readBigInt64LE(24);
+    const ttlMs = rec.readDoubleLE(32);
+    const s = RECORD_HEADER;
+    return {
+      seq,
+      subject: rec.toString("utf8", s, s + slen),
+      time: splitNs(timeNs).ms,
+      timeNs,
+      headers: hasHeaders ? rec.subarray(s + slen, s + slen + hlen) : undefined,
+      data: rec.subarray(s + slen + hlen, rec.length - 4),
+      ttlMs: ttlMs !== 0 ? ttlMs : undefined,
+    };
+  }
+
+  // ---- blocks ------------------------------------------------------------------------------------
+
+  private get active(): Block {
+    return this.blocks[this.blocks.length - 1];
+  }
+
+  private addBlock(floor: number): Block {
+    const b = Block.fresh(this.dir, this.nextBlockId++, floor, this.lastTimeNs);
+    this.blocks.push(b);
+    this.diskBytes += b.size;
+    this.dirty.add(b);
+    this.scheduleCommit();
+    return b;
+  }
+
+  /** The block holding `seq`: the last one whose floor is <= seq. */
+  private blockFor(seq: number): Block | undefined {
+    const bs = this.blocks;
+    let lo = 0;
+    let hi = bs.length - 1;
+    if (hi < 0 || seq < bs[0].floor) return undefined;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (bs[mid].floor <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return bs[lo];
+  }
+
+  /** Stop tracking a block with no live messages; its file goes after the next successful commit. */
+  private doom(b: Block): void {
+    const i = this.blocks.indexOf(b);
+    if (i >= 0) this.blocks.splice(i, 1);
+    for (const seq of b.pendingMsgs) this.unflushed.delete(seq);
+    b.pending = [];
+    b.pendingMsgs = [];
+    b.pendingTombs = [];
+    b.erasures = [];
+    b.doomed = true;
+    this.dirty.delete(b);
+    this.compactQueue.delete(b);
+    this.cache.drop(b);
+    this.readers.delete(b);
+    b.closeReader();
+    this.doomed.push(b);
+  }
+
+  private touchReader(b: Block): void {
+    this.readers.delete(b);
+    this.readers.add(b);
+    if (this.readers.size > MAX_OPEN_READERS) {
+      const oldest = this.readers.values().next().value as Block;
+      this.readers.delete(oldest);
+      oldest.closeReader();
+    }
+  }
+
+  private reportBad(seq: number, kind: "corrupt" | "read-error", b: Block, offset: number, message: string) {
+    if (this.reportedBadSeqs.has(seq)) return;
+    this.reportedBadSeqs.add(seq);
+    this.report({ kind, file: b.file, offset, message });
+  }
+
+  // ---- group commit ------------------------------------------------------------------------------
+
+  flush(): Promise<void> {
+    if (this.committing === undefined && !this.hasWork()) return Promise.resolve();
+    this.nextBatch ??= deferred();
+    this.scheduleCommit();
+    return this.nextBatch.promise;
+  }
+
+  private hasWork(): boolean {
+    return this.dirty.size > 0 || this.doomed.length > 0;
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled || this.committing !== undefined) return;
+    this.commitScheduled = true;
+    // setImmediate runs after this turn's I/O callbacks: everything they queued shares one commit.
+    setImmediate(() => {
+      this.commitScheduled = false;
+      this.committing = this.commitLoop().finally(() => {
+        this.committing = undefined;
+        // Work queued by callbacks that ran between the loop's last check and now.
+        if (this.nextBatch !== undefined || this.hasWork()) this.scheduleCommit();
+      });
+    });
+  }
+
+  private async commitLoop(): Promise<void> {
+    while (this.nextBatch !== undefined || this.hasWork()) {
+      const batch = this.nextBatch;
+      this.nextBatch = undefined;
+      try {
+        await this.commit();
+        batch?.resolve();
+      } catch (err) {
+        batch?.reject(err);
+      }
+    }
+  }
+
+  /** Write and sync everything queued, then do the follow-ups that needed it durable first. */
+  private async commit(): Promise<void> {
+    const unlinks = this.doomed.splice(0);
+    const writes: Write[] = [];
+    const now = nowNs();
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    for (const b of dirty) {
+      if (!b.hasPending) continue;
+      for (const seq of b.pendingTombs) {
+        const t = encodeTombstone(seq, now);
+        b.pending.push(t);
+        b.size += t.length;
+        this.diskBytes += t.length;
+      }
+      const w: Write = {
+        block: b,
+        bufs: b.pending,
+        start: b.written,
+        bytes: 0,
+        msgs: b.pendingMsgs,
+        tombs: b.pendingTombs,
+        erasures: b.erasures,
+      };
+      for (const buf of w.bufs) w.bytes += buf.length;
+      writes.push(w);
+      b.pending = [];
+      b.pendingMsgs = [];
+      b.pendingTombs = [];
+      b.erasures = [];
+    }
+    try {
+      await Promise.all(writes.map((w) => w.block.write(w.bufs, w.start)));
+      if (this.syncIntervalMs <= 0) await Promise.all(writes.map((w) => w.block.datasync()));
+      const created = writes.filter((w) => !w.block.onDisk);
+      if (created.length > 0) await this.syncDir();
+      for (const w of created) w.block.onDisk = true;
+    } catch (err) {
+      this.doomed.unshift(...unlinks);
+      throw await this.rollback(writes, err);
+    }
+    for (const w of writes) {
+      w.block.written = w.start + w.bytes;
+      for (const seq of w.msgs) this.unflushed.delete(seq);
+      if (this.syncIntervalMs > 0) this.unsynced.add(w.block);
+      if (w.block !== this.active && !w.block.doomed) await w.block.closeWriter();
+    }
+    await this.afterCommit(writes, unlinks);
+  }
+
+  /**
+   * A commit failed: put every touched block back to its last durable length and drop the messages that
+   * were queued for it (none was acknowledged). Tombstones are kept for the next commit.
+   */
+  private async rollback(writes: Write[], err: unknown): Promise<StoreError> {
+    const error = ioError(`cannot write to ${this.dir}`, err);
+    this.report({ kind: "io-error", message: error.message });
+    let droppedQueued = false;
+    for (const w of writes) {
+      const b = w.block;
+      this.cache.drop(b);
+      if (b.onDisk) await b.truncate(w.start).catch(() => {});
+      await b.closeWriter().catch(() => {});
+      const dropped = [...w.msgs, ...b.pendingMsgs];
+      droppedQueued ||= b.pendingMsgs.length > 0;
+      b.pendingTombs = [...w.tombs, ...b.pendingTombs];
+      b.erasures = [...w.erasures, ...b.erasures];
+      const header = b.onDisk ? [] : [encodeBlockHeader(b.floor, this.lastTimeNs)];
+      this.diskBytes -= b.size - w.start;
+      b.pending = header;
+      b.pendingMsgs = [];
+      if (b.hasPending && !b.doomed) this.dirty.add(b);
+      b.size = w.start + (header[0]?.length ?? 0);
+      this.diskBytes += b.size - w.start;
+      for (const seq of dropped) {
+        this.unflushed.delete(seq);
+        this.removeOne(seq, "io-error", false);
+      }
+    }
+    // Appends queued behind the failed commit were dropped too: fail their flush as well.
+    if (droppedQueued && this.nextBatch !== undefined) {
+      this.nextBatch.reject(error);
+      this.nextBatch = undefined;
+    }
+    return error;
+  }
+
+  /** Scrub erased records, unlink dead blocks and rewrite sparse ones. Failures are reported, not thrown. */
+  private async afterCommit(writes: Write[], unlinks: Block[]): Promise<void> {
+    for (const w of writes) {
+      for (const e of w.erasures) {
+        if (w.block.doomed) break;
+        await this.guard(w.block, () => w.block.overwrite(encodeErased(e.seq, e.length, nowNs()), e.offset));
+        this.cache.drop(w.block);
+      }
+    }
+    if (unlinks.length > 0) {
+      for (const b of unlinks) {
+        this.diskBytes -= b.size;
+        await this.guard(b, () => b.unlink());
+      }
+      await this.guard(undefined, () => this.syncDir());
+    }
+    for (const b of [...this.compactQueue]) {
+      this.compactQueue.delete(b);
+      if (b.doomed || b === this.active || b.hasPending || b.written !== b.size) continue;
+      await this.guard(b, () => this.compactBlock(b));
+    }
+  }
+
+  private async guard(b: Block | undefined, op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      this.report({ kind: "io-error", file: b?.file, message: `maintenance failed: ${String(err)}` });
+    }
+  }
+
+  /** Rewrite a sealed block with only its live messages. */
+  private async compactBlock(b: Block): Promise<void> {
+    const next = this.blocks[this.blocks.indexOf(b) + 1];
+    const seqs: number[] = [];
+    const keep: Array<[number, number]> = [];
+    this.index.forEach(b.floor, next.floor - 1, (seq, _id, size, offset) => {
+      seqs.push(seq);
+      keep.push([offset, recordLength(size)]);
+      return true;
+    });
+    const header = encodeBlockHeader(b.floor, 0n);
+    const before = b.size;
+    await b.rewrite(header, keep, (offsets) => {
+      // Runs right after the rename, before any other read: point the index at the new offsets.
+      const moved = new Map<number, number>();
+      for (let i = 0; i < seqs.length; i++) {
+        moved.set(seqs[i], offsets[i]);
+        this.index.setRef(seqs[i], offsets[i]);
+      }
+      b.erasures = b.erasures.flatMap((e) => {
+        const off = moved.get(e.seq);
+        return off === undefined ? [] : [{ ...e, offset: off }];
+      });
+      this.cache.drop(b);
+      this.readers.delete(b);
+    });
+    this.diskBytes += b.size - before;
+  }
+
+  private async syncDir(): Promise<void> {
+    const fh = await open(this.dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** fdatasync blocks written since the last sync (relaxed mode timer, and close). */
+  private async syncNow(): Promise<void> {
+    const blocks = [...this.unsynced];
+    this.unsynced.clear();
+    for (const b of blocks) {
+      if (b.doomed) continue;
+      try {
+        if (b === this.active) await b.datasync();
+        else await fs.promises.open(b.path, "r+").then(async (fh) => {
+          await fh.datasync();
+          await fh.close();
+        });
+      } catch (err) {
+        this.unsynced.add(b);
+        throw err;
+      }
+    }
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    try {
+      await this.flush();
+      await this.committing;
+      await this.syncNow();
+    } finally {
+      for (const b of [...this.blocks, ...this.doomed]) await b.close().catch(() => {});
+      this.cache.clear();
+    }
+  }
+
+  async delete(): Promise<void> {
+    await this.close().catch(() => {});
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+// A small LRU of fixed windows read from block files, so a consumer walking a stream costs one read per
+// window rather than one per message. Bounded in bytes; payloads are never all held in memory.
+
+import type { Block } from "./block.js";
+
+const WINDOW = 64 * 1024;
+
+export class ReadCache {
+  private windows = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** `length` bytes at `offset` of `block` (which must be on disk that far). */
+  read(block: Block, offset: number, length: number): Buffer {
+    const w = Math.floor(offset / WINDOW);
+    const start = w * WINDOW;
+    if (this.maxBytes < WINDOW || length > WINDOW / 2 || offset + length > start + WINDOW) {
+      return block.readSync(offset, length);
+    }
+    const key = `${block.id}/${w}`;
+    let buf = this.windows.get(key);
+    if (buf !== undefined) {
+      this.windows.delete(key);
+      if (buf.length < offset + length - start) {
+        this.bytes -= buf.length;
+        buf = undefined;
+      }
+    }
+    if (buf === undefined) {
+      buf = block.readSync(start, Math.min(WINDOW, block.written - start));
+      this.bytes += buf.length;
+      while (this.bytes > this.maxBytes && this.windows.size > 0) {
+        const [k, old] = this.windows.entries().next().value as [string, Buffer];
+        this.windows.delete(k);
+        this.bytes -= old.length;
+      }
+    }
+    this.windows.set(key, buf);
+    return buf.subarray(offset - start, offset - start + length);
+  }
+
+  /** Forget a block's windows (rewritten, truncated, erased or removed). */
+  drop(block: Block): void {
+    const prefix = `${block.id}/`;
+    for (const [k, buf] of this.windows) {
+      if (k.startsWith(prefix)) {
+        this.windows.delete(k);
+        this.bytes -= buf.length;
+      }
+    }
+  }
+
+  clear(): void {
+    this.windows.clear();
+    this.bytes = 0;
+  }
+}

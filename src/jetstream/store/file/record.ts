@@ -1,0 +1,179 @@
+// On-disk record codec. Every record is self-delimiting and carries a CRC32 over all its other bytes, so a
+// reader can tell intact records from damaged ones and resynchronize on the magic after damage.
+//
+//  off size field
+//    0  u32  record length L (whole record, including this field and the CRC)
+//    4  u16  magic 0x544C ("LT")
+//    6  u8   type: 1 message, 2 tombstone, 3 block header, 4 erased message
+//    7  u8   flags: bit 0 = message has a header block
+//    8  u16  subject length S (UTF-8 bytes)
+//   10  u16  reserved, 0
+//   12  u32  header block length H
+//   16  u32  seq, low 32 bits
+//   20  u32  seq, high bits
+//   24  i64  timestamp, ns since the epoch
+//   32  f64  TTL ms (0 none, < 0 never)
+//   40  S    subject, H header block, then data (L - 44 - S - H bytes)
+//  L-4  u32  CRC32 of bytes [0, L-4)
+
+import { randomFillSync } from "node:crypto";
+import * as zlib from "node:zlib";
+import { MESSAGE_OVERHEAD } from "../types.js";
+
+export const RECORD_HEADER = 40;
+export const RECORD_OVERHEAD = RECORD_HEADER + 4;
+export const MAGIC = 0x544c;
+/** The magic as it appears in the file, for resynchronizing after damage. */
+export const MAGIC_BYTES = Buffer.from([MAGIC & 0xff, MAGIC >> 8]);
+
+export const RecordType = {
+  Message: 1,
+  Tombstone: 2,
+  BlockHeader: 3,
+  Erased: 4,
+} as const;
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
+
+const FLAG_HEADERS = 1;
+const BLOCK_MARK = Buffer.from("LTSTORE1");
+
+// zlib.crc32 exists from Node 20.15; older 20.x falls back to a table.
+const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+let table: Uint32Array | undefined;
+
+export function crc32(data: Uint8Array): number {
+  if (nativeCrc !== undefined) return nativeCrc(data);
+  if (table === undefined) {
+    table = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[i] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Record length of a message that counts `size` bytes (see messageSize). */
+export function recordLength(size: number): number {
+  return size - MESSAGE_OVERHEAD + RECORD_OVERHEAD;
+}
+
+function writeHeader(b: Buffer, type: RecordType, flags: number, seq: number, timeNs: bigint, ttl: number) {
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt16LE(MAGIC, 4);
+  b[6] = type;
+  b[7] = flags;
+  b.writeUInt16LE(0, 10);
+  b.writeUInt32LE(seq >>> 0, 16);
+  b.writeUInt32LE(Math.floor(seq / 0x100000000), 20);
+  b.writeBigInt64LE(timeNs, 24);
+  b.writeDoubleLE(ttl, 32);
+}
+
+function seal(b: Buffer): Buffer {
+  b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4);
+  return b;
+}
+
+export function encodeMessage(
+  seq: number,
+  subject: string,
+  subjectBytes: number,
+  headers: Uint8Array | undefined,
+  data: Uint8Array,
+  timeNs: bigint,
+  ttlMs: number,
+): Buffer {
+  const hlen = headers?.length ?? 0;
+  if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
+  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + hlen + data.length);
+  writeHeader(b, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, timeNs, ttlMs);
+  b.writeUInt16LE(subjectBytes, 8);
+  b.writeUInt32LE(hlen, 12);
+  b.write(subject, RECORD_HEADER, "utf8");
+  if (headers !== undefined) b.set(headers, RECORD_HEADER + subjectBytes);
+  b.set(data, RECORD_HEADER + subjectBytes + hlen);
+  return seal(b);
+}
+
+/** Marks `seq` deleted; lives in the same block as the message it deletes. */
+export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
+  const b = Buffer.allocUnsafe(RECORD_OVERHEAD);
+  writeHeader(b, RecordType.Tombstone, 0, seq, timeNs, 0);
+  b.writeUInt16LE(0, 8);
+  b.writeUInt32LE(0, 12);
+  return seal(b);
+}
+
+/** First record of every block: `floor` is the first sequence the block may hold (lastSeq + 1 at creation). */
+export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
+  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + BLOCK_MARK.length);
+  writeHeader(b, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
+  b.writeUInt16LE(0, 8);
+  b.writeUInt32LE(0, 12);
+  BLOCK_MARK.copy(b, RECORD_HEADER);
+  return seal(b);
+}
+
+/** Same length as the message it replaces, body scrubbed with random bytes. */
+export function encodeErased(seq: number, length: number, timeNs: bigint): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  writeHeader(b, RecordType.Erased, 0, seq, timeNs, 0);
+  b.writeUInt16LE(0, 8);
+  b.writeUInt32LE(0, 12);
+  randomFillSync(b, RECORD_HEADER, length - RECORD_OVERHEAD);
+  return seal(b);
+}
+
+export interface DecodedRecord {
+  type: RecordType;
+  length: number;
+  seq: number;
+  timeNs: bigint;
+  ttlMs: number;
+  hasHeaders: boolean;
+  subjectLen: number;
+  headerLen: number;
+}
+
+/** Why a record at an offset is unusable. */
+export type RecordFault = "truncated" | "corrupt";
+
+/** Validate the record at `off`; returns it, or why it cannot be trusted. */
+export function decodeAt(buf: Buffer, off: number): DecodedRecord | RecordFault {
+  if (buf.length - off < RECORD_OVERHEAD) return "truncated";
+  const length = buf.readUInt32LE(off);
+  if (buf.readUInt16LE(off + 4) !== MAGIC || length < RECORD_OVERHEAD) return "corrupt";
+  if (length > buf.length - off) return "truncated";
+  const type = buf[off + 6];
+  if (type < RecordType.Message || type > RecordType.Erased) return "corrupt";
+  const subjectLen = buf.readUInt16LE(off + 8);
+  const headerLen = buf.readUInt32LE(off + 12);
+  if (RECORD_OVERHEAD + subjectLen + headerLen > length) return "corrupt";
+  const stored = buf.readUInt32LE(off + length - 4);
+  if (crc32(buf.subarray(off, off + length - 4)) !== stored) return "corrupt";
+  return {
+    type: type as RecordType,
+    length,
+    seq: buf.readUInt32LE(off + 16) + buf.readUInt32LE(off + 20) * 0x100000000,
+    timeNs: buf.readBigInt64LE(off + 24),
+    ttlMs: buf.readDoubleLE(off + 32),
+    hasHeaders: (buf[off + 7] & FLAG_HEADERS) !== 0,
+    subjectLen,
+    headerLen,
+  };
+}
+
+/** Offset of the next position after `from` that starts with the magic and decodes, or -1. */
+export function resync(buf: Buffer, from: number): number {
+  let i = buf.indexOf(MAGIC_BYTES, from + 4);
+  while (i >= 0) {
+    const start = i - 4;
+    if (start > from && typeof decodeAt(buf, start) !== "string") return start;
+    i = buf.indexOf(MAGIC_BYTES, i + 1);
+  }
+  return -1;
+}

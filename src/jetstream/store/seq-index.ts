@@ -1,0 +1,290 @@
+// Sequence -> message slot, for both stores. Sequences are dense and increasing, so slots live in
+// fixed-span chunks of parallel typed arrays (subject id, size, time) plus one store-specific reference
+// (the message itself, or where it is on disk). Filters, limits and expiry read only these arrays, never
+// the payloads. A chunk is dropped as soon as it holds no live message, so gaps cost nothing.
+
+const SPAN = 4096;
+const EMPTY = -1;
+
+class Chunk<R> {
+  live = 0;
+  /** No live slot below this offset. */
+  lo = 0;
+  /** One past the highest offset ever set. */
+  hi = 0;
+  subj: Int32Array;
+  size: Uint32Array;
+  ms: Float64Array;
+  subNs: Uint32Array;
+  refs: (R | undefined)[] = [];
+
+  constructor(
+    readonly base: number,
+    capacity: number,
+  ) {
+    this.subj = new Int32Array(capacity).fill(EMPTY);
+    this.size = new Uint32Array(capacity);
+    this.ms = new Float64Array(capacity);
+    this.subNs = new Uint32Array(capacity);
+  }
+
+  ensure(off: number): void {
+    const cap = this.subj.length;
+    if (off < cap) return;
+    let next = cap * 2;
+    while (next <= off) next *= 2;
+    next = Math.min(next, SPAN);
+    const subj = new Int32Array(next).fill(EMPTY);
+    subj.set(this.subj);
+    this.subj = subj;
+    this.size = grow(this.size, new Uint32Array(next));
+    this.ms = grow(this.ms, new Float64Array(next));
+    this.subNs = grow(this.subNs, new Uint32Array(next));
+  }
+}
+
+function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/** Visitor for live slots; return false to stop. */
+export type SlotVisitor<R> = (seq: number, subjectId: number, size: number, ref: R) => boolean | undefined;
+
+export class SeqIndex<R> {
+  private chunks: Chunk<R>[] = [];
+  private byBase = new Map<number, Chunk<R>>();
+  /** Live messages. */
+  count = 0;
+  /** Sum of live message sizes. */
+  bytes = 0;
+
+  add(seq: number, subjectId: number, size: number, ms: number, subNs: number, ref: R): void {
+    const base = seq - (seq % SPAN);
+    let c = this.chunks[this.chunks.length - 1];
+    if (c === undefined || c.base !== base) {
+      if (c !== undefined && c.base > base) throw new Error(`sequence ${seq} added out of order`);
+      c = new Chunk<R>(base, Math.min(SPAN, 64));
+      c.lo = seq - base;
+      this.chunks.push(c);
+      this.byBase.set(base, c);
+    }
+    const off = seq - base;
+    if (off < c.hi) throw new Error(`sequence ${seq} added out of order`);
+    c.ensure(off);
+    c.subj[off] = subjectId;
+    c.size[off] = size;
+    c.ms[off] = ms;
+    c.subNs[off] = subNs;
+    c.refs[off] = ref;
+    c.hi = off + 1;
+    c.live++;
+    this.count++;
+    this.bytes += size;
+  }
+
+  has(seq: number): boolean {
+    return this.subjectId(seq) !== EMPTY;
+  }
+
+  /** Subject id of a live message, or -1. */
+  subjectId(seq: number): number {
+    const c = this.byBase.get(seq - (seq % SPAN));
+    if (c === undefined) return EMPTY;
+    const off = seq - c.base;
+    return off < c.hi ? c.subj[off] : EMPTY;
+  }
+
+  size(seq: number): number {
+    const c = this.chunkOf(seq);
+    return c === undefined ? 0 : c.size[seq - c.base];
+  }
+
+  timeMs(seq: number): number {
+    const c = this.chunkOf(seq);
+    return c === undefined ? 0 : c.ms[seq - c.base];
+  }
+
+  timeSubNs(seq: number): number {
+    const c = this.chunkOf(seq);
+    return c === undefined ? 0 : c.subNs[seq - c.base];
+  }
+
+  ref(seq: number): R | undefined {
+    const c = this.chunkOf(seq);
+    return c === undefined ? undefined : c.refs[seq - c.base];
+  }
+
+  setRef(seq: number, ref: R): void {
+    const c = this.chunkOf(seq);
+    if (c !== undefined) c.refs[seq - c.base] = ref;
+  }
+
+  /** Forget a live message. Returns false if it was not there. */
+  delete(seq: number): boolean {
+    const c = this.chunkOf(seq);
+    if (c === undefined) return false;
+    const off = seq - c.base;
+    this.count--;
+    this.bytes -= c.size[off];
+    c.subj[off] = EMPTY;
+    c.refs[off] = undefined;
+    if (--c.live === 0) {
+      this.chunks.splice(this.chunkIndex(c.base), 1);
+      this.byBase.delete(c.base);
+    } else if (off === c.lo) {
+      while (c.subj[c.lo] === EMPTY) c.lo++;
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.byBase.clear();
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** Lowest live sequence, or 0. */
+  first(): number {
+    const c = this.chunks[0];
+    return c === undefined ? 0 : c.base + c.lo;
+  }
+
+  /** Highest live sequence, or 0. */
+  last(): number {
+    const c = this.chunks[this.chunks.length - 1];
+    if (c === undefined) return 0;
+    let off = c.hi - 1;
+    while (c.subj[off] === EMPTY) off--;
+    return c.base + off;
+  }
+
+  /** First live sequence >= from, or 0. */
+  nextLive(from: number): number {
+    for (let i = this.firstChunkFor(from); i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      for (let off = Math.max(from - c.base, c.lo); off < c.hi; off++) {
+        if (c.subj[off] !== EMPTY) return c.base + off;
+      }
+    }
+    return 0;
+  }
+
+  /** Last live sequence <= to, or 0. */
+  prevLive(to: number): number {
+    for (let i = this.firstChunkFor(to); i >= 0; i--) {
+      const c = this.chunks[i];
+      if (c === undefined) continue;
+      for (let off = Math.min(to - c.base, c.hi - 1); off >= c.lo; off--) {
+        if (c.subj[off] !== EMPTY) return c.base + off;
+      }
+    }
+    return 0;
+  }
+
+  /** Live messages with seq >= from. */
+  countFrom(from: number): number {
+    let i = this.firstChunkFor(from);
+    const c = this.chunks[i];
+    if (c === undefined) return 0;
+    let n = 0;
+    const start = from - c.base;
+    if (start > c.lo) {
+      for (let off = start; off < c.hi; off++) if (c.subj[off] !== EMPTY) n++;
+      i++;
+    }
+    for (; i < this.chunks.length; i++) n += this.chunks[i].live;
+    return n;
+  }
+
+  /**
+   * Walk live slots from `from`, at most `budget` of them, until `match(subjectId)` is true.
+   * Returns the matching seq, 0 when the end was reached, or -(next seq to look at) when out of budget.
+   */
+  scan(from: number, budget: number, match: (subjectId: number) => boolean): number {
+    for (let i = this.firstChunkFor(from); i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      for (let off = Math.max(from - c.base, c.lo); off < c.hi; off++) {
+        const id = c.subj[off];
+        if (id === EMPTY) continue;
+        if (match(id)) return c.base + off;
+        if (--budget <= 0) return -(c.base + off + 1);
+      }
+    }
+    return 0;
+  }
+
+  /** Visit live slots with from <= seq <= to, in order. */
+  forEach(from: number, to: number, visit: SlotVisitor<R>): void {
+    for (let i = this.firstChunkFor(from); i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      if (c.base > to) return;
+      const end = Math.min(c.hi, to - c.base + 1);
+      for (let off = Math.max(from - c.base, c.lo); off < end; off++) {
+        const id = c.subj[off];
+        if (id === EMPTY) continue;
+        if (visit(c.base + off, id, c.size[off], c.refs[off] as R) === false) return;
+      }
+    }
+  }
+
+  /** Sequences in [from, to] without a live message. */
+  missing(from: number, to: number): number[] {
+    const out: number[] = [];
+    let expect = from;
+    this.forEach(from, to, (seq) => {
+      while (expect < seq) out.push(expect++);
+      expect = seq + 1;
+      return true;
+    });
+    while (expect <= to) out.push(expect++);
+    return out;
+  }
+
+  /** First live sequence whose time is >= ms (times rise with seq), or 0. */
+  firstAtOrAfterTime(ms: number): number {
+    for (const c of this.chunks) {
+      let top = c.hi - 1;
+      while (c.subj[top] === EMPTY) top--;
+      if (c.ms[top] < ms) continue;
+      for (let off = c.lo; off <= top; off++) {
+        if (c.subj[off] !== EMPTY && c.ms[off] >= ms) return c.base + off;
+      }
+    }
+    return 0;
+  }
+
+  private chunkOf(seq: number): Chunk<R> | undefined {
+    const c = this.byBase.get(seq - (seq % SPAN));
+    if (c === undefined) return undefined;
+    const off = seq - c.base;
+    return off < c.hi && c.subj[off] !== EMPTY ? c : undefined;
+  }
+
+  /** Index of the chunk with this base (it must exist). */
+  private chunkIndex(base: number): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.chunks[mid].base < base) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first chunk that may hold a seq >= from. */
+  private firstChunkFor(from: number): number {
+    const cs = this.chunks;
+    if (cs.length === 0 || from <= cs[0].base) return 0;
+    let lo = 0;
+    let hi = cs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cs[mid].base + SPAN <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,32 @@
+import { iso } from "./format.js";
+import { sublistStats } from "./subsz.js";
+import { HttpError, type MonitoredServer } from "./types.js";
+
+/**
+ * Account names, or one account's detail with `?acc=`. There is no system account yet, so
+ * `system_account` is left out (nats-server omits it when empty too).
+ */
+export function accountz(server: MonitoredServer, q: URLSearchParams, now: Date): object {
+  const head = { server_id: server.id, now: iso(now) };
+  const name = q.get("acc") ?? "";
+  if (name === "") return { ...head, accounts: [...server.accounts.keys()] };
+  const acc = server.accounts.get(name);
+  if (acc === undefined) throw new HttpError(400, `Account ${name} does not exist`);
+  const js = server.options.jetstream?.enabled === true;
+  return {
+    ...head,
+    account_detail: {
+      account_name: acc.name,
+      // Accounts are created with the server and never updated yet.
+      update_time: iso(server.startTime),
+      expired: false,
+      complete: true,
+      // Without an accounts block the global account is the one that gets JetStream.
+      jetstream_enabled: js && acc.name === "$G",
+      leafnode_connections: 0,
+      client_connections: acc.connections,
+      subscriptions: acc.sublist.count,
+      sublist_stats: sublistStats([acc]),
+    },
+  };
+}

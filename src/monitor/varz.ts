@@ -1,0 +1,139 @@
+import { availableParallelism } from "node:os";
+import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { iso, nanos, uptime } from "./format.js";
+import { jetStreamState } from "./jsz.js";
+import type { MonitoredServer } from "./types.js";
+
+/** What /varz needs from the HTTP listener itself. */
+export interface VarzExtras {
+  httpPort: number;
+  httpReqStats: ReadonlyMap<string, number>;
+  cpu: number;
+}
+
+/** Process CPU use in percent of one core over the time since the previous sample. */
+export class CpuSampler {
+  private lastUsage = process.cpuUsage();
+  private lastTime = performance.now();
+  private value = 0;
+
+  sample(): number {
+    const now = performance.now();
+    const elapsedMs = now - this.lastTime;
+    // Very close calls would measure noise; keep the last figure instead.
+    if (elapsedMs < 250) return this.value;
+    const used = process.cpuUsage(this.lastUsage);
+    this.value = Math.round(((used.user + used.system) / 1000 / elapsedMs) * 10000) / 100;
+    this.lastUsage = process.cpuUsage();
+    this.lastTime = now;
+    return this.value;
+  }
+}
+
+function portOf(url: string | undefined): number | undefined {
+  if (url === undefined) return undefined;
+  const port = Number(new URL(url).port);
+  return Number.isFinite(port) && port > 0 ? port : undefined;
+}
+
+function websocketVarz(server: MonitoredServer): object {
+  const ws = server.options.websocket;
+  if (ws === undefined) return {};
+  const out: Record<string, unknown> = {
+    host: ws.host,
+    port: portOf(server.listenerUrls().websocket?.[0]) ?? ws.port,
+  };
+  if (ws.advertise) out.advertise = ws.advertise;
+  if (ws.noAuthUser) out.no_auth_user = ws.noAuthUser;
+  // nats-server reports the handshake timeout only when configured; 2s is its built-in default.
+  if (ws.handshakeTimeoutMs !== 2000) out.handshake_timeout = nanos(ws.handshakeTimeoutMs);
+  if (ws.noTls) out.no_tls = true;
+  if (ws.sameOrigin) out.same_origin = true;
+  if (ws.allowedOrigins.length > 0) out.allowed_origins = ws.allowedOrigins;
+  if (ws.compression) out.compression = true;
+  return out;
+}
+
+function jetStreamVarz(server: MonitoredServer): object {
+  const js = jetStreamState(server);
+  if (js === undefined) return {};
+  const u = js.usage;
+  const out: Record<string, unknown> = {
+    config: js.config,
+    stats: {
+      memory: u.memory,
+      storage: u.storage,
+      reserved_memory: u.reserved_memory,
+      reserved_storage: u.reserved_storage,
+      accounts: u.accounts,
+      ha_assets: u.ha_assets,
+      api: u.api,
+    },
+  };
+  if (js.meta !== undefined) out.meta = js.meta;
+  return out;
+}
+
+export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): object {
+  const o = server.options;
+  const s = server.stats;
+  const v: Record<string, unknown> = {
+    server_id: server.id,
+    server_name: server.name,
+    version: NATS_FEATURE_LEVEL,
+    proto: PROTOCOL_VERSION,
+    // nats-server names its Go runtime here; ours is Node.
+    go: `node${process.versions.node}`,
+    host: o.host,
+    port: server.port,
+  };
+  if (server.authenticator?.advertiseRequired) v.auth_required = true;
+  v.max_connections = o.maxConnections;
+  if (o.maxSubscriptions > 0) v.max_subscriptions = o.maxSubscriptions;
+  Object.assign(v, {
+    ping_interval: nanos(o.pingIntervalMs),
+    ping_max: o.pingMax,
+    http_host: o.httpHost,
+    http_port: extras.httpPort,
+    http_base_path: o.httpBasePath,
+    https_port: 0,
+    auth_timeout: (server.authenticator?.timeoutMs ?? 2000) / 1000,
+    max_control_line: o.maxControlLine,
+    max_payload: o.maxPayload,
+    max_pending: o.maxPending,
+    cluster: {},
+    gateway: {},
+    leaf: {},
+    mqtt: {},
+    websocket: websocketVarz(server),
+    jetstream: jetStreamVarz(server),
+    tls_timeout: 2,
+    write_deadline: nanos(o.writeDeadlineMs),
+    start: iso(server.startTime),
+    now: iso(now),
+    uptime: uptime(now.getTime() - server.startTime.getTime()),
+    mem: process.memoryUsage.rss(),
+    cores: availableParallelism(),
+    // JavaScript runs on one thread, whatever the core count.
+    gomaxprocs: 1,
+    cpu: extras.cpu,
+    connections: server.clients.size,
+    total_connections: s.totalConnections,
+    routes: 0,
+    remotes: 0,
+    leafnodes: 0,
+    in_msgs: s.inMsgs,
+    out_msgs: s.outMsgs,
+    in_bytes: s.inBytes,
+    out_bytes: s.outBytes,
+    slow_consumers: s.slowConsumers,
+    // Newer nats-server releases (2.10+) report this too.
+    stale_connections: s.staleConnections,
+    subscriptions: server.subscriptionCount,
+    http_req_stats: Object.fromEntries(extras.httpReqStats),
+    // No reload yet: the configuration is the one loaded at start.
+    config_load_time: iso(server.startTime),
+  });
+  if (o.tags.length > 0) v.tags = o.tags;
+  return v;
+}

@@ -1,0 +1,77 @@
+import type { Account } from "./account.js";
+import type { Subscription, SubscriptionOwner } from "./subscription.js";
+
+/**
+ * Routes one published message to every interested subscription of an account: each plain subscription
+ * gets a copy, each queue group one member chosen uniformly at random. Knows nothing of sockets; remote
+ * interest (routes, gateways, leaf nodes) plugs in here later.
+ */
+export class Router {
+  /** Messages routed, and deliveries made, for monitoring. */
+  routed = 0;
+  deliveries = 0;
+
+  /** Returns how many subscriptions received the message (0 means nobody was listening). */
+  publish(
+    account: Account,
+    subject: string,
+    reply: string | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    origin: SubscriptionOwner | undefined,
+  ): number {
+    this.routed++;
+    const result = account.sublist.match(subject);
+    const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
+    let delivered = 0;
+
+    const plain = result.plain;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i];
+      if (sub.closed || sub.owner === skipOwn) continue;
+      if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end)) delivered++;
+    }
+
+    const queues = result.queues;
+    for (let g = 0; g < queues.length; g++) {
+      const members = queues[g];
+      const n = members.length;
+      // Uniform random start, then the first member that can take it: every member equally likely.
+      const first = n === 1 ? 0 : Math.floor(Math.random() * n);
+      for (let k = 0; k < n; k++) {
+        const sub = members[(first + k) % n];
+        if (sub.closed || sub.owner === skipOwn) continue;
+        if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end)) {
+          delivered++;
+          break;
+        }
+      }
+    }
+    this.deliveries += delivered;
+    return delivered;
+  }
+}
+
+function deliverTo(
+  account: Account,
+  sub: Subscription,
+  subject: string,
+  reply: string | undefined,
+  buf: Uint8Array,
+  start: number,
+  hdrLen: number,
+  end: number,
+): boolean {
+  const owner = sub.owner;
+  if (sub.deliveryFiltered && owner.deniesDelivery?.(subject, sub.queue)) return false;
+  sub.delivered++;
+  if (sub.max > 0 && sub.delivered >= sub.max) {
+    sub.closed = true;
+    account.removeSubscription(sub);
+    owner.subscriptionEnded(sub);
+  }
+  owner.deliver(sub, subject, reply, buf, start, hdrLen, end);
+  return true;
+}

@@ -1,0 +1,245 @@
+import { EventEmitter } from "node:events";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import { createServer as createServerKey } from "@nats-io/nkeys";
+import { Authenticator } from "../auth/authenticator.js";
+import { Logger } from "../logger.js";
+import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
+import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { Account, GLOBAL_ACCOUNT } from "./account.js";
+import { ClientConnection, type ClientContext } from "./client.js";
+import { CloseReason } from "./close-reason.js";
+import { ClosedConnections } from "./closed-connections.js";
+import type { Connection } from "./connection.js";
+import type { ServerOptions } from "./options.js";
+import { FlushQueue } from "./outbound.js";
+import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
+import { Router } from "./router.js";
+import { ServerStats } from "./stats.js";
+import { TcpTransport, type Transport } from "./transport.js";
+
+/** A listener other than the client port (monitoring, websocket...) started and stopped with the server. */
+export interface Listener {
+  readonly name: keyof Ports;
+  start(server: Server): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The server: owns listeners, accounts and connections, and wires them to the router. Subsystems hang off
+ * it through small interfaces (ClientContext, Listener) rather than reaching into it.
+ */
+export class Server extends EventEmitter implements ClientContext {
+  readonly id: string;
+  readonly name: string;
+  readonly logger: Logger;
+  readonly stats = new ServerStats();
+  readonly router = new Router();
+  readonly flushQueue = new FlushQueue();
+  readonly authenticator: Authenticator | undefined;
+  readonly accounts = new Map<string, Account>();
+  readonly globalAccount: Account;
+  readonly clients = new Map<number, ClientConnection>();
+  readonly closed: ClosedConnections<ClientConnection>;
+  readonly startTime = new Date();
+  readonly extraListeners: Listener[] = [];
+  port = 0;
+  /** Set once a JetStream engine is attached; until then INFO does not advertise JetStream. */
+  jetStreamEnabled = false;
+  lameDuck = false;
+  shuttingDown = false;
+  private nextCid = 1;
+  private tcp: net.Server | undefined;
+  private ports: Ports = {};
+  private portsFile: string | undefined;
+  private infoBase = "";
+  private readonly closedWaiters: Array<() => void> = [];
+
+  constructor(readonly options: ServerOptions) {
+    super();
+    this.id = createServerKey().getPublicKey();
+    this.name = options.serverName ?? this.id;
+    this.logger = new Logger({
+      debug: options.debug,
+      trace: options.trace,
+      logtime: options.logtime,
+      logFile: options.logFile,
+      quiet: options.quiet,
+    });
+    const auth = options.authorization;
+    if (auth && (auth.users?.length || auth.token || auth.user)) {
+      this.authenticator = new Authenticator({ ...auth, noAuthUser: options.noAuthUser ?? auth.noAuthUser });
+    }
+    this.globalAccount = new Account(GLOBAL_ACCOUNT);
+    this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
+    this.closed = new ClosedConnections(options.maxClosedClients);
+  }
+
+  /** Start listening; resolves once every listener accepts connections. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.logger.info(`Starting lattice-server`);
+    this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
+    this.logger.info(`  ID:       ${this.id}`);
+    this.logger.info(`  Name:     ${this.name}`);
+    this.tcp = net.createServer((socket) => this.accept(new TcpTransport(socket)));
+    this.tcp.maxConnections = Number.MAX_SAFE_INTEGER;
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once("error", reject);
+      this.tcp!.listen({ host: o.host, port: Math.max(o.port, 0) }, () => {
+        this.tcp!.off("error", reject);
+        resolve();
+      });
+    });
+    const addr = this.tcp.address() as net.AddressInfo;
+    this.port = addr.port;
+    if (o.jetstream?.enabled && !this.jetStreamEnabled) {
+      this.logger.warn(
+        "JetStream was requested, but it is not available in this release: running without it",
+      );
+    }
+    this.buildInfo();
+    this.ports.nats = [`nats://${displayHost(o.host)}:${this.port}`];
+    for (const l of this.extraListeners) this.ports[l.name] = await l.start(this);
+    this.logger.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+    this.logger.info("Server is ready");
+    if (o.portsFileDir) this.portsFile = writePortsFile(o.portsFileDir, this.ports);
+    if (o.pidFile) writeFileSync(o.pidFile, String(process.pid));
+    this.emit("ready");
+  }
+
+  get clientUrl(): string {
+    return this.ports.nats?.[0] ?? "";
+  }
+
+  listenerUrls(): Ports {
+    return this.ports;
+  }
+
+  private buildInfo(): void {
+    const o = this.options;
+    const info: Record<string, unknown> = {
+      server_id: this.id,
+      server_name: this.name,
+      version: NATS_FEATURE_LEVEL,
+      proto: PROTOCOL_VERSION,
+      host: o.host,
+      port: this.port,
+      headers: !o.noHeaderSupport,
+      max_payload: o.maxPayload,
+    };
+    if (this.authenticator?.advertiseRequired) info.auth_required = true;
+    if (this.jetStreamEnabled) {
+      info.jetstream = true;
+      if (o.jetstream?.domain) info.domain = o.jetstream.domain;
+    }
+    // The per-client fields are appended by infoJson.
+    this.infoBase = JSON.stringify(info).slice(0, -1);
+  }
+
+  infoJson(client: ClientConnection, extra?: Record<string, unknown>): string {
+    let s = `${this.infoBase},"client_id":${client.cid},"client_ip":${JSON.stringify(client.transport.remoteAddress)}`;
+    if (client.nonce !== undefined) s += `,"nonce":${JSON.stringify(client.nonce)}`;
+    if (extra) for (const [k, v] of Object.entries(extra)) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    return `${s}}`;
+  }
+
+  accountFor(name: string | undefined): Account | undefined {
+    return this.accounts.get(name ?? GLOBAL_ACCOUNT);
+  }
+
+  /** Accept a connection from any listener (TCP now, WebSocket through its own listener). */
+  accept(transport: Transport): ClientConnection | undefined {
+    if (this.shuttingDown || this.lameDuck) {
+      transport.destroy();
+      return undefined;
+    }
+    const cid = this.nextCid++;
+    this.stats.totalConnections++;
+    const client = new ClientConnection(cid, transport, this);
+    this.clients.set(cid, client);
+    if (this.clients.size > this.options.maxConnections) {
+      client.close(CloseReason.MaxConnectionsExceeded, ERR_MAXIMUM_CONNECTIONS_EXCEEDED);
+      return undefined;
+    }
+    this.logger.debug(`${client.describe()} - Client connection created`);
+    return client;
+  }
+
+  connectionClosed(conn: Connection): void {
+    if (!(conn instanceof ClientConnection)) return;
+    if (!this.clients.delete(conn.cid)) return;
+    this.closed.add(conn);
+    this.logger.debug(`${conn.describe()} - Client connection closed: ${conn.closeReason}`);
+    if (this.clients.size === 0) for (const w of this.closedWaiters.splice(0)) w();
+  }
+
+  /** Numbers of subscriptions across accounts. */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const a of this.accounts.values()) n += a.sublist.count;
+    return n;
+  }
+
+  /**
+   * Lame-duck mode: stop accepting, tell clients (async INFO with ldm), wait the grace period, then close
+   * the remaining clients spread over the rest of lame_duck_duration, and shut down.
+   */
+  async enterLameDuckMode(): Promise<void> {
+    if (this.lameDuck || this.shuttingDown) return;
+    this.lameDuck = true;
+    this.logger.info("Entering lame duck mode, stop accepting new clients");
+    await this.closeClientListener();
+    for (const c of this.clients.values()) {
+      if ((c.connect?.protocol ?? 0) >= 1) c.sendProto(`INFO ${this.infoJson(c, { ldm: true })}\r\n`);
+    }
+    const o = this.options;
+    const grace = Math.min(o.lameDuckGracePeriodMs, o.lameDuckDurationMs);
+    await sleep(grace);
+    const remaining = [...this.clients.values()];
+    if (remaining.length > 0) {
+      const spread = Math.max(0, o.lameDuckDurationMs - grace);
+      const gap = Math.min(1000, spread / remaining.length);
+      for (const c of remaining) {
+        if (this.shuttingDown) break;
+        c.close(CloseReason.LameDuckMode);
+        if (gap > 0) await sleep(gap);
+      }
+    }
+    await this.shutdown();
+  }
+
+  private async closeClientListener(): Promise<void> {
+    const tcp = this.tcp;
+    this.tcp = undefined;
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  }
+
+  /** Stop accepting, flush and close every connection, stop every listener. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.logger.info("Initiating Shutdown...");
+    const listenerClosed = this.closeClientListener();
+    for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
+    await listenerClosed;
+    for (const l of this.extraListeners) await l.stop();
+    removeFile(this.portsFile);
+    if (this.options.pidFile) removeFile(this.options.pidFile);
+    this.logger.info("Server Exiting..");
+    this.emit("shutdown");
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
