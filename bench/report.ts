@@ -70,8 +70,11 @@ export function verdict(r: number | null, target: Target): Verdict {
   return (target.kind === "min" ? r >= target.bound : r <= target.bound) ? "PASS" : "MISS";
 }
 
-export function fmtRatio(r: number | null): string {
-  return r === null ? "-" : `${r.toFixed(2)}×`;
+/** Two decimals, or three when two would hide which side of `target`'s bound the ratio is on. */
+export function fmtRatio(r: number | null, target?: Target): string {
+  if (r === null) return "-";
+  const digits = target && Math.abs(r - target.bound) < 0.005 && r !== target.bound ? 3 : 2;
+  return `${r.toFixed(digits)}×`;
 }
 
 export function fmtTarget(t: Target): string {

@@ -182,7 +182,7 @@ export function renderReport(
         name,
         cell("lattice", l, fmt),
         cell("nats", n, fmt),
-        withRatio ? fmtRatio(r) : "",
+        withRatio ? fmtRatio(r, judged ? target : undefined) : "",
         judged ? fmtTarget(target) : "",
         judged ? judge(r, target) : "",
       ]);
@@ -282,7 +282,14 @@ export function renderReport(
     const l = slot("lattice");
     const n = slot("nats");
     const r = ratio(l ? f(l) : null, n ? f(n) : null);
-    rows.push([name, show(l), show(n), fmtRatio(r), t ? fmtTarget(t) : "", t ? judge(r, t) : ""]);
+    rows.push([
+      name,
+      show(l),
+      show(n),
+      fmtRatio(r, t ?? undefined),
+      t ? fmtTarget(t) : "",
+      t ? judge(r, t) : "",
+    ]);
     if (t)
       summary.push({
         check: name,
@@ -306,7 +313,7 @@ export function renderReport(
       s.check,
       s.lattice,
       s.nats,
-      fmtRatio(s.ratio),
+      fmtRatio(s.ratio, s.target),
       s.cpuRatio === null ? "" : fmtRatio(s.cpuRatio),
       fmtTarget(s.target),
       s.result,

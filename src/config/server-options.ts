@@ -8,6 +8,7 @@ import {
   type ServerOptions,
   type WebSocketOptions,
 } from "../server/options.js";
+import { type ConfigMap, isUsedAsVariable } from "./tree.js";
 import { durationFromConfig, parseStorageSize } from "./units.js";
 
 // Turns a parsed config file (and flag overrides, which use the same option names) into ServerOptions.
@@ -217,9 +218,9 @@ export function applyConfig(
   warn: Warn,
   configDir = process.cwd(),
 ): ServerOptions {
-  const c = lowerKeys(conf);
   let storeDirTop: string | undefined;
-  for (const [k, v] of Object.entries(c)) {
+  for (const [key, v] of Object.entries(conf)) {
+    const k = key.toLowerCase();
     switch (k) {
       case "listen": {
         const l = parseListen(v, k);
@@ -366,7 +367,7 @@ export function applyConfig(
           warn(
             `"${k}" is configured, but ${NOT_YET_AVAILABLE[k]} are not available in this release: ignored`,
           );
-        } else if (!ACCEPTED_NO_EFFECT.has(k)) {
+        } else if (!ACCEPTED_NO_EFFECT.has(k) && !isUsedAsVariable(conf as ConfigMap, key)) {
           warn(`unknown field "${k}"`);
         }
     }

@@ -103,7 +103,12 @@ export class MonitorListener implements Listener {
   }
 
   private async respond(rawUrl: string): Promise<Reply> {
-    const url = new URL(rawUrl, "http://localhost");
+    let url: URL;
+    try {
+      url = new URL(rawUrl, "http://localhost");
+    } catch {
+      return { status: 400, type: TEXT, body: "400 Bad Request" };
+    }
     const base = this.basePath;
     let path = url.pathname;
     if (base !== "") {

@@ -23,6 +23,8 @@ export class ServerMetrics {
   readonly registry = new Registry();
 
   constructor(server: MonitoredServer) {
+    // Registered now rather than at the first scrape, so process CPU is counted from server start.
+    processMetrics();
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({

@@ -120,7 +120,8 @@ export function hmsgHeaderLength(
   hdrSize: number,
   totalSize: number,
 ): number {
-  let n = 5 + tokenLength(subject) + 1 + tokenLength(sid) + 1 + uintLength(hdrSize) + 1 + uintLength(totalSize) + 2;
+  let n =
+    5 + tokenLength(subject) + 1 + tokenLength(sid) + 1 + uintLength(hdrSize) + 1 + uintLength(totalSize) + 2;
   if (reply !== undefined) n += tokenLength(reply) + 1;
   return n;
 }

@@ -193,16 +193,24 @@ function decode(b: Buffer, s: number, e: number, ascii: boolean): string {
 
 // Publishers tend to reuse a few subjects, so decoded PUB/HPUB subjects are kept in a small direct-mapped
 // cache shared by all parsers (strings are immutable): a hit costs a byte compare instead of a new string.
+// A subject is only stored the second time its slot sees its fingerprint: storing one-off subjects would
+// keep short-lived strings alive into the old generation, which costs more in GC than decoding saves.
 const CACHE_SLOTS = 1024;
 const CACHE_MAX_LEN = 64;
 const cacheBytes = Buffer.alloc(CACHE_SLOTS * CACHE_MAX_LEN);
 const cacheLen = new Uint8Array(CACHE_SLOTS); // 0 = empty slot
 const cacheStr: string[] = new Array<string>(CACHE_SLOTS).fill("");
+const cacheSeen = new Int32Array(CACHE_SLOTS); // fingerprint of the last miss in each slot
 
 function decodeSubject(b: Buffer, s: number, e: number, ascii: boolean): string {
   const n = e - s;
   if (n > CACHE_MAX_LEN) return decode(b, s, e, ascii);
-  const slot = (n * 31 + b[s]! * 7 + b[e - 1]! * 131 + b[s + (n >> 1)]! * 17 + b[e - 2 > s ? e - 2 : s]!) & (CACHE_SLOTS - 1);
+  const first = b[s]!;
+  const last = b[e - 1]!;
+  const mid = b[s + (n >> 1)]!;
+  const late = b[e - 1 - (n >> 2)]!;
+  // Sampled bytes spread typical subjects ("a.b.1", "a.b.2", ...) well enough; a collision only costs a miss.
+  const slot = (n * 31 + first * 7 + last * 131 + mid * 17 + late) & (CACHE_SLOTS - 1);
   const base = slot * CACHE_MAX_LEN;
   if (cacheLen[slot] === n) {
     let i = 0;
@@ -210,7 +218,12 @@ function decodeSubject(b: Buffer, s: number, e: number, ascii: boolean): string 
     if (i === n) return cacheStr[slot]!;
   }
   const str = decode(b, s, e, ascii);
-  b.copy(cacheBytes, base, s, e);
+  const fp = (n << 24) ^ (first << 16) ^ (mid << 8) ^ last ^ (late << 12) ^ 1;
+  if (cacheSeen[slot] !== fp) {
+    cacheSeen[slot] = fp;
+    return str;
+  }
+  for (let i = 0; i < n; i++) cacheBytes[base + i] = b[s + i]!; // a native copy call costs more for so few bytes
   cacheLen[slot] = n;
   cacheStr[slot] = str;
   return str;
@@ -302,6 +315,7 @@ export class Parser {
     if (this.paused || this.parsing || this.pending.length > 0) {
       // Copied because callers (e.g. a websocket unmasker) may reuse their buffer after we return.
       if (chunk.length > 0) this.pending.push(Buffer.from(chunk));
+      if (!this.paused && !this.parsing) this.run(undefined);
       return;
     }
     this.run(chunk);
@@ -463,7 +477,8 @@ export class Parser {
             if (this.paused || this.isClosed) return this.isClosed ? -1 : pos;
             break;
           }
-          if (this.payFilled === 0 && this.payBuf === EMPTY && size > 0) this.payBuf = this.payloadBuffer(size);
+          if (this.payFilled === 0 && this.payBuf === EMPTY && size > 0)
+            this.payBuf = this.payloadBuffer(size);
           const take = Math.min(size - this.payFilled, len - pos);
           if (take > 0) {
             buf.copy(this.payBuf, this.payFilled, pos, pos + take);
@@ -606,9 +621,11 @@ export class Parser {
     const ends = this.argEnd;
     switch (this.op) {
       case OP_PUB: {
-        if (n !== 2 && n !== 3) return this.fail(badArguments(`processPub Parse Error: ${snippet(b, as, end)}`));
+        if (n !== 2 && n !== 3)
+          return this.fail(badArguments(`processPub Parse Error: ${snippet(b, as, end)}`));
         const size = parseSize(b, starts[n - 1]!, ends[n - 1]!);
-        if (size < 0) return this.fail(badArguments(`processPub Bad or Missing Size: ${snippet(b, as, end)}`));
+        if (size < 0)
+          return this.fail(badArguments(`processPub Bad or Missing Size: ${snippet(b, as, end)}`));
         if (!this.checkPayload(size)) return false;
         this.subject = decodeSubject(b, starts[0]!, ends[0]!, this.ascii);
         this.reply = n === 3 ? decode(b, starts[1]!, ends[1]!, this.ascii) : undefined;
@@ -622,11 +639,15 @@ export class Parser {
         }
         const hdr = parseSize(b, starts[n - 2]!, ends[n - 2]!);
         if (hdr < 0) {
-          return this.fail(badArguments(`processHeaderPub Bad or Missing Header Size: ${snippet(b, as, end)}`));
+          return this.fail(
+            badArguments(`processHeaderPub Bad or Missing Header Size: ${snippet(b, as, end)}`),
+          );
         }
         const size = parseSize(b, starts[n - 1]!, ends[n - 1]!);
         if (size < 0) {
-          return this.fail(badArguments(`processHeaderPub Bad or Missing Total Size: ${snippet(b, as, end)}`));
+          return this.fail(
+            badArguments(`processHeaderPub Bad or Missing Total Size: ${snippet(b, as, end)}`),
+          );
         }
         if (hdr > size) {
           return this.fail(
@@ -642,7 +663,8 @@ export class Parser {
         return true;
       }
       case OP_SUB: {
-        if (n !== 2 && n !== 3) return this.fail(badArguments(`processSub Parse Error: ${snippet(b, as, end)}`));
+        if (n !== 2 && n !== 3)
+          return this.fail(badArguments(`processSub Parse Error: ${snippet(b, as, end)}`));
         const ascii = this.ascii;
         const subject = decode(b, starts[0]!, ends[0]!, ascii);
         const queue = n === 3 ? decode(b, starts[1]!, ends[1]!, ascii) : undefined;

@@ -158,7 +158,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
           return;
         }
         this.account = account;
-        this.user = result.user;
+        this.user = result.user ?? result.nkey;
         this.permissions = result.permissions;
         const rp = result.permissions?.allowResponses;
         if (rp) this.responses = new ResponsePermissions(rp);

@@ -138,14 +138,14 @@ export abstract class Connection {
       this.receivedSincePing = false;
     } else {
       this.pingsOut++;
-      this.pingSentAt = Date.now();
+      this.pingSentAt = performance.now();
       this.sendProto("PING\r\n");
     }
     this.schedulePing(this.ctx.options.pingIntervalMs);
   }
 
   protected pongReceived(): void {
-    if (this.pingSentAt > 0) this.rttMs = Date.now() - this.pingSentAt;
+    if (this.pingSentAt > 0) this.rttMs = performance.now() - this.pingSentAt;
     this.pingsOut = 0;
   }
 

@@ -11,6 +11,7 @@ import { ClientConnection, type ClientContext } from "./client.js";
 import { CloseReason } from "./close-reason.js";
 import { ClosedConnections } from "./closed-connections.js";
 import type { Connection } from "./connection.js";
+import { InternalClient } from "./internal-client.js";
 import type { ServerOptions } from "./options.js";
 import { FlushQueue } from "./outbound.js";
 import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
@@ -84,13 +85,7 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info(`  Name:     ${this.name}`);
     this.tcp = net.createServer((socket) => this.accept(new TcpTransport(socket)));
     this.tcp.maxConnections = Number.MAX_SAFE_INTEGER;
-    await new Promise<void>((resolve, reject) => {
-      this.tcp!.once("error", reject);
-      this.tcp!.listen({ host: o.host, port: Math.max(o.port, 0) }, () => {
-        this.tcp!.off("error", reject);
-        resolve();
-      });
-    });
+    await listenDualStack(this.tcp, o.host, Math.max(o.port, 0));
     const addr = this.tcp.address() as net.AddressInfo;
     this.port = addr.port;
     if (o.jetstream?.enabled && !this.jetStreamEnabled) {
@@ -142,6 +137,11 @@ export class Server extends EventEmitter implements ClientContext {
     if (client.nonce !== undefined) s += `,"nonce":${JSON.stringify(client.nonce)}`;
     if (extra) for (const [k, v] of Object.entries(extra)) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
     return `${s}}`;
+  }
+
+  /** A new in-process participant in an account (the global one by default). */
+  createInternalClient(name: string, account: Account = this.globalAccount): InternalClient {
+    return new InternalClient(this.nextCid++, name, account, this.router);
   }
 
   accountFor(name: string | undefined): Account | undefined {
@@ -229,6 +229,33 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info("Server Exiting..");
     this.emit("shutdown");
   }
+}
+
+function listen(srv: net.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    srv.once("error", reject);
+    srv.listen({ host, port }, () => {
+      srv.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * nats-server's wildcard listen (0.0.0.0) also accepts IPv6 peers, and clients resolving `localhost` to ::1
+ * rely on it: listen on the dual-stack `::` where the machine has IPv6.
+ */
+export async function listenDualStack(srv: net.Server, host: string, port: number): Promise<void> {
+  if (host === "0.0.0.0") {
+    try {
+      await listen(srv, "::", port);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EAFNOSUPPORT" && code !== "EADDRNOTAVAIL") throw err;
+    }
+  }
+  await listen(srv, host, port);
 }
 
 function sleep(ms: number): Promise<void> {

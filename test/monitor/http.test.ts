@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { connect } from "@nats-io/transport-node";
 import { defaultJetStreamOptions } from "../../src/server/options.js";
 import { startMonitored, until } from "./helpers.js";
 
@@ -176,6 +177,28 @@ describe("monitoring HTTP server", () => {
       assert.equal(await bad.text(), "sort by stop only valid on closed connections");
       assert.equal((await m.json("/varz")).total_connections, 2);
       await stays.flush();
+    } finally {
+      await m.close();
+    }
+  });
+
+  it("shows the authorized user with auth=1 and filters by user", async () => {
+    const m = await startMonitored({ authorization: { users: [{ user: "alice", password: "secret" }] } });
+    try {
+      const nc = await connect({ servers: m.server.clientUrl, user: "alice", pass: "secret", name: "authd" });
+      try {
+        await nc.flush();
+        assert.equal((await m.json("/varz")).auth_required, true);
+        assert.equal((await m.json<Connz>("/connz")).connections[0].authorized_user, undefined);
+        const authz = await m.json<Connz>("/connz?auth=1");
+        assert.equal(authz.connections[0].authorized_user, "alice");
+        assert.equal(authz.connections[0].account, undefined);
+        assert.equal((await m.json<Connz>("/connz?user=alice")).num_connections, 1);
+        const other = await m.json<Connz>("/connz?user=bob");
+        assert.deepEqual([other.num_connections, other.total], [0, 1]);
+      } finally {
+        await nc.close();
+      }
     } finally {
       await m.close();
     }

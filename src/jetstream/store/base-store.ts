@@ -116,7 +116,15 @@ export abstract class BaseStore<R> implements MessageStore {
   }
 
   /** Index a message that is already persisted (file store load). */
-  protected track(seq: number, subject: string, size: number, ms: number, subNs: number, ttl: number, ref: R) {
+  protected track(
+    seq: number,
+    subject: string,
+    size: number,
+    ms: number,
+    subNs: number,
+    ttl: number,
+    ref: R,
+  ) {
     const e = this.subjects.add(subject, seq);
     this.index.add(seq, e.id, size, ms, subNs, ref);
     if (ttl !== 0) {

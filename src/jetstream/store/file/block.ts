@@ -257,7 +257,8 @@ export class Block {
     let pos = header.length;
     for (const [off, len] of keep) {
       const rec = data.subarray(off, off + len);
-      if (typeof decodeAt(rec, 0) === "string") throw new Error(`record at ${off} in ${this.file} is damaged`);
+      if (typeof decodeAt(rec, 0) === "string")
+        throw new Error(`record at ${off} in ${this.file} is damaged`);
       bufs.push(rec);
       offsets.push(pos);
       pos += len;

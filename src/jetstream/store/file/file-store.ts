@@ -12,9 +12,9 @@
 // removed, and every block starts with a header naming its first sequence, so the last sequence survives
 // purges and restarts without a separate metadata file.
 
+import * as fs from "node:fs";
 import { constants } from "node:fs";
 import { access, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { BaseStore, type NewMessage } from "../base-store.js";
 import { nowNs, splitNs } from "../clock.js";
@@ -60,6 +60,9 @@ const MAX_BLOCK_SIZE = 1024 * 1024 * 1024;
 const COMPACT_LIVE_RATIO = 0.5;
 const COMPACT_MIN_BYTES = 64 * 1024;
 const MAX_OPEN_READERS = 32;
+const MAX_PROBLEMS = 1000;
+/** Delay before retrying a failed commit's leftovers (tombstones, block headers). */
+const RETRY_MS = 1000;
 
 interface Deferred {
   promise: Promise<void>;
@@ -88,6 +91,11 @@ interface Write {
   msgs: number[];
   tombs: number[];
   erasures: Block["erasures"];
+}
+
+/** Wait for every promise; then throw the first failure, if any. */
+async function settle(ps: Promise<void>[]): Promise<void> {
+  for (const r of await Promise.allSettled(ps)) if (r.status === "rejected") throw r.reason;
 }
 
 function ioError(what: string, err: unknown): StoreError {
@@ -125,6 +133,7 @@ export class FileStore extends BaseStore<number> {
   private commitScheduled = false;
   private committing: Promise<void> | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private unsynced = new Set<Block>();
   private reportedBadSeqs = new Set<number>();
 
@@ -205,7 +214,12 @@ export class FileStore extends BaseStore<number> {
       for (const m of scan.messages) {
         if (scan.deleted.has(m.seq)) continue;
         if (m.seq <= tracked) {
-          this.report({ kind: "corrupt", file: block.file, offset: m.offset, message: `duplicate seq ${m.seq}` });
+          this.report({
+            kind: "corrupt",
+            file: block.file,
+            offset: m.offset,
+            message: `duplicate seq ${m.seq}`,
+          });
           continue;
         }
         const { ms, subNs } = splitNs(m.timeNs);
@@ -224,6 +238,11 @@ export class FileStore extends BaseStore<number> {
   }
 
   private report(p: Omit<StoreProblem, "time">): void {
+    // Bounded: a failing disk must not turn the problem list into a memory leak.
+    if (this.problemList.length > MAX_PROBLEMS) return;
+    if (this.problemList.length === MAX_PROBLEMS) {
+      p = { kind: p.kind, message: "too many problems; further ones are not recorded" };
+    }
     this.problemList.push({ ...p, time: Date.now() });
   }
 
@@ -271,7 +290,7 @@ export class FileStore extends BaseStore<number> {
       this.dirty.add(b);
       if (erase) b.erasures.push({ seq, offset, length: len });
       if (b !== this.active && b.liveBytes < (b.size - RECORD_OVERHEAD) * COMPACT_LIVE_RATIO) {
-        if (b.size >= COMPACT_MIN_BYTES) this.compactQueue.add(b);
+        if (b.size >= Math.min(COMPACT_MIN_BYTES, this.blockSize / 2)) this.compactQueue.add(b);
       }
     }
     this.scheduleCommit();
@@ -403,7 +422,10 @@ export class FileStore extends BaseStore<number> {
       this.committing = this.commitLoop().finally(() => {
         this.committing = undefined;
         // Work queued by callbacks that ran between the loop's last check and now.
-        if (this.nextBatch !== undefined || this.hasWork()) this.scheduleCommit();
+        // (After a failure only a flush retries at once; the rest waits for the retry timer.)
+        if (this.nextBatch !== undefined || (this.hasWork() && this.retryTimer === undefined)) {
+          this.scheduleCommit();
+        }
       });
     });
   }
@@ -412,17 +434,29 @@ export class FileStore extends BaseStore<number> {
     while (this.nextBatch !== undefined || this.hasWork()) {
       const batch = this.nextBatch;
       this.nextBatch = undefined;
+      let writes: Write[];
       try {
-        await this.commit();
-        batch?.resolve();
+        writes = await this.commit();
       } catch (err) {
         batch?.reject(err);
+        // Don't spin on a broken disk: retry what was requeued later, or when new work arrives.
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = undefined;
+          if (!this.closed && this.hasWork()) this.scheduleCommit();
+        }, RETRY_MS).unref();
+        return;
       }
+      // Acknowledge first; follow-ups (erase, unlink, rewrite) must not delay appends.
+      batch?.resolve();
+      await this.afterCommit(writes);
     }
   }
 
-  /** Write and sync everything queued, then do the follow-ups that needed it durable first. */
-  private async commit(): Promise<void> {
+  /**
+   * Write and sync everything queued, then unlink blocks whose messages are all gone (only now: a purge's
+   * new block header must be durable first, and a delete is acknowledged only once its block is gone).
+   */
+  private async commit(): Promise<Write[]> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
     const now = nowNs();
@@ -453,11 +487,14 @@ export class FileStore extends BaseStore<number> {
       b.erasures = [];
     }
     try {
-      await Promise.all(writes.map((w) => w.block.write(w.bufs, w.start)));
-      if (this.syncIntervalMs <= 0) await Promise.all(writes.map((w) => w.block.datasync()));
+      // allSettled: a rollback must not truncate a file while another write to it is still running.
+      await settle(writes.map((w) => w.block.write(w.bufs, w.start)));
+      if (this.syncIntervalMs <= 0) await settle(writes.map((w) => w.block.datasync()));
       const created = writes.filter((w) => !w.block.onDisk);
       if (created.length > 0) await this.syncDir();
       for (const w of created) w.block.onDisk = true;
+      for (const b of unlinks) await b.unlink();
+      if (unlinks.length > 0) await this.syncDir();
     } catch (err) {
       this.doomed.unshift(...unlinks);
       throw await this.rollback(writes, err);
@@ -468,7 +505,8 @@ export class FileStore extends BaseStore<number> {
       if (this.syncIntervalMs > 0) this.unsynced.add(w.block);
       if (w.block !== this.active && !w.block.doomed) await w.block.closeWriter();
     }
-    await this.afterCommit(writes, unlinks);
+    for (const b of unlinks) this.diskBytes -= b.size;
+    return writes;
   }
 
   /**
@@ -508,21 +546,14 @@ export class FileStore extends BaseStore<number> {
     return error;
   }
 
-  /** Scrub erased records, unlink dead blocks and rewrite sparse ones. Failures are reported, not thrown. */
-  private async afterCommit(writes: Write[], unlinks: Block[]): Promise<void> {
+  /** Scrub erased records and rewrite sparse blocks. Failures are reported, not thrown. */
+  private async afterCommit(writes: Write[]): Promise<void> {
     for (const w of writes) {
       for (const e of w.erasures) {
         if (w.block.doomed) break;
         await this.guard(w.block, () => w.block.overwrite(encodeErased(e.seq, e.length, nowNs()), e.offset));
         this.cache.drop(w.block);
       }
-    }
-    if (unlinks.length > 0) {
-      for (const b of unlinks) {
-        this.diskBytes -= b.size;
-        await this.guard(b, () => b.unlink());
-      }
-      await this.guard(undefined, () => this.syncDir());
     }
     for (const b of [...this.compactQueue]) {
       this.compactQueue.delete(b);
@@ -566,6 +597,9 @@ export class FileStore extends BaseStore<number> {
       this.readers.delete(b);
     });
     this.diskBytes += b.size - before;
+    // Make the rename durable before tombstones land in the new file, or a crash could bring back
+    // the old file without them.
+    await this.syncDir();
   }
 
   private async syncDir(): Promise<void> {
@@ -585,10 +619,11 @@ export class FileStore extends BaseStore<number> {
       if (b.doomed) continue;
       try {
         if (b === this.active) await b.datasync();
-        else await fs.promises.open(b.path, "r+").then(async (fh) => {
-          await fh.datasync();
-          await fh.close();
-        });
+        else
+          await fs.promises.open(b.path, "r+").then(async (fh) => {
+            await fh.datasync();
+            await fh.close();
+          });
       } catch (err) {
         this.unsynced.add(b);
         throw err;
@@ -602,6 +637,7 @@ export class FileStore extends BaseStore<number> {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     try {
       await this.flush();
       await this.committing;

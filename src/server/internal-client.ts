@@ -1,0 +1,84 @@
+import type { Account } from "./account.js";
+import type { Router } from "./router.js";
+import { Subscription, type SubscriptionOwner } from "./subscription.js";
+
+/** A message as an in-process handler sees it; the byte views are only valid during the call. */
+export interface InternalMessage {
+  readonly subject: string;
+  readonly reply: string | undefined;
+  /** The header block (`NATS/1.0\r\n...\r\n\r\n`), or undefined. */
+  readonly headers: Uint8Array | undefined;
+  readonly data: Uint8Array;
+}
+
+export type InternalHandler = (msg: InternalMessage, sub: Subscription) => void;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * An in-process participant (JetStream API, stream capture, system services): it subscribes and publishes
+ * through the same router as sockets do, so permissions, queue groups and no-responders apply alike.
+ */
+export class InternalClient implements SubscriptionOwner {
+  readonly echo = true;
+  private readonly handlers = new Map<Subscription, InternalHandler>();
+  private nextSid = 1;
+  private closed = false;
+
+  constructor(
+    readonly cid: number,
+    readonly name: string,
+    readonly account: Account,
+    private readonly router: Router,
+  ) {}
+
+  subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription {
+    const sub = new Subscription(subject, queue, String(this.nextSid++), this);
+    this.handlers.set(sub, handler);
+    this.account.addSubscription(sub);
+    return sub;
+  }
+
+  unsubscribe(sub: Subscription): void {
+    if (!this.handlers.delete(sub)) return;
+    sub.closed = true;
+    this.account.removeSubscription(sub);
+  }
+
+  /** Publish; `headers` is a complete header block. Returns how many subscriptions received it. */
+  publish(subject: string, reply: string | undefined, data: Uint8Array, headers?: Uint8Array): number {
+    if (this.closed) return 0;
+    if (headers === undefined || headers.length === 0) {
+      return this.router.publish(this.account, subject, reply, data, 0, 0, data.length, this);
+    }
+    const buf = new Uint8Array(headers.length + data.length);
+    buf.set(headers, 0);
+    buf.set(data, headers.length);
+    return this.router.publish(this.account, subject, reply, buf, 0, headers.length, buf.length, this);
+  }
+
+  deliver(
+    sub: Subscription,
+    subject: string,
+    reply: string | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+  ): void {
+    const handler = this.handlers.get(sub);
+    if (handler === undefined) return;
+    const headers = hdrLen > 0 ? buf.subarray(start, start + hdrLen) : undefined;
+    const data = end > start + hdrLen ? buf.subarray(start + hdrLen, end) : EMPTY;
+    handler({ subject, reply, headers, data }, sub);
+  }
+
+  subscriptionEnded(sub: Subscription): void {
+    this.handlers.delete(sub);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const sub of [...this.handlers.keys()]) this.unsubscribe(sub);
+  }
+}
