@@ -30,13 +30,19 @@ function timestamp(d: Date): string {
 }
 
 export class Logger {
-  readonly debugEnabled: boolean;
-  readonly traceEnabled: boolean;
+  debugEnabled: boolean;
+  traceEnabled: boolean;
   private readonly prefix = `[${process.pid}] `;
 
   constructor(private readonly opts: LoggerOptions = {}) {
     this.debugEnabled = opts.debug === true;
     this.traceEnabled = opts.trace === true;
+  }
+
+  /** Apply new levels (config reload). */
+  setLevels(debug: boolean, trace: boolean): void {
+    this.debugEnabled = debug;
+    this.traceEnabled = trace;
   }
 
   fatal(msg: string): void {

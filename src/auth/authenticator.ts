@@ -177,6 +177,14 @@ export class Authenticator {
     }
 
     if (this.users.size > 0) {
+      // verify_and_map: the certificate decides who this is.
+      if (creds.tlsMap !== undefined) {
+        const allowed = new Set<string>();
+        for (const [name, u] of this.users) if (typeAllowed(u, type)) allowed.add(name);
+        const name = creds.tlsMap(allowed);
+        const u = name === undefined ? undefined : this.users.get(name);
+        return u === undefined ? undefined : result(u, name);
+      }
       // no_auth_user applies only when the client sent no user, password or token.
       if (!creds.user && !creds.pass && !creds.auth_token && this.opts.noAuthUser) {
         const u = this.users.get(this.opts.noAuthUser);

@@ -64,6 +64,11 @@ export interface ConnectCredentials {
   nkey?: string;
   sig?: string;
   jwt?: string;
+  /**
+   * verify_and_map: names the user from the client's TLS certificate, given the user names allowed on this
+   * connection (undefined = no match). When present, CONNECT's user and password are not consulted.
+   */
+  tlsMap?: (users: ReadonlySet<string>) => string | undefined;
 }
 
 export interface AuthResult {

@@ -1,5 +1,6 @@
 // nats-server's command-line flags, with Go `flag` package rules: one or two dashes, `-p 4222`,
 // `-p=4222`, boolean flags take no separate value (`-js`, `-DV`, `-T=false`).
+import { type TlsFlags, tlsBlockFromFlags } from "../tls/config.js";
 
 export interface ServerFlags {
   configFile?: string;
@@ -50,15 +51,20 @@ def(["auth"], "token", "string");
 def(["max_payload"], "max_payload", "int");
 def(["max_pending"], "max_pending", "int");
 def(["max_connections"], "max_connections", "int");
-def(["tls", "tlsverify"], "tls", "unsupported");
-def(["tlscert", "tlskey", "tlscacert"], "tls", "unsupported");
+// Any --tls* flag replaces the config file's `tls { }` block (see tlsBlockFromFlags); --tls=false drops it.
+def(["tls"], "tls", "bool");
+def(["tlsverify"], "tlsverify", "bool");
+def(["tlscert"], "tlscert", "string");
+def(["tlskey"], "tlskey", "string");
+def(["tlscacert"], "tlscacert", "string");
 def(["cluster", "cluster_listen", "routes", "cluster_name", "cluster_advertise"], "cluster", "unsupported");
 def(["no_advertise"], "cluster", "unsupported");
 def(["connect_retries", "profile"], "ignored", "ignore-value");
 def(["h", "help", "help_tls"], "help", "bool");
 def(["v", "version"], "version", "bool");
 
-const BOOL_UNSUPPORTED = new Set(["tls", "tlsverify", "no_advertise"]);
+const BOOL_UNSUPPORTED = new Set(["no_advertise"]);
+const TLS_FLAGS = new Set(["tls", "tlsverify", "tlscert", "tlskey", "tlscacert"]);
 
 export class FlagError extends Error {}
 
@@ -78,6 +84,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     unsupported: [],
   };
   const o = flags.overrides;
+  const tlsFlags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") break;
@@ -100,6 +107,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       case "string":
         if (spec.key === "config") flags.configFile = value;
         else if (spec.key === "signal") flags.signal = value;
+        else if (TLS_FLAGS.has(spec.key)) tlsFlags[spec.key] = value ?? "";
         else o[spec.key] = value;
         break;
       case "int": {
@@ -114,6 +122,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
         if (spec.key === "test") flags.testConfig = b;
         else if (spec.key === "help") flags.help = b;
         else if (spec.key === "version") flags.version = b;
+        else if (TLS_FLAGS.has(spec.key)) tlsFlags[spec.key] = b;
         else if (spec.key === "debug_trace") {
           o.debug = b;
           o.trace = b;
@@ -130,6 +139,13 @@ export function parseServerFlags(argv: string[]): ServerFlags {
         break;
     }
   }
+  let tls: ReturnType<typeof tlsBlockFromFlags>;
+  try {
+    tls = tlsBlockFromFlags(tlsFlags as TlsFlags);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  if (tls !== undefined) o.tls = tls;
   return flags;
 }
 
@@ -163,6 +179,13 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
 
 Common Options:
     -h, --help                       Show this message

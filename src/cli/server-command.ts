@@ -4,6 +4,7 @@ import { parseConfigFile } from "../config/parser.js";
 import { applyConfig, OptionsError, validateOptions } from "../config/server-options.js";
 import { launchServer } from "../server/launch.js";
 import { defaultOptions, type ServerOptions } from "../server/options.js";
+import { reloadServer } from "../server/reload.js";
 import type { Server } from "../server/server.js";
 import { LATTICE_VERSION, NATS_FEATURE_LEVEL } from "../version.js";
 import { FlagError, parseServerFlags, USAGE } from "./flags.js";
@@ -73,10 +74,10 @@ export async function runServerCli(argv: string[]): Promise<void> {
     fail(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
   for (const w of warnings) server.logger.warn(w);
-  installSignals(server);
+  installSignals(server, argv);
 }
 
-function installSignals(server: Server): void {
+function installSignals(server: Server, argv: string[]): void {
   const exit = () => {
     server.shutdown().then(
       () => process.exit(0),
@@ -96,7 +97,23 @@ function installSignals(server: Server): void {
     server.enterLameDuckMode().then(() => process.exit(0));
   });
   process.on("SIGHUP", () => {
-    server.logger.warn("Configuration reload is not supported by this release; restart to apply changes");
+    server.logger.info('Trapped "hangup" signal');
+    const warnings: string[] = [];
+    let next: ServerOptions;
+    try {
+      next = loadOptions(argv, (w) => warnings.push(w)).opts;
+    } catch (err) {
+      server.logger.error(
+        `Failed to reload server configuration: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return;
+    }
+    reloadServer(server, next).then(
+      (more) => {
+        for (const w of [...warnings, ...more]) server.logger.warn(w);
+      },
+      (err: unknown) => server.logger.error(`Failed to reload server configuration: ${String(err)}`),
+    );
   });
   process.on("SIGUSR1", () => {
     server.logger.info("Log file reopened");

@@ -8,6 +8,7 @@ import {
   type ServerOptions,
   type WebSocketOptions,
 } from "../server/options.js";
+import { loadTlsFiles, TlsConfigError, tlsOptionsFromConfig } from "../tls/index.js";
 import { type ConfigMap, isUsedAsVariable } from "./tree.js";
 import { durationFromConfig, parseStorageSize } from "./units.js";
 
@@ -211,6 +212,15 @@ function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
   return ws;
 }
 
+function tlsFrom(v: unknown, warn: Warn): ServerOptions["tls"] {
+  try {
+    return tlsOptionsFromConfig(v, warn);
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new OptionsError(err.message);
+    throw err;
+  }
+}
+
 /** Apply a parsed config map (or flag overrides with the same names) on top of `opts`. */
 export function applyConfig(
   opts: ServerOptions,
@@ -346,9 +356,14 @@ export function applyConfig(
         opts.websocket = webSocketFrom(v, warn);
         break;
       case "tls":
+        // `false` comes from --tls=false and switches TLS off.
+        opts.tls = v === false ? undefined : tlsFrom(v, warn);
+        break;
       case "allow_non_tls":
+        opts.allowNonTls = asBool(v, k);
+        break;
       case "ocsp":
-        throw new OptionsError(`${k}: TLS is not supported by this release yet; remove the "${k}" block`);
+        throw new OptionsError(`${k}: OCSP stapling is not supported by this release; remove the "${k}" block`);
       case "accounts":
       case "operator":
       case "trusted":
@@ -389,6 +404,15 @@ export function validateOptions(opts: ServerOptions): void {
   }
   if (opts.maxControlLine <= 0) throw new OptionsError("max_control_line: must be positive");
   if (opts.port < -1 || opts.port > 65535) throw new OptionsError(`port: ${opts.port} is out of range`);
+  if (opts.tls !== undefined) {
+    // Unreadable or mismatched certificate files refuse to start (and fail `-t`), naming the file.
+    try {
+      loadTlsFiles(opts.tls);
+    } catch (err) {
+      if (err instanceof TlsConfigError) throw new OptionsError(err.message);
+      throw err;
+    }
+  }
   const auth = opts.authorization;
   if (opts.noAuthUser !== undefined) {
     const known = auth?.users?.some((u) => u.user === opts.noAuthUser) ?? false;

@@ -157,6 +157,11 @@ export function connInfo(
   if (c.connect?.name) info.name = c.connect.name;
   if (c.connect?.lang) info.lang = c.connect.lang;
   if (c.connect?.version) info.version = c.connect.version;
+  const tls = c.transport.tls;
+  if (tls !== undefined) {
+    info.tls_version = tls.version;
+    info.tls_cipher_suite = tls.cipherSuite;
+  }
   if (o.auth) {
     if (c.user) info.authorized_user = c.user;
     // The global account is implied, so nats-server names only others.

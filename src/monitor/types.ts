@@ -40,7 +40,12 @@ export interface MonitoredConnection {
   readonly rttMs: number;
   readonly subs: ReadonlyMap<string, MonitoredSubscription>;
   readonly account: { readonly name: string } | undefined;
-  readonly transport: { readonly kind: string; readonly remoteAddress: string; readonly remotePort: number };
+  readonly transport: {
+    readonly kind: string;
+    readonly remoteAddress: string;
+    readonly remotePort: number;
+    readonly tls?: { readonly version: string; readonly cipherSuite: string } | undefined;
+  };
   readonly connect?:
     | { readonly name?: string; readonly lang?: string; readonly version?: string }
     | undefined;

@@ -88,6 +88,9 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     port: server.port,
   };
   if (server.authenticator?.advertiseRequired) v.auth_required = true;
+  // As in INFO: allow_non_tls makes TLS optional, and then nats-server does not report it as required.
+  if (o.tls && !o.allowNonTls) v.tls_required = true;
+  if (o.tls?.verify) v.tls_verify = true;
   v.max_connections = o.maxConnections;
   if (o.maxSubscriptions > 0) v.max_subscriptions = o.maxSubscriptions;
   Object.assign(v, {
@@ -97,7 +100,8 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     http_port: extras.httpPort,
     http_base_path: o.httpBasePath,
     https_port: 0,
-    auth_timeout: (server.authenticator?.timeoutMs ?? 2000) / 1000,
+    // Without an explicit authorization timeout: 2 s, or the TLS timeout + 1 s with TLS.
+    auth_timeout: (server.authenticator?.timeoutMs ?? (o.tls ? o.tls.timeoutMs + 1000 : 2000)) / 1000,
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
     max_pending: o.maxPending,
@@ -107,7 +111,7 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     mqtt: {},
     websocket: websocketVarz(server),
     jetstream: jetStreamVarz(server),
-    tls_timeout: 2,
+    tls_timeout: (o.tls?.timeoutMs ?? 2000) / 1000,
     write_deadline: nanos(o.writeDeadlineMs),
     start: iso(server.startTime),
     now: iso(now),

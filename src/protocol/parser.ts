@@ -28,12 +28,16 @@ import {
 export type { ParseError, ParseErrorKind } from "./parse-errors.js";
 
 export interface ParserHandler {
+  /** The raw argument: nats-server closes silently (no -ERR) when it is not valid JSON. */
   onConnect(json: string): void;
   /** Clients may send INFO; nats-server only checks that it is valid JSON (closing silently otherwise). */
   onInfo(json: string): void;
   /** Payload is buf[start, end): a view the handler must copy if it keeps it past the call. */
   onPub(subject: string, reply: string | undefined, buf: Buffer, start: number, end: number): void;
-  /** Headers are buf[start, start + headerSize), the payload follows until end. Same lifetime as onPub. */
+  /**
+   * Headers are buf[start, start + headerSize), the payload follows until end. Same lifetime as onPub.
+   * Without headers negotiated in CONNECT, nats-server closes silently (at the HPUB line already).
+   */
   onHpub(
     subject: string,
     reply: string | undefined,
@@ -191,44 +195,6 @@ function decode(b: Buffer, s: number, e: number, ascii: boolean): string {
   return ascii ? latin1Slice.call(b, s, e) : utf8Slice.call(b, s, e);
 }
 
-// Publishers tend to reuse a few subjects, so decoded PUB/HPUB subjects are kept in a small direct-mapped
-// cache shared by all parsers (strings are immutable): a hit costs a byte compare instead of a new string.
-// A subject is only stored the second time its slot sees its fingerprint: storing one-off subjects would
-// keep short-lived strings alive into the old generation, which costs more in GC than decoding saves.
-const CACHE_SLOTS = 1024;
-const CACHE_MAX_LEN = 64;
-const cacheBytes = Buffer.alloc(CACHE_SLOTS * CACHE_MAX_LEN);
-const cacheLen = new Uint8Array(CACHE_SLOTS); // 0 = empty slot
-const cacheStr: string[] = new Array<string>(CACHE_SLOTS).fill("");
-const cacheSeen = new Int32Array(CACHE_SLOTS); // fingerprint of the last miss in each slot
-
-function decodeSubject(b: Buffer, s: number, e: number, ascii: boolean): string {
-  const n = e - s;
-  if (n > CACHE_MAX_LEN) return decode(b, s, e, ascii);
-  const first = b[s]!;
-  const last = b[e - 1]!;
-  const mid = b[s + (n >> 1)]!;
-  const late = b[e - 1 - (n >> 2)]!;
-  // Sampled bytes spread typical subjects ("a.b.1", "a.b.2", ...) well enough; a collision only costs a miss.
-  const slot = (n * 31 + first * 7 + last * 131 + mid * 17 + late) & (CACHE_SLOTS - 1);
-  const base = slot * CACHE_MAX_LEN;
-  if (cacheLen[slot] === n) {
-    let i = 0;
-    while (i < n && cacheBytes[base + i] === b[s + i]) i++;
-    if (i === n) return cacheStr[slot]!;
-  }
-  const str = decode(b, s, e, ascii);
-  const fp = (n << 24) ^ (first << 16) ^ (mid << 8) ^ last ^ (late << 12) ^ 1;
-  if (cacheSeen[slot] !== fp) {
-    cacheSeen[slot] = fp;
-    return str;
-  }
-  for (let i = 0; i < n; i++) cacheBytes[base + i] = b[s + i]!; // a native copy call costs more for so few bytes
-  cacheLen[slot] = n;
-  cacheStr[slot] = str;
-  return str;
-}
-
 function snippet(b: Buffer, s: number, e: number): string {
   return JSON.stringify(b.toString("utf8", s, Math.min(e, s + SNIPPET))) + (e - s > SNIPPET ? "..." : "");
 }
@@ -254,8 +220,9 @@ export class Parser {
   private argLen = 0;
   private carryCR = false;
 
-  // The message whose payload is being read.
+  // The message whose payload is being read (`subject` is also reused by subjectFrom).
   private subject = "";
+  private subjectAscii = false;
   private reply: string | undefined = undefined;
   private hdrSize = 0;
   private size = 0;
@@ -321,6 +288,14 @@ export class Parser {
     this.run(chunk);
   }
 
+  /**
+   * Stops parsing for good without reporting anything, e.g. when a handler closes the connection (bad
+   * CONNECT, auth failure): ops after the current one, even in the same chunk, are not delivered.
+   */
+  close(): void {
+    this.shutdown();
+  }
+
   /** Stops parsing after the current op; unparsed and later bytes are kept until resume(). */
   pause(): void {
     if (!this.isClosed) this.paused = true;
@@ -340,13 +315,13 @@ export class Parser {
     try {
       if (chunk !== undefined) {
         const stop = this.parseChunk(chunk, 0);
-        if (stop >= 0) this.pending.unshift(Buffer.from(chunk.subarray(stop)));
+        if (stop >= 0 && stop < chunk.length) this.pending.unshift(Buffer.from(chunk.subarray(stop)));
       }
       while (!this.paused && !this.isClosed && this.pending.length > 0) {
         const next = this.pending.shift()!;
         const stop = this.parseChunk(next, 0);
         // `next` is already our own copy.
-        if (stop >= 0) this.pending.unshift(next.subarray(stop));
+        if (stop >= 0 && stop < next.length) this.pending.unshift(next.subarray(stop));
       }
     } catch (err) {
       // A handler threw mid-frame: the state can no longer be trusted.
@@ -445,7 +420,7 @@ export class Parser {
           }
           if (!this.processLine(buf, pos, stop)) return -1;
           pos = stop + 1;
-          if (this.paused) return pos;
+          if (this.paused || this.isClosed) return this.isClosed ? -1 : pos;
           break;
         }
         case S_ARG: {
@@ -461,7 +436,7 @@ export class Parser {
           this.argLen = 0;
           if (!ok) return -1;
           pos = lf + 1;
-          if (this.paused) return pos;
+          if (this.paused || this.isClosed) return this.isClosed ? -1 : pos;
           break;
         }
         case S_PAYLOAD: {
@@ -627,7 +602,7 @@ export class Parser {
         if (size < 0)
           return this.fail(badArguments(`processPub Bad or Missing Size: ${snippet(b, as, end)}`));
         if (!this.checkPayload(size)) return false;
-        this.subject = decodeSubject(b, starts[0]!, ends[0]!, this.ascii);
+        this.subject = this.subjectFrom(b, starts[0]!, ends[0]!);
         this.reply = n === 3 ? decode(b, starts[1]!, ends[1]!, this.ascii) : undefined;
         this.size = size;
         this.state = S_PAYLOAD;
@@ -655,7 +630,7 @@ export class Parser {
           );
         }
         if (!this.checkPayload(size)) return false;
-        this.subject = decodeSubject(b, starts[0]!, ends[0]!, this.ascii);
+        this.subject = this.subjectFrom(b, starts[0]!, ends[0]!);
         this.reply = n === 4 ? decode(b, starts[1]!, ends[1]!, this.ascii) : undefined;
         this.hdrSize = hdr;
         this.size = size;
@@ -701,6 +676,25 @@ export class Parser {
         // OP_HMSG: clients may not send messages (nats-server rejects it once the line is complete).
         return this.fail(unknownOperation(`client sent HMSG: ${snippet(b, as, end)}`));
     }
+  }
+
+  /**
+   * The subject string for b[s, e). Publishers mostly repeat their last subject; reusing its string then costs
+   * a short compare instead of a new string. Only the last one is remembered: a bigger cache keeps strings
+   * alive long enough to be promoted, which cost more in GC than it saved when subjects vary (measured).
+   */
+  private subjectFrom(b: Buffer, s: number, e: number): string {
+    const n = e - s;
+    const prev = this.subject;
+    // Only an all-ASCII previous subject maps chars to bytes one to one.
+    if (this.subjectAscii && prev.length === n) {
+      // Backwards: subjects sharing a prefix ("_INBOX.<nuid>.") usually differ at the end.
+      let i = n - 1;
+      while (i >= 0 && prev.charCodeAt(i) === b[s + i]) i--;
+      if (i < 0) return prev;
+    }
+    this.subjectAscii = this.ascii;
+    return decode(b, s, e, this.ascii);
   }
 
   private checkPayload(size: number): boolean {

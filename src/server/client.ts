@@ -16,6 +16,7 @@ import {
 } from "../protocol/errors.js";
 import { type ParseError, Parser, type ParserHandler } from "../protocol/parser.js";
 import { isValidPublishSubject, isValidQueueName, isValidSubscribeSubject } from "../subjects/validate.js";
+import { certificateUserMapper } from "../tls/cert-map.js";
 import type { Account } from "./account.js";
 import { CloseReason } from "./close-reason.js";
 import { type ConnectOptions, parseConnect } from "./connect-options.js";
@@ -61,6 +62,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   permissions: Permissions | undefined;
   private responses: ResponsePermissions | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  private countedInAccount = false;
   private readonly cctx: ClientContext;
 
   constructor(cid: number, transport: Transport, ctx: ClientContext) {
@@ -84,10 +86,14 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     transport.onData((chunk) => this.receive(chunk));
   }
 
+  /** Protocol trace (-V), in nats-server's shape: `<<- [SUB foo 1]`. */
+  private traceIn(op: string, args?: string): void {
+    this.ctx.logger.trace(`${this.describe()} - <<- [${args === undefined ? op : `${op} ${args}`}]`);
+  }
+
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     this.touch();
-    this.stats.inBytes += 0; // counted per message below; raw bytes are tracked by the parser
     this.parser.parse(chunk);
   }
 
@@ -99,6 +105,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   }
 
   onConnect(json: string): void {
+    if (this.ctx.logger.traceEnabled) this.traceIn("CONNECT", json);
     if (this.connect !== undefined && this.cctx.authenticator?.required) {
       // A second CONNECT may not change identity; nats-server ignores it for auth purposes.
       return;
@@ -143,8 +150,9 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
       nkey: opts.nkey,
       sig: opts.sig,
       jwt: opts.jwt,
+      tlsMap: this.certificateMapper(),
     };
-    auth.authenticate(creds, this.nonce, this.transport.kind === "websocket" ? "WEBSOCKET" : "STANDARD").then(
+    auth.authenticate(creds, this.nonce, this.connectionType()).then(
       (result) => {
         if (this.closed) return;
         if (result === undefined) {
@@ -172,13 +180,68 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     );
   }
 
+  /**
+   * After a config reload: check the stored credentials against the new rules. Clients that no longer
+   * authenticate are closed; the others get their new permissions, and subscriptions those permissions no
+   * longer allow are removed with the usual violation error.
+   */
+  async reauthorize(auth: Authenticator | undefined): Promise<void> {
+    if (this.closed || this.connect === undefined) return;
+    if (auth === undefined || !auth.required) {
+      this.permissions = undefined;
+      this.responses = undefined;
+    } else {
+      const o = this.connect;
+      const creds: ConnectCredentials = {
+        user: o.user,
+        pass: o.pass,
+        auth_token: o.auth_token,
+        nkey: o.nkey,
+        sig: o.sig,
+        jwt: o.jwt,
+        tlsMap: this.certificateMapper(),
+      };
+      const result = await auth.authenticate(creds, this.nonce, this.connectionType());
+      if (this.closed) return;
+      if (result === undefined) {
+        this.close(CloseReason.AuthenticationViolation, ERR_AUTHORIZATION_VIOLATION);
+        return;
+      }
+      this.permissions = result.permissions;
+      const rp = result.permissions?.allowResponses;
+      this.responses = rp ? new ResponsePermissions(rp) : undefined;
+    }
+    const perms = this.permissions;
+    for (const sub of [...this.subs.values()]) {
+      if (perms !== undefined && !perms.canSubscribe(sub.subject, sub.queue)) {
+        this.permissionViolation(permissionsSubscribe(sub.subject, sub.queue));
+        this.removeSub(sub);
+      } else {
+        sub.deliveryFiltered = perms !== undefined && perms.needsDeliveryFilter(sub.subject, sub.queue);
+      }
+    }
+  }
+
+  /** verify_and_map (client port only): the user comes from the TLS client certificate. */
+  private certificateMapper(): ConnectCredentials["tlsMap"] {
+    if (!this.cctx.options.tls?.map || this.transport.kind !== "tcp") return undefined;
+    return certificateUserMapper(this.transport, (m) => this.ctx.logger.debug(`${this.describe()} - ${m}`));
+  }
+
+  private connectionType(): string {
+    return this.transport.kind === "websocket" ? "WEBSOCKET" : "STANDARD";
+  }
+
   private connected(): void {
     if (this.authTimer) {
       clearTimeout(this.authTimer);
       this.authTimer = undefined;
     }
     if (this.account === undefined) this.account = this.cctx.accountFor(undefined);
-    if (this.account) this.account.connections++;
+    if (this.account) {
+      this.account.connections++;
+      this.countedInAccount = true;
+    }
     if (this.verbose) this.sendProto("+OK\r\n");
     this.startPings();
   }
@@ -188,15 +251,20 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   }
 
   onPing(): void {
+    if (this.ctx.logger.traceEnabled) this.traceIn("PING");
     if (this.account === undefined && !this.requireConnect()) return;
     this.sendProto("PONG\r\n");
   }
 
   onPong(): void {
+    if (this.ctx.logger.traceEnabled) this.traceIn("PONG");
     this.pongReceived();
   }
 
   onPub(subject: string, reply: string | undefined, buf: Buffer, start: number, end: number): void {
+    if (this.ctx.logger.traceEnabled) {
+      this.traceIn("PUB", `${subject}${reply === undefined ? "" : ` ${reply}`} ${end - start}`);
+    }
     this.processPub(subject, reply, buf, start, 0, end);
   }
 
@@ -208,6 +276,12 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     headerSize: number,
     end: number,
   ): void {
+    if (this.ctx.logger.traceEnabled) {
+      this.traceIn(
+        "HPUB",
+        `${subject}${reply === undefined ? "" : ` ${reply}`} ${headerSize} ${end - start}`,
+      );
+    }
     if (!this.headers) {
       this.close(CloseReason.ProtocolViolation);
       return;
@@ -270,6 +344,8 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   }
 
   onSub(subject: string, queue: string | undefined, sid: string): void {
+    if (this.ctx.logger.traceEnabled)
+      this.traceIn("SUB", `${subject}${queue === undefined ? "" : ` ${queue}`} ${sid}`);
     const account = this.account;
     if (account === undefined && !this.requireConnect()) return;
     if (!isValidSubscribeSubject(subject) || (queue !== undefined && !isValidQueueName(queue))) {
@@ -296,6 +372,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   }
 
   onUnsub(sid: string, max: number | undefined): void {
+    if (this.ctx.logger.traceEnabled) this.traceIn("UNSUB", max === undefined ? sid : `${sid} ${max}`);
     if (this.account === undefined && !this.requireConnect()) return;
     const sub = this.subs.get(sid);
     if (sub !== undefined) {
@@ -349,7 +426,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
         ? CloseReason.MaxPayloadExceeded
         : error.kind === "max_control_line"
           ? CloseReason.MaxControlLineExceeded
-          : error.kind === "unknown_operation"
+          : error.kind === "client_error"
             ? CloseReason.ParseError
             : CloseReason.ProtocolViolation;
     this.ctx.logger.debug(`${this.describe()} - ${error.detail}`);
@@ -359,7 +436,9 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   override close(reason: CloseReason, errText?: string, flushFirst = true): void {
     if (this.closed) return;
     if (this.authTimer) clearTimeout(this.authTimer);
-    if (this.connect !== undefined && this.account) this.account.connections--;
+    // Ops later in the same read must not run on a closed connection.
+    this.parser.close();
+    if (this.countedInAccount && this.account) this.account.connections--;
     super.close(reason, errText, flushFirst);
   }
 }

@@ -12,6 +12,10 @@ export async function launchServer(options: ServerOptions): Promise<Server> {
     const { WebSocketListener } = await import("../websocket/listener.js");
     server.extraListeners.push(new WebSocketListener());
   }
+  if (options.jetstream?.enabled) {
+    const { startJetStream } = await import("../jetstream/engine.js");
+    await startJetStream(server, options.jetstream);
+  }
   await server.start();
   return server;
 }

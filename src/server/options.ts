@@ -1,4 +1,5 @@
 import type { AuthOptions } from "../auth/types.js";
+import type { TlsOptions } from "../tls/options.js";
 
 // Everything a server can be told, in one shape: the config file, the command-line flags and the embedding
 // API all produce a ServerOptions. Durations are milliseconds, sizes bytes.
@@ -61,6 +62,10 @@ export interface ServerOptions {
   portsFileDir?: string;
   jetstream?: JetStreamOptions;
   websocket?: WebSocketOptions;
+  /** Client TLS (`tls { }`, --tls*); undefined = plain TCP only. */
+  tls?: TlsOptions;
+  /** allow_non_tls: with `tls`, clients may also stay in plain text. */
+  allowNonTls: boolean;
   /** Where the options came from, for -t and reload. */
   configFile?: string;
 }
@@ -87,6 +92,7 @@ export function defaultOptions(): ServerOptions {
     lameDuckDurationMs: 2 * 60_000,
     lameDuckGracePeriodMs: 10_000,
     noHeaderSupport: false,
+    allowNonTls: false,
     debug: false,
     trace: false,
     logtime: true,

@@ -4,7 +4,9 @@ import net from "node:net";
 import { createServer as createServerKey } from "@nats-io/nkeys";
 import { Authenticator } from "../auth/authenticator.js";
 import { Logger } from "../logger.js";
+import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
+import { TlsAcceptor, TlsTransport } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
@@ -18,6 +20,11 @@ import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
 import { Router } from "./router.js";
 import { ServerStats } from "./stats.js";
 import { TcpTransport, type Transport } from "./transport.js";
+
+/** The JetStream engine as the server sees it: started before listeners, stopped after clients. */
+export interface JetStreamEngine {
+  shutdown(): Promise<void>;
+}
 
 /** A listener other than the client port (monitoring, websocket...) started and stopped with the server. */
 export interface Listener {
@@ -37,16 +44,21 @@ export class Server extends EventEmitter implements ClientContext {
   readonly stats = new ServerStats();
   readonly router = new Router();
   readonly flushQueue = new FlushQueue();
-  readonly authenticator: Authenticator | undefined;
+  authenticator: Authenticator | undefined;
   readonly accounts = new Map<string, Account>();
   readonly globalAccount: Account;
   readonly clients = new Map<number, ClientConnection>();
   readonly closed: ClosedConnections<ClientConnection>;
   readonly startTime = new Date();
   readonly extraListeners: Listener[] = [];
+  /** Client TLS (`tls { }`); undefined = plain TCP. */
+  readonly tlsAcceptor: TlsAcceptor | undefined;
   port = 0;
   /** Set once a JetStream engine is attached; until then INFO does not advertise JetStream. */
   jetStreamEnabled = false;
+  jetstream: JetStreamEngine | undefined;
+  /** What /jsz and /healthz read, set by the JetStream engine. */
+  jetstreamMonitor: JetStreamMonitorSource | undefined;
   lameDuck = false;
   shuttingDown = false;
   private nextCid = 1;
@@ -67,10 +79,9 @@ export class Server extends EventEmitter implements ClientContext {
       logFile: options.logFile,
       quiet: options.quiet,
     });
-    const auth = options.authorization;
-    if (auth && (auth.users?.length || auth.token || auth.user)) {
-      this.authenticator = new Authenticator({ ...auth, noAuthUser: options.noAuthUser ?? auth.noAuthUser });
-    }
+    this.authenticator = createAuthenticator(options);
+    // Loads the certificate files: a bad path or a key that does not match refuses to start.
+    this.tlsAcceptor = options.tls ? new TlsAcceptor(options.tls, options.allowNonTls) : undefined;
     this.globalAccount = new Account(GLOBAL_ACCOUNT);
     this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
     this.closed = new ClosedConnections(options.maxClosedClients);
@@ -83,7 +94,7 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
     this.logger.info(`  ID:       ${this.id}`);
     this.logger.info(`  Name:     ${this.name}`);
-    this.tcp = net.createServer((socket) => this.accept(new TcpTransport(socket)));
+    this.tcp = net.createServer((socket) => this.acceptSocket(socket));
     this.tcp.maxConnections = Number.MAX_SAFE_INTEGER;
     await listenDualStack(this.tcp, o.host, Math.max(o.port, 0));
     const addr = this.tcp.address() as net.AddressInfo;
@@ -95,8 +106,20 @@ export class Server extends EventEmitter implements ClientContext {
     }
     this.buildInfo();
     this.ports.nats = [`nats://${displayHost(o.host)}:${this.port}`];
-    for (const l of this.extraListeners) this.ports[l.name] = await l.start(this);
+    const started: Listener[] = [];
+    try {
+      for (const l of this.extraListeners) {
+        this.ports[l.name] = await l.start(this);
+        started.push(l);
+      }
+    } catch (err) {
+      // Leave nothing listening behind a failed start.
+      for (const l of started) await l.stop();
+      await this.closeClientListener();
+      throw err;
+    }
     this.logger.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+    if (o.tls) this.logger.info("TLS required for client connections");
     this.logger.info("Server is ready");
     if (o.portsFileDir) this.portsFile = writePortsFile(o.portsFileDir, this.ports);
     if (o.pidFile) writeFileSync(o.pidFile, String(process.pid));
@@ -109,6 +132,11 @@ export class Server extends EventEmitter implements ClientContext {
 
   listenerUrls(): Ports {
     return this.ports;
+  }
+
+  /** Rebuild the INFO every new client gets (after a reload changed what it says). */
+  rebuildInfo(): void {
+    this.buildInfo();
   }
 
   private buildInfo(): void {
@@ -124,6 +152,13 @@ export class Server extends EventEmitter implements ClientContext {
       max_payload: o.maxPayload,
     };
     if (this.authenticator?.advertiseRequired) info.auth_required = true;
+    if (o.tls) {
+      // allow_non_tls turns "required" into "available", except where every connection starts with TLS.
+      const tlsFirstOnly = o.tls.handshakeFirst && o.tls.handshakeFirstFallbackMs === 0;
+      if (!o.allowNonTls || tlsFirstOnly) info.tls_required = true;
+      if (o.tls.verify) info.tls_verify = true;
+      if (o.allowNonTls) info.tls_available = true;
+    }
     if (this.jetStreamEnabled) {
       info.jetstream = true;
       if (o.jetstream?.domain) info.domain = o.jetstream.domain;
@@ -144,8 +179,26 @@ export class Server extends EventEmitter implements ClientContext {
     return new InternalClient(this.nextCid++, name, account, this.router);
   }
 
+  /** Attach JetStream (before start): INFO then advertises it. */
+  attachJetStream(engine: JetStreamEngine, monitor?: JetStreamMonitorSource): void {
+    this.jetstream = engine;
+    this.jetstreamMonitor = monitor;
+    this.jetStreamEnabled = true;
+  }
+
   accountFor(name: string | undefined): Account | undefined {
     return this.accounts.get(name ?? GLOBAL_ACCOUNT);
+  }
+
+  /** A client-port socket: plain TCP, or upgraded to TLS as `tls { }` says. */
+  private acceptSocket(socket: net.Socket): void {
+    if (this.tlsAcceptor === undefined) {
+      this.accept(new TcpTransport(socket));
+      return;
+    }
+    const transport = new TlsTransport(socket, this.tlsAcceptor);
+    const client = this.accept(transport);
+    if (client !== undefined) transport.attach(client, this.logger);
   }
 
   /** Accept a connection from any listener (TCP now, WebSocket through its own listener). */
@@ -189,7 +242,8 @@ export class Server extends EventEmitter implements ClientContext {
     if (this.lameDuck || this.shuttingDown) return;
     this.lameDuck = true;
     this.logger.info("Entering lame duck mode, stop accepting new clients");
-    await this.closeClientListener();
+    // The close callback waits for every open connection, which lame-duck mode closes later.
+    const listenerClosed = this.closeClientListener();
     for (const c of this.clients.values()) {
       if ((c.connect?.protocol ?? 0) >= 1) c.sendProto(`INFO ${this.infoJson(c, { ldm: true })}\r\n`);
     }
@@ -207,6 +261,7 @@ export class Server extends EventEmitter implements ClientContext {
       }
     }
     await this.shutdown();
+    await listenerClosed;
   }
 
   private async closeClientListener(): Promise<void> {
@@ -224,11 +279,21 @@ export class Server extends EventEmitter implements ClientContext {
     for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
     await listenerClosed;
     for (const l of this.extraListeners) await l.stop();
+    if (this.jetstream) await this.jetstream.shutdown();
     removeFile(this.portsFile);
     if (this.options.pidFile) removeFile(this.options.pidFile);
     this.logger.info("Server Exiting..");
     this.emit("shutdown");
   }
+}
+
+/** An authenticator when the options ask for any kind of authentication. */
+export function createAuthenticator(options: ServerOptions): Authenticator | undefined {
+  const auth = options.authorization;
+  if (!auth || !(auth.users?.length || auth.token || auth.user)) return undefined;
+  // With TLS the default auth timeout is the TLS timeout plus one second, as in nats-server.
+  const timeoutMs = auth.timeoutMs ?? (options.tls ? options.tls.timeoutMs + 1000 : undefined);
+  return new Authenticator({ ...auth, noAuthUser: options.noAuthUser ?? auth.noAuthUser, timeoutMs });
 }
 
 function listen(srv: net.Server, host: string, port: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 
 // What a connection needs from the bytes underneath it. TCP and WebSocket (and later TLS) implement it, so
@@ -8,6 +9,10 @@ export interface Transport {
   readonly remotePort: number;
   /** Bytes accepted by write() but not yet handed to the kernel. */
   readonly writableLength: number;
+  /** The negotiated TLS protocol, once a TLS transport has completed its handshake (for /connz). */
+  readonly tls?: { readonly version: string; readonly cipherSuite: string } | undefined;
+  /** The client's TLS certificate, when it presented one (for verify_and_map). */
+  readonly peerCertificate?: X509Certificate | undefined;
   write(chunk: Buffer): boolean;
   pause(): void;
   resume(): void;

@@ -63,7 +63,9 @@ describe("lattice-server command line", () => {
 
   it("shuts down gracefully on SIGTERM and removes its ports file", async () => {
     const dir = tempDir();
-    const child = spawn("node", [BIN, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir], { stdio: "ignore" });
+    const child = spawn("node", [BIN, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir], {
+      stdio: "ignore",
+    });
     const portsFile = join(dir, `nats-server_${child.pid}.ports`);
     await waitForFile(portsFile);
     const code = await new Promise<number | null>((resolve) => {
@@ -78,7 +80,7 @@ describe("lattice-server command line", () => {
   it("-t reports a bad config file with its line and refuses to start", async () => {
     const dir = tempDir();
     const conf = join(dir, "bad.conf");
-    writeFileSync(conf, "port: 4222\nauthorization {\n  user: \"unterminated\n}\n");
+    writeFileSync(conf, 'port: 4222\nauthorization {\n  user: "unterminated\n}\n');
     await assert.rejects(run("node", [BIN, "-c", conf, "-t"]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 1);
       assert.match(err.stderr, /bad\.conf:3:/);

@@ -593,6 +593,28 @@ describe("Parser: misc", () => {
     assert.equal(parser.msgBytesIn, 8);
   });
 
+  it("stops delivering at once when a handler closes it", () => {
+    for (const trigger of ["connect", "sub", "pub", "ping"]) {
+      const rec = new Recorder();
+      const p = new Parser(rec, DEFAULT_LIMITS);
+      rec.after = (c) => {
+        if (c[0] === trigger) p.close();
+      };
+      p.parse(bytes("CONNECT {}\r\nSUB a 1\r\nPUB a 2\r\nx"));
+      p.parse(bytes("y\r\nPING\r\nPONG\r\n"));
+      p.parse(bytes("PONG\r\n"));
+      assert.equal(rec.calls[rec.calls.length - 1]![0], trigger);
+      assert.equal(p.closed, true);
+    }
+    const rec = new Recorder();
+    const p = new Parser(rec, DEFAULT_LIMITS);
+    p.pause();
+    p.parse(bytes("PING\r\n"));
+    p.close();
+    p.resume();
+    assert.deepEqual(rec.calls, []);
+  });
+
   it("closes when a handler throws, and rethrows", () => {
     const rec = new Recorder();
     const p = new Parser(rec, DEFAULT_LIMITS);
@@ -605,14 +627,26 @@ describe("Parser: misc", () => {
     assert.equal(rec.calls.length, 1);
   });
 
-  it("shares decoded subjects safely across parsers and subjects", () => {
-    // The subject cache must never return a string for different bytes.
-    const subjects = ["a.b", "a.c", "b.b", "ab", "a.bb", "日.b", "foo.bar", "foo.baz", "fo.obar"];
-    let input = "";
-    for (let i = 0; i < 50; i++) for (const s of subjects) input += `PUB ${s} 0\r\n\r\n`;
-    const got = calls(Buffer.from(input, "utf8")).map((c) => c[1]);
-    const expected: string[] = [];
-    for (let i = 0; i < 50; i++) expected.push(...subjects);
-    assert.deepEqual(got, expected);
+  it("reuses the previous subject string only for identical bytes", () => {
+    const subjects = [
+      "a.b",
+      "a.b",
+      "a.c",
+      "b.b",
+      "ab",
+      "a.bb",
+      "日.b",
+      "日.b",
+      "foo.bar",
+      "foo.baz",
+      "fo.obar",
+      "é",
+    ];
+    let input = Buffer.alloc(0);
+    for (const s of subjects) input = Buffer.concat([input, Buffer.from(`PUB ${s} 0\r\n\r\n`, "utf8")]);
+    // "é" is C3 A9; a lone E9 byte must not be mistaken for it (it is invalid UTF-8).
+    input = Buffer.concat([input, bytes("PUB \xe9 0\r\n\r\nPUB \xe9 0\r\n\r\nPUB a 0\r\n\r\n")]);
+    const got = calls(input).map((c) => c[1]);
+    assert.deepEqual(got, [...subjects, "\ufffd", "\ufffd", "a"]);
   });
 });

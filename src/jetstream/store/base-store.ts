@@ -152,7 +152,7 @@ export abstract class BaseStore<R> implements MessageStore {
         return n;
       }
       const n = this.index.count;
-      this.resetTo(this.lastSeq + 1);
+      if (n > 0) this.resetTo(this.lastSeq + 1);
       return n;
     }
     return this.purgeFiltered(filter, opts);
@@ -231,6 +231,8 @@ export abstract class BaseStore<R> implements MessageStore {
   }
 
   nextExpiry(): number | undefined {
+    // Drop deadlines of messages already gone, so the answer is exact.
+    while (this.ttlHeap.size > 0 && !this.ttlOf.has(this.ttlHeap.peekSeq())) this.ttlHeap.pop();
     let next = this.ttlHeap.peek();
     const maxAge = this.limits.maxAgeMs;
     if (maxAge > 0) {
@@ -382,7 +384,16 @@ export abstract class BaseStore<R> implements MessageStore {
     this.persistRemove(seq, ref, size, erase);
     if (notify && this.listeners.size > 0) {
       const removed = { seq, subject: e.subject, reason };
-      for (const l of this.listeners) l(removed);
+      for (const l of this.listeners) {
+        try {
+          l(removed);
+        } catch (err) {
+          // A faulty listener must not fail the store operation that is already done; surface it apart.
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
     }
     return true;
   }

@@ -4,6 +4,10 @@
 // Mutations are synchronous and visible at once (so a stream can assign sequences, check expectations and
 // dedupe in order within one event-loop turn); durability is a separate, batched step: `flush()` resolves
 // once every mutation made before the call is on disk. `append()` is `appendSync()` + `flush()`.
+// A caller should acknowledge a delete or purge only after `flush()` too.
+//
+// The store runs no timers of its own: the stream calls `expireDue()` when `nextExpiry()` says so, which
+// keeps time-based behaviour testable and lets the stream publish delete markers for what expired.
 
 /** A message as stored. Byte fields are read-only views: never mutate them. */
 export interface StoredMessage {

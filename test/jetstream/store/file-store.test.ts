@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, it } from "node:test";
-import { FileStore, type FileStoreOptions, type MessageStore } from "../../../src/jetstream/store/index.js";
+import {
+  FileStore,
+  type FileStoreOptions,
+  MemoryStore,
+  type MessageStore,
+} from "../../../src/jetstream/store/index.js";
 import { removeDir, tempDir } from "./helpers.js";
 
 const enc = new TextEncoder();
@@ -21,6 +26,12 @@ function snapshot(s: MessageStore) {
     subjects: Object.fromEntries(s.subjectsState()),
     msgs,
     next: s.nextExpiry(),
+    queries: ["r.1.*", "r.>", "r.*.2", "s.3"].map((f) => [
+      s.numPending(s.state().firstSeq + 5, f),
+      s.numPending(1, f, true),
+      s.nextSeq(s.state().firstSeq + 7, f),
+      s.lastSeqsBySubject(f).join(","),
+    ]),
   };
 }
 
@@ -184,4 +195,96 @@ describe("file store: persistence", () => {
     assert.equal(Buffer.from(s.get(a.seq)!.data).toString(), "in-flight");
     assert.equal(Buffer.from(s.get(b.seq)!.data).toString(), "queued");
   });
+
+  it("erases and compacts the same block in one turn", async () => {
+    dir = await tempDir();
+    let s = await reopen();
+    for (let i = 1; i <= 300; i++)
+      s.appendSync("e", undefined, bytes(`${i === 21 ? "ERASE-ME" : "keep"}-${i}`));
+    await s.flush();
+    for (let i = 2; i <= 40; i++) if (i % 5 !== 0) s.remove(i, { erase: i === 21 });
+    await s.flush();
+    await s.flush();
+    const onDisk = blockFiles(dir).map((f) => readFileSync(path.join(dir, f)).toString("latin1"));
+    assert.ok(!onDisk.some((t) => t.includes("ERASE-ME")));
+    assert.equal(Buffer.from(s.get(25)!.data).toString(), "keep-25");
+    await s.close();
+    s = await reopen();
+    assert.deepEqual(s.problems(), []);
+    assert.equal(Buffer.from(s.get(25)!.data).toString(), "keep-25");
+    assert.equal(s.get(24), undefined);
+  });
+
+  it("acknowledges a delete only once an emptied block is gone", async () => {
+    dir = await tempDir();
+    const s = await reopen();
+    for (let i = 1; i <= 200; i++) s.appendSync("u", undefined, bytes(`${i}-${"u".repeat(100)}`));
+    await s.flush();
+    const first = blockFiles(dir)[0];
+    for (let i = 1; i <= 200 && blockFiles(dir).includes(first); i++) {
+      s.remove(i);
+      await s.flush();
+    }
+    assert.ok(!blockFiles(dir).includes(first));
+  });
+
+  for (const start of [12345, 777, 4242]) {
+    it(`matches the memory store under a random mix of operations, across reopens (seed ${start})`, async () => {
+      dir = await tempDir();
+      let seed = start;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const mem = new MemoryStore();
+      let file = await reopen({ blockSize: 2048 });
+      let t = 1_700_000_000_000_000_000n;
+      for (let round = 0; round < 8; round++) {
+        for (let op = 0; op < 500; op++) {
+          const r = rand(100);
+          if (r < 60) {
+            const subject = `r.${rand(12)}.${rand(3)}`;
+            const hdr = rand(4) === 0 ? bytes(`NATS/1.0\r\nX: ${rand(1000)}\r\n\r\n`) : undefined;
+            const data = bytes("d".repeat(rand(300)));
+            t += 1_000_000n;
+            const opts = { timeNs: t, ttlMs: rand(10) === 0 ? 5000 : undefined };
+            assert.deepEqual(
+              file.appendSync(subject, hdr, data, opts),
+              mem.appendSync(subject, hdr, data, opts),
+            );
+          } else if (r < 85) {
+            const seq = mem.state().firstSeq + rand(mem.state().lastSeq - mem.state().firstSeq + 1);
+            const erase = rand(3) === 0;
+            assert.equal(file.remove(seq, { erase }), mem.remove(seq, { erase }));
+          } else if (r < 89) {
+            const subject = `r.${rand(12)}.*`;
+            assert.equal(file.purge({ subject }), mem.purge({ subject }));
+          } else if (r < 92) {
+            const keep = rand(50);
+            assert.equal(file.purge({ keep }), mem.purge({ keep }));
+          } else if (r < 94) {
+            const seq = mem.state().firstSeq + rand(20);
+            assert.equal(file.compact(seq), mem.compact(seq));
+          } else if (r < 96) {
+            const limits = { maxMsgsPerSubject: 1 + rand(8) };
+            assert.equal(file.setLimits(limits), mem.setLimits(limits));
+          } else if (r < 97) {
+            assert.equal(file.purge(), mem.purge());
+          } else if (r < 98) {
+            const now = Number(t / 1_000_000n) + rand(8000);
+            assert.deepEqual(file.expireDue(now), mem.expireDue(now));
+          } else {
+            await file.flush();
+          }
+        }
+        await file.flush();
+        assert.deepEqual(snapshot(file), snapshot(mem), `round ${round}`);
+        await file.close();
+        file = await reopen({ blockSize: 2048 });
+        assert.deepEqual(file.problems(), []);
+        const a = snapshot(file);
+        assert.deepEqual(a, snapshot(mem), `round ${round} after reopen`);
+      }
+    });
+  }
 });

@@ -146,8 +146,10 @@ export class Block {
   maxSeq = 0;
   /** The file exists and its directory entry is durable. */
   onDisk: boolean;
-  /** Unlink once the current commit is done (every message removed). */
+  /** Unlink at the next commit (every message removed). */
   doomed = false;
+  /** Damage was found at load: kept as evidence even when nothing in it is live. */
+  damaged = false;
   /** Records queued for the next commit. */
   pending: Buffer[] = [];
   /** Message seqs among `pending` (rolled back if the write fails). */
@@ -188,7 +190,9 @@ export class Block {
     if (this.fh === undefined) this.fh = await open(this.path, this.onDisk ? "r+" : "w+");
     let total = 0;
     for (const b of bufs) total += b.length;
-    const { bytesWritten } = await this.fh.writev(bufs, position);
+    // Many small records: one copy into a single buffer beats building an iovec per record.
+    const out = bufs.length > 8 ? [Buffer.concat(bufs, total)] : bufs;
+    const { bytesWritten } = await this.fh.writev(out, position);
     if (bytesWritten !== total) throw new Error(`short write to ${this.file}: ${bytesWritten} of ${total}`);
   }
 
@@ -226,10 +230,6 @@ export class Block {
     this.readFd = undefined;
   }
 
-  get readerOpen(): boolean {
-    return this.readFd !== undefined;
-  }
-
   async close(): Promise<void> {
     this.closeReader();
     await this.closeWriter();
@@ -243,8 +243,8 @@ export class Block {
   }
 
   /**
-   * Rewrite the block keeping only `keep` (each a [offset, length] of an intact record), via a temp file
-   * and an atomic rename. Returns the new offset of each kept record, in order.
+   * Rewrite the block keeping only `keep` (each the [offset, length] of an intact record) via a temp file
+   * and an atomic rename; `onSwap` gets the new offset of each kept record, right after the rename.
    */
   async rewrite(
     header: Buffer,
@@ -266,11 +266,15 @@ export class Block {
     const tmp = `${this.path}.tmp`;
     const fh = await open(tmp, "w");
     try {
-      await fh.writev(bufs, 0);
+      const { bytesWritten } = await fh.writev([Buffer.concat(bufs, pos)], 0);
+      if (bytesWritten !== pos) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${pos}`);
       await fh.datasync();
-    } finally {
+    } catch (err) {
       await fh.close();
+      await unlink(tmp).catch(() => {});
+      throw err;
     }
+    await fh.close();
     await this.closeWriter();
     await rename(tmp, this.path);
     // Synchronously with the rename's completion: no read may pair the new offsets with the old file.

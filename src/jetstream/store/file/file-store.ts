@@ -1,11 +1,11 @@
 // The file store: messages in append-only block files, indexes in memory (rebuilt by scanning the blocks
 // at open), payloads read back on demand through a small window cache.
 //
-// Durability is a group commit: every mutation of an event-loop turn is queued, then one commit writes the
-// queued records (one writev per block touched) and issues one fdatasync per block; every append of that
-// turn resolves after it. `syncIntervalMs` > 0 skips the per-commit fdatasync and syncs on a timer instead:
-// UNSAFE — acknowledged appends survive a process crash (they are in the OS page cache) but not a power
-// loss or kernel crash.
+// Durability is a group commit (group-commit.ts): the records queued during one event-loop turn are
+// written with one writev and one fdatasync per block touched, and every append of that turn resolves
+// after it. `syncIntervalMs` > 0 skips the per-commit fdatasync and syncs on a timer instead: UNSAFE —
+// acknowledged appends survive a process crash (they are in the OS page cache) but not a power loss or
+// kernel crash.
 //
 // Deletes append a tombstone to the block holding the message. A block whose messages are all gone is
 // unlinked; a sealed block that is mostly dead is rewritten (temp file + rename). The newest block is never
@@ -25,9 +25,12 @@ import {
   type StoreLimits,
   type StoreProblem,
 } from "../types.js";
-import { BLOCK_SUFFIX, Block, parseBlockFileName, scanBlock } from "./block.js";
+import { BLOCK_SUFFIX, Block, parseBlockFileName } from "./block.js";
+import { GroupCommit } from "./group-commit.js";
+import { loadBlocks } from "./load.js";
 import { ReadCache } from "./read-cache.js";
 import {
+  BLOCK_HEADER_LENGTH,
   decodeAt,
   encodeBlockHeader,
   encodeErased,
@@ -64,24 +67,6 @@ const MAX_PROBLEMS = 1000;
 /** Delay before retrying a failed commit's leftovers (tombstones, block headers). */
 const RETRY_MS = 1000;
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A flush nobody awaits must not become an unhandled rejection; awaiting callers still see it.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
 /** One block's share of a commit. */
 interface Write {
   block: Block;
@@ -93,20 +78,19 @@ interface Write {
   erasures: Block["erasures"];
 }
 
-/** Wait for every promise; then throw the first failure, if any. */
+/** Wait for every promise, then throw the first failure, if any. */
 async function settle(ps: Promise<void>[]): Promise<void> {
   for (const r of await Promise.allSettled(ps)) if (r.status === "rejected") throw r.reason;
 }
 
 function ioError(what: string, err: unknown): StoreError {
   const e = err as NodeJS.ErrnoException;
-  const full = e?.code === "ENOSPC" || e?.code === "EDQUOT";
   const detail = e?.message ?? String(err);
-  return full
-    ? new StoreError("STORAGE_FULL", `insufficient storage resources available: ${what}: ${detail}`, {
-        cause: err,
-      })
-    : new StoreError("IO", `${what}: ${detail}`, { cause: err });
+  if (e?.code === "ENOSPC" || e?.code === "EDQUOT") {
+    const msg = `insufficient storage resources available: ${what}: ${detail}`;
+    return new StoreError("STORAGE_FULL", msg, { cause: err });
+  }
+  return new StoreError("IO", `${what}: ${detail}`, { cause: err });
 }
 
 export class FileStore extends BaseStore<number> {
@@ -118,22 +102,19 @@ export class FileStore extends BaseStore<number> {
   /** Blocks in sequence order; the last one is active (receives appends). */
   private blocks: Block[] = [];
   private nextBlockId = 1;
-  /** Blocks to unlink after the next successful commit (their messages are all gone). */
-  private doomed: Block[] = [];
-  private compactQueue = new Set<Block>();
   /** Blocks with queued writes. */
   private dirty = new Set<Block>();
+  /** Blocks to unlink at the next commit (their messages are all gone). */
+  private doomed: Block[] = [];
+  private compactQueue = new Set<Block>();
   /** Encoded records not yet known to be on disk, so reads never wait for a commit. */
   private unflushed = new Map<number, Buffer>();
   /** Bytes the block files take, queued writes included. */
   private diskBytes = 0;
   private readonly cache: ReadCache;
   private readers = new Set<Block>();
-  private nextBatch: Deferred | undefined;
-  private commitScheduled = false;
-  private committing: Promise<void> | undefined;
+  private readonly group: GroupCommit;
   private syncTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
   private unsynced = new Set<Block>();
   private reportedBadSeqs = new Set<number>();
 
@@ -144,6 +125,10 @@ export class FileStore extends BaseStore<number> {
     this.syncIntervalMs = opts.syncIntervalMs ?? 0;
     this.maxBytesOnDisk = opts.maxBytesOnDisk ?? 0;
     this.cache = new ReadCache(opts.readCacheBytes ?? 4 * 1024 * 1024);
+    this.group = new GroupCommit(
+      { hasWork: () => this.dirty.size > 0 || this.doomed.length > 0, commit: () => this.commit() },
+      RETRY_MS,
+    );
   }
 
   /** Open (or create) the store in `opts.dir`; damage found while loading is in `problems()`. */
@@ -154,23 +139,22 @@ export class FileStore extends BaseStore<number> {
       await mkdir(dir, { recursive: true });
       await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
       names = await readdir(dir);
+      // A temp file is a compaction that never reached its rename: the original block is intact.
+      for (const n of names) if (n.endsWith(`${BLOCK_SUFFIX}.tmp`)) await unlink(path.join(dir, n));
     } catch (err) {
       throw ioError(`cannot use store directory ${dir}`, err);
     }
-    // A temp file is a compaction that never reached its rename: the original block is intact.
-    for (const n of names) if (n.endsWith(`${BLOCK_SUFFIX}.tmp`)) await unlink(path.join(dir, n));
     const ids = names
       .map(parseBlockFileName)
       .filter((id): id is number => id !== undefined)
       .sort((a, b) => a - b);
-    const store = new FileStore(dir, opts);
-    store.loadBlocks(ids);
-    if (store.blocks.length === 0) store.addBlock(store.lastSeq + 1);
+    const store = new FileStore(dir, { ...opts, firstSeq: ids.length > 0 ? 1 : opts.firstSeq });
     try {
+      store.loadFrom(ids);
       await store.flush();
     } catch (err) {
       await store.close().catch(() => {});
-      throw err;
+      throw err instanceof StoreError ? err : ioError(`cannot load store in ${dir}`, err);
     }
     if (opts.limits) store.setLimits(opts.limits);
     if (store.syncIntervalMs > 0) {
@@ -180,61 +164,22 @@ export class FileStore extends BaseStore<number> {
     return store;
   }
 
-  // ---- load --------------------------------------------------------------------------------------
-
-  private loadBlocks(ids: number[]): void {
-    let tracked = 0;
-    for (const [i, id] of ids.entries()) {
-      const b0 = new Block(this.dir, id, 0, true);
-      let buf: Buffer;
-      try {
-        buf = fs.readFileSync(b0.path);
-      } catch (err) {
-        this.report({ kind: "read-error", file: b0.file, message: `cannot read block: ${String(err)}` });
-        continue;
-      }
-      const scan = scanBlock(buf);
-      const block = new Block(this.dir, id, scan.floor ?? this.lastSeq + 1, true);
-      block.size = block.written = buf.length;
-      for (const p of scan.problems) this.report({ ...p, file: block.file });
-      if (scan.tailDamaged && i === ids.length - 1) {
-        // Appends continue in this block: cut the unreadable tail so new records follow intact ones.
-        fs.truncateSync(block.path, scan.validEnd);
-        block.size = block.written = scan.validEnd;
-      }
-      if (block.floor - 1 > this.lastSeq) {
-        this.lastSeq = block.floor - 1;
-        this.lastTimeNs = scan.floorTimeNs;
-      }
-      if (scan.maxSeq > this.lastSeq) {
-        this.lastSeq = scan.maxSeq;
-        this.lastTimeNs = scan.maxSeqTimeNs;
-      }
-      block.maxSeq = scan.maxSeq;
-      for (const m of scan.messages) {
-        if (scan.deleted.has(m.seq)) continue;
-        if (m.seq <= tracked) {
-          this.report({
-            kind: "corrupt",
-            file: block.file,
-            offset: m.offset,
-            message: `duplicate seq ${m.seq}`,
-          });
-          continue;
-        }
-        const { ms, subNs } = splitNs(m.timeNs);
-        const size = m.length - RECORD_OVERHEAD + MESSAGE_OVERHEAD;
-        this.track(m.seq, m.subject, size, ms, subNs, m.ttlMs, m.offset);
-        tracked = m.seq;
-        block.live++;
-        block.liveBytes += m.length;
-      }
-      this.blocks.push(block);
-      this.diskBytes += block.size;
-      this.nextBlockId = id + 1;
-    }
-    // Blocks with nothing live left (their unlink was interrupted) go at the first commit.
-    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.doom(b);
+  private loadFrom(ids: number[]): void {
+    // Never reuse the name of a file that exists, even one we could not read.
+    this.nextBlockId = (ids.at(-1) ?? 0) + 1;
+    const r = loadBlocks(this.dir, ids, this.lastSeq, (m) => {
+      const { ms, subNs } = splitNs(m.timeNs);
+      const size = m.length - RECORD_OVERHEAD + MESSAGE_OVERHEAD;
+      this.track(m.seq, m.subject, size, ms, subNs, m.ttlMs, m.offset);
+    });
+    for (const p of r.problems) this.report(p);
+    this.blocks = r.blocks;
+    this.lastSeq = r.lastSeq;
+    this.lastTimeNs = r.lastTimeNs;
+    for (const b of this.blocks) this.diskBytes += b.size;
+    if (this.blocks.length === 0) this.addBlock(this.lastSeq + 1);
+    // Blocks with nothing live left (an unlink was interrupted) go at the first commit.
+    for (const b of this.blocks.slice(0, -1)) if (b.live === 0 && !b.damaged) this.doom(b);
   }
 
   private report(p: Omit<StoreProblem, "time">): void {
@@ -252,12 +197,11 @@ export class FileStore extends BaseStore<number> {
     const len = recordLength(m.size);
     let b = this.active;
     const rotate = b.maxSeq > 0 && b.size + len > this.blockSize;
-    const need = len + (rotate ? RECORD_OVERHEAD + 8 : 0);
+    const need = len + (rotate ? BLOCK_HEADER_LENGTH : 0);
     if (this.maxBytesOnDisk > 0 && this.diskBytes + need > this.maxBytesOnDisk) {
-      throw new StoreError(
-        "STORAGE_FULL",
-        `insufficient storage resources available: store would exceed its ${this.maxBytesOnDisk} byte limit`,
-      );
+      const limit = this.maxBytesOnDisk;
+      const msg = `insufficient storage resources available: store would exceed its ${limit} byte limit`;
+      throw new StoreError("STORAGE_FULL", msg);
     }
     const subjectBytes = m.size - MESSAGE_OVERHEAD - (m.headers?.length ?? 0) - m.data.length;
     const rec = encodeMessage(m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
@@ -271,8 +215,7 @@ export class FileStore extends BaseStore<number> {
     b.maxSeq = m.seq;
     this.diskBytes += len;
     this.unflushed.set(m.seq, rec);
-    this.dirty.add(b);
-    this.scheduleCommit();
+    this.queue(b);
     return offset;
   }
 
@@ -285,19 +228,19 @@ export class FileStore extends BaseStore<number> {
     this.unflushed.delete(seq);
     if (b.live === 0 && b !== this.active) {
       this.doom(b);
-    } else {
-      b.pendingTombs.push(seq);
-      this.dirty.add(b);
-      if (erase) b.erasures.push({ seq, offset, length: len });
-      if (b !== this.active && b.liveBytes < (b.size - RECORD_OVERHEAD) * COMPACT_LIVE_RATIO) {
-        if (b.size >= Math.min(COMPACT_MIN_BYTES, this.blockSize / 2)) this.compactQueue.add(b);
-      }
+      return;
     }
-    this.scheduleCommit();
+    b.pendingTombs.push(seq);
+    if (erase) b.erasures.push({ seq, offset, length: len });
+    this.queue(b);
+    const sparse = b.liveBytes < (b.size - RECORD_OVERHEAD) * COMPACT_LIVE_RATIO;
+    if (b !== this.active && sparse && b.size >= Math.min(COMPACT_MIN_BYTES, this.blockSize / 2)) {
+      this.compactQueue.add(b);
+    }
   }
 
   protected persistReset(nextSeq: number): void {
-    for (const b of this.blocks) this.doom(b);
+    for (const b of [...this.blocks]) this.doom(b);
     this.unflushed.clear();
     this.addBlock(nextSeq);
   }
@@ -322,7 +265,6 @@ export class FileStore extends BaseStore<number> {
     }
     const slen = rec.readUInt16LE(8);
     const hlen = rec.readUInt32LE(12);
-    const hasHeaders = (rec[7] & 1) !== 0;
     const timeNs = rec.readBigInt64LE(24);
     const ttlMs = rec.readDoubleLE(32);
     const s = RECORD_HEADER;
@@ -331,7 +273,7 @@ export class FileStore extends BaseStore<number> {
       subject: rec.toString("utf8", s, s + slen),
       time: splitNs(timeNs).ms,
       timeNs,
-      headers: hasHeaders ? rec.subarray(s + slen, s + slen + hlen) : undefined,
+      headers: (rec[7] & 1) !== 0 ? rec.subarray(s + slen, s + slen + hlen) : undefined,
       data: rec.subarray(s + slen + hlen, rec.length - 4),
       ttlMs: ttlMs !== 0 ? ttlMs : undefined,
     };
@@ -343,21 +285,25 @@ export class FileStore extends BaseStore<number> {
     return this.blocks[this.blocks.length - 1];
   }
 
+  private queue(b: Block): void {
+    this.dirty.add(b);
+    this.group.schedule();
+  }
+
   private addBlock(floor: number): Block {
     const b = Block.fresh(this.dir, this.nextBlockId++, floor, this.lastTimeNs);
     this.blocks.push(b);
     this.diskBytes += b.size;
-    this.dirty.add(b);
-    this.scheduleCommit();
+    this.queue(b);
     return b;
   }
 
   /** The block holding `seq`: the last one whose floor is <= seq. */
   private blockFor(seq: number): Block | undefined {
     const bs = this.blocks;
+    if (bs.length === 0 || seq < bs[0].floor) return undefined;
     let lo = 0;
     let hi = bs.length - 1;
-    if (hi < 0 || seq < bs[0].floor) return undefined;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       if (bs[mid].floor <= seq) lo = mid;
@@ -366,7 +312,7 @@ export class FileStore extends BaseStore<number> {
     return bs[lo];
   }
 
-  /** Stop tracking a block with no live messages; its file goes after the next successful commit. */
+  /** Stop using a block with no live messages; its file goes at the next commit. */
   private doom(b: Block): void {
     const i = this.blocks.indexOf(b);
     if (i >= 0) this.blocks.splice(i, 1);
@@ -382,6 +328,7 @@ export class FileStore extends BaseStore<number> {
     this.readers.delete(b);
     b.closeReader();
     this.doomed.push(b);
+    this.group.schedule();
   }
 
   private touchReader(b: Block): void {
@@ -400,76 +347,30 @@ export class FileStore extends BaseStore<number> {
     this.report({ kind, file: b.file, offset, message });
   }
 
-  // ---- group commit ------------------------------------------------------------------------------
+  // ---- commit ------------------------------------------------------------------------------------
 
   flush(): Promise<void> {
-    if (this.committing === undefined && !this.hasWork()) return Promise.resolve();
-    this.nextBatch ??= deferred();
-    this.scheduleCommit();
-    return this.nextBatch.promise;
-  }
-
-  private hasWork(): boolean {
-    return this.dirty.size > 0 || this.doomed.length > 0;
-  }
-
-  private scheduleCommit(): void {
-    if (this.commitScheduled || this.committing !== undefined) return;
-    this.commitScheduled = true;
-    // setImmediate runs after this turn's I/O callbacks: everything they queued shares one commit.
-    setImmediate(() => {
-      this.commitScheduled = false;
-      this.committing = this.commitLoop().finally(() => {
-        this.committing = undefined;
-        // Work queued by callbacks that ran between the loop's last check and now.
-        // (After a failure only a flush retries at once; the rest waits for the retry timer.)
-        if (this.nextBatch !== undefined || (this.hasWork() && this.retryTimer === undefined)) {
-          this.scheduleCommit();
-        }
-      });
-    });
-  }
-
-  private async commitLoop(): Promise<void> {
-    while (this.nextBatch !== undefined || this.hasWork()) {
-      const batch = this.nextBatch;
-      this.nextBatch = undefined;
-      let writes: Write[];
-      try {
-        writes = await this.commit();
-      } catch (err) {
-        batch?.reject(err);
-        // Don't spin on a broken disk: retry what was requeued later, or when new work arrives.
-        this.retryTimer ??= setTimeout(() => {
-          this.retryTimer = undefined;
-          if (!this.closed && this.hasWork()) this.scheduleCommit();
-        }, RETRY_MS).unref();
-        return;
-      }
-      // Acknowledge first; follow-ups (erase, unlink, rewrite) must not delay appends.
-      batch?.resolve();
-      await this.afterCommit(writes);
-    }
+    return this.group.flush();
   }
 
   /**
    * Write and sync everything queued, then unlink blocks whose messages are all gone (only now: a purge's
    * new block header must be durable first, and a delete is acknowledged only once its block is gone).
    */
-  private async commit(): Promise<Write[]> {
+  private async commit(): Promise<() => Promise<void>> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
     const now = nowNs();
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const b of dirty) {
-      if (!b.hasPending) continue;
       for (const seq of b.pendingTombs) {
         const t = encodeTombstone(seq, now);
         b.pending.push(t);
         b.size += t.length;
         this.diskBytes += t.length;
       }
+      if (b.pending.length === 0) continue;
       const w: Write = {
         block: b,
         bufs: b.pending,
@@ -506,7 +407,7 @@ export class FileStore extends BaseStore<number> {
       if (w.block !== this.active && !w.block.doomed) await w.block.closeWriter();
     }
     for (const b of unlinks) this.diskBytes -= b.size;
-    return writes;
+    return () => this.afterCommit(writes);
   }
 
   /**
@@ -524,25 +425,23 @@ export class FileStore extends BaseStore<number> {
       await b.closeWriter().catch(() => {});
       const dropped = [...w.msgs, ...b.pendingMsgs];
       droppedQueued ||= b.pendingMsgs.length > 0;
-      b.pendingTombs = [...w.tombs, ...b.pendingTombs];
-      b.erasures = [...w.erasures, ...b.erasures];
+      // A block that never made it to disk starts over with just its header.
       const header = b.onDisk ? [] : [encodeBlockHeader(b.floor, this.lastTimeNs)];
       this.diskBytes -= b.size - w.start;
-      b.pending = header;
-      b.pendingMsgs = [];
-      if (b.hasPending && !b.doomed) this.dirty.add(b);
       b.size = w.start + (header[0]?.length ?? 0);
       this.diskBytes += b.size - w.start;
+      b.pending = header;
+      b.pendingMsgs = [];
+      b.pendingTombs = [...w.tombs, ...b.pendingTombs];
+      b.erasures = [...w.erasures, ...b.erasures];
+      if (b.hasPending && !b.doomed) this.dirty.add(b);
       for (const seq of dropped) {
         this.unflushed.delete(seq);
-        this.removeOne(seq, "io-error", false);
+        this.removeOne(seq, "io-error");
       }
     }
     // Appends queued behind the failed commit were dropped too: fail their flush as well.
-    if (droppedQueued && this.nextBatch !== undefined) {
-      this.nextBatch.reject(error);
-      this.nextBatch = undefined;
-    }
+    if (droppedQueued) this.group.failNext(error);
     return error;
   }
 
@@ -551,8 +450,7 @@ export class FileStore extends BaseStore<number> {
     for (const w of writes) {
       for (const e of w.erasures) {
         if (w.block.doomed) break;
-        await this.guard(w.block, () => w.block.overwrite(encodeErased(e.seq, e.length, nowNs()), e.offset));
-        this.cache.drop(w.block);
+        await this.guard(w.block, () => this.erase(w.block, e));
       }
     }
     for (const b of [...this.compactQueue]) {
@@ -562,11 +460,22 @@ export class FileStore extends BaseStore<number> {
     }
   }
 
-  private async guard(b: Block | undefined, op: () => Promise<void>): Promise<void> {
+  /** Replace a deleted message's record in place by an erased one of the same length and timestamp. */
+  private async erase(b: Block, e: Block["erasures"][number]): Promise<void> {
+    const head = b.readSync(e.offset, RECORD_HEADER);
+    const seq = head.readUInt32LE(16) + head.readUInt32LE(20) * 0x100000000;
+    if (head.readUInt32LE(0) !== e.length || seq !== e.seq)
+      throw new Error(`seq ${e.seq} not at ${e.offset}`);
+    // Keep the original timestamp: the newest record's time is the stream's last time after a restart.
+    await b.overwrite(encodeErased(e.seq, e.length, head.readBigInt64LE(24)), e.offset);
+    this.cache.drop(b);
+  }
+
+  private async guard(b: Block, op: () => Promise<void>): Promise<void> {
     try {
       await op();
     } catch (err) {
-      this.report({ kind: "io-error", file: b?.file, message: `maintenance failed: ${String(err)}` });
+      this.report({ kind: "io-error", file: b.file, message: `maintenance failed: ${String(err)}` });
     }
   }
 
@@ -580,9 +489,8 @@ export class FileStore extends BaseStore<number> {
       keep.push([offset, recordLength(size)]);
       return true;
     });
-    const header = encodeBlockHeader(b.floor, 0n);
     const before = b.size;
-    await b.rewrite(header, keep, (offsets) => {
+    await b.rewrite(encodeBlockHeader(b.floor, 0n), keep, (offsets) => {
       // Runs right after the rename, before any other read: point the index at the new offsets.
       const moved = new Map<number, number>();
       for (let i = 0; i < seqs.length; i++) {
@@ -597,8 +505,8 @@ export class FileStore extends BaseStore<number> {
       this.readers.delete(b);
     });
     this.diskBytes += b.size - before;
-    // Make the rename durable before tombstones land in the new file, or a crash could bring back
-    // the old file without them.
+    // The rename must be durable before tombstones land in the new file, or a crash could bring the
+    // old file back without them.
     await this.syncDir();
   }
 
@@ -611,19 +519,15 @@ export class FileStore extends BaseStore<number> {
     }
   }
 
-  /** fdatasync blocks written since the last sync (relaxed mode timer, and close). */
+  /** fdatasync blocks written since the last sync (relaxed mode: on a timer, and at close). */
   private async syncNow(): Promise<void> {
     const blocks = [...this.unsynced];
     this.unsynced.clear();
     for (const b of blocks) {
       if (b.doomed) continue;
       try {
-        if (b === this.active) await b.datasync();
-        else
-          await fs.promises.open(b.path, "r+").then(async (fh) => {
-            await fh.datasync();
-            await fh.close();
-          });
+        const fh = await fs.promises.open(b.path, "r+");
+        await fh.datasync().finally(() => fh.close());
       } catch (err) {
         this.unsynced.add(b);
         throw err;
@@ -637,15 +541,17 @@ export class FileStore extends BaseStore<number> {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    try {
-      await this.flush();
-      await this.committing;
-      await this.syncNow();
-    } finally {
-      for (const b of [...this.blocks, ...this.doomed]) await b.close().catch(() => {});
-      this.cache.clear();
-    }
+    let error: unknown;
+    await this.flush().catch((err) => {
+      error = err;
+    });
+    await this.group.stop();
+    await this.syncNow().catch((err) => {
+      error ??= err;
+    });
+    for (const b of [...this.blocks, ...this.doomed]) await b.close().catch(() => {});
+    this.cache.clear();
+    if (error !== undefined) throw error;
   }
 
   async delete(): Promise<void> {

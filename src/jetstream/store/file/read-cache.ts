@@ -1,5 +1,6 @@
 // A small LRU of fixed windows read from block files, so a consumer walking a stream costs one read per
-// window rather than one per message. Bounded in bytes; payloads are never all held in memory.
+// window rather than one per message. Windows are only read for sequential access: a random lookup reads
+// just its record. Bounded in bytes; payloads are never all held in memory.
 
 import type { Block } from "./block.js";
 
@@ -8,6 +9,8 @@ const WINDOW = 64 * 1024;
 export class ReadCache {
   private windows = new Map<string, Buffer>();
   private bytes = 0;
+  private lastBlock = -1;
+  private lastEnd = -1;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -15,6 +18,10 @@ export class ReadCache {
   read(block: Block, offset: number, length: number): Buffer {
     const w = Math.floor(offset / WINDOW);
     const start = w * WINDOW;
+    const sequential =
+      block.id === this.lastBlock && offset >= this.lastEnd && offset < this.lastEnd + WINDOW;
+    this.lastBlock = block.id;
+    this.lastEnd = offset + length;
     if (this.maxBytes < WINDOW || length > WINDOW / 2 || offset + length > start + WINDOW) {
       return block.readSync(offset, length);
     }
@@ -28,6 +35,7 @@ export class ReadCache {
       }
     }
     if (buf === undefined) {
+      if (!sequential) return block.readSync(offset, length);
       buf = block.readSync(start, Math.min(WINDOW, block.written - start));
       this.bytes += buf.length;
       while (this.bytes > this.maxBytes && this.windows.size > 0) {

@@ -36,6 +36,8 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 const FLAG_HEADERS = 1;
 const BLOCK_MARK = Buffer.from("LTSTORE1");
+/** Length of the record that starts every block. */
+export const BLOCK_HEADER_LENGTH = RECORD_OVERHEAD + BLOCK_MARK.length;
 
 // zlib.crc32 exists from Node 20.15; older 20.x falls back to a table.
 const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
@@ -110,7 +112,7 @@ export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
 
 /** First record of every block: `floor` is the first sequence the block may hold (lastSeq + 1 at creation). */
 export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
-  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + BLOCK_MARK.length);
+  const b = Buffer.allocUnsafe(BLOCK_HEADER_LENGTH);
   writeHeader(b, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);

@@ -1,0 +1,211 @@
+// DIRECT.GET (ADR-31): answered by any replica with the raw message — stored headers first, then
+// Nats-Stream / Nats-Subject / Nats-Sequence / Nats-Time-Stamp appended — or a status message
+// (`404 Message Not Found`, `408 Bad Request` ...). Subject form `DIRECT.GET.<stream>.<subject>` means
+// last_by_subj. Batches (`batch`, `multi_last`) send each message with Nats-Num-Pending and
+// Nats-Last-Sequence, then a `204 EOB` terminator.
+
+import type { InternalClient, InternalMessage } from "../../server/internal-client.js";
+import { appendHeaders, Hdr, statusHeaders } from "../headers.js";
+import { parseRfc3339, rfc3339 } from "../json.js";
+import type { StoredMessage } from "../store/index.js";
+import type { Stream } from "../stream.js";
+
+const MAX_MULTI_LAST = 1024;
+const EMPTY = new Uint8Array(0);
+
+interface DirectRequest {
+  seq: number;
+  last_by_subj: string;
+  next_by_subj: string;
+  batch: number;
+  max_bytes: number;
+  start_time?: bigint;
+  multi_last: string[];
+  up_to_seq: number;
+  up_to_time?: bigint;
+  no_hdr: boolean;
+}
+
+type Parsed = DirectRequest | { status: 408; desc: string };
+
+function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
+  const r: DirectRequest = {
+    seq: 0,
+    last_by_subj: "",
+    next_by_subj: "",
+    batch: 0,
+    max_bytes: 0,
+    multi_last: [],
+    up_to_seq: 0,
+    no_hdr: false,
+  };
+  if (data.length > 0) {
+    let o: unknown;
+    try {
+      o = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
+    } catch {
+      return { status: 408, desc: "Malformed Request" };
+    }
+    if (o !== null && (typeof o !== "object" || Array.isArray(o))) return { status: 408, desc: "Malformed Request" };
+    const b = (o ?? {}) as Record<string, unknown>;
+    const int = (k: string) => {
+      const v = b[k];
+      if (v === undefined || v === null) return 0;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new Error(k);
+      return v;
+    };
+    const str = (k: string) => {
+      const v = b[k];
+      if (v === undefined || v === null) return "";
+      if (typeof v !== "string") throw new Error(k);
+      return v;
+    };
+    const time = (k: string) => {
+      const v = str(k);
+      if (v === "") return undefined;
+      const t = parseRfc3339(v);
+      if (t === undefined) throw new Error(k);
+      return t;
+    };
+    try {
+      r.seq = int("seq");
+      r.last_by_subj = str("last_by_subj");
+      r.next_by_subj = str("next_by_subj");
+      r.batch = int("batch");
+      r.max_bytes = int("max_bytes");
+      r.start_time = time("start_time");
+      r.up_to_seq = int("up_to_seq");
+      r.up_to_time = time("up_to_time");
+      r.no_hdr = b.no_hdr === true;
+      const ml = b.multi_last;
+      if (ml !== undefined && ml !== null) {
+        if (!Array.isArray(ml) || ml.some((s) => typeof s !== "string")) throw new Error("multi_last");
+        r.multi_last = ml as string[];
+      }
+    } catch {
+      return { status: 408, desc: "Malformed Request" };
+    }
+  }
+  const bad = { status: 408, desc: "Bad Request" } as const;
+  if (subjectForm !== "") {
+    if (r.seq > 0 || r.last_by_subj !== "" || r.next_by_subj !== "" || r.start_time !== undefined) return bad;
+    if (r.multi_last.length > 0 || r.batch > 0) return bad;
+    r.last_by_subj = subjectForm;
+    return r;
+  }
+  if (data.length === 0) return { status: 408, desc: "Empty Request" };
+  const hasStart = r.seq > 0 || r.start_time !== undefined;
+  if (r.last_by_subj !== "" && (hasStart || r.next_by_subj !== "" || r.batch > 0 || r.multi_last.length > 0)) {
+    return bad;
+  }
+  if (r.seq > 0 && r.start_time !== undefined) return bad;
+  if (r.multi_last.length > 0 && (hasStart || r.next_by_subj !== "")) return bad;
+  if (r.up_to_seq > 0 && r.up_to_time !== undefined) return bad;
+  if (!hasStart && r.last_by_subj === "" && r.next_by_subj === "" && r.multi_last.length === 0) {
+    return { status: 408, desc: "Empty Request" };
+  }
+  return r;
+}
+
+function withServerHeaders(stream: Stream, m: StoredMessage, noHdr: boolean, extra: [string, string][] = []) {
+  return appendHeaders(noHdr ? undefined : m.headers, [
+    [Hdr.Stream, stream.name],
+    [Hdr.Subject, m.subject],
+    [Hdr.Sequence, String(m.seq)],
+    [Hdr.TimeStamp, rfc3339(m.timeNs)],
+    ...extra,
+  ]);
+}
+
+/** Handle one direct-get request for `stream`; `tail` is the subject after `DIRECT.GET.<name>.`. */
+export function serveDirectGet(client: InternalClient, stream: Stream, m: InternalMessage, tail: string): void {
+  const reply = m.reply;
+  if (reply === undefined || reply === "" || stream.closed) return;
+  const status = (code: number, desc: string, entries: [string, string][] = []) =>
+    client.publish(reply, undefined, EMPTY, statusHeaders(code, desc, entries));
+  const r = parseRequest(m.data, tail);
+  if ("status" in r) {
+    status(r.status, r.desc);
+    return;
+  }
+  const store = stream.store;
+  if (r.batch > 0 || r.multi_last.length > 0) {
+    serveBatch(client, stream, r, reply, status);
+    return;
+  }
+  let msg: StoredMessage | undefined;
+  if (r.last_by_subj !== "") {
+    msg = store.getLastBySubject(r.last_by_subj);
+  } else {
+    const from = r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
+    msg = r.next_by_subj !== "" || r.start_time !== undefined ? store.getNext(from, r.next_by_subj || undefined) : store.get(r.seq);
+  }
+  if (msg === undefined) {
+    status(404, "Message Not Found");
+    return;
+  }
+  client.publish(reply, undefined, msg.data, withServerHeaders(stream, msg, r.no_hdr));
+}
+
+function serveBatch(
+  client: InternalClient,
+  stream: Stream,
+  r: DirectRequest,
+  reply: string,
+  status: (code: number, desc: string, entries?: [string, string][]) => void,
+): void {
+  const store = stream.store;
+  let seqs: number[];
+  let upTo = 0;
+  const filter = r.next_by_subj || undefined;
+  if (r.multi_last.length > 0) {
+    upTo = r.up_to_seq;
+    if (r.up_to_time !== undefined) upTo = store.seqForTime(Number(r.up_to_time / 1_000_000n)) - 1;
+    if (upTo <= 0) upTo = store.state().lastSeq;
+    seqs = store.lastSeqsBySubject(r.multi_last, upTo);
+    if (seqs.length > MAX_MULTI_LAST) {
+      status(413, "Too Many Results");
+      return;
+    }
+    if (r.batch > 0) seqs = seqs.slice(0, r.batch);
+  } else {
+    const from = r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
+    seqs = [];
+    for (let s = store.nextSeq(from, filter); s > 0 && seqs.length < r.batch; s = store.nextSeq(s + 1, filter)) {
+      seqs.push(s);
+    }
+  }
+  let last = 0;
+  let bytes = 0;
+  let sent = 0;
+  for (const seq of seqs) {
+    const msg = store.get(seq);
+    if (msg === undefined) continue;
+    const size = msg.data.length + (msg.headers?.length ?? 0);
+    if (r.max_bytes > 0 && sent > 0 && bytes + size > r.max_bytes) break;
+    bytes += size;
+    const pending = r.multi_last.length > 0 ? seqs.length - sent - 1 : store.numPending(seq + 1, filter);
+    client.publish(
+      reply,
+      undefined,
+      msg.data,
+      withServerHeaders(stream, msg, r.no_hdr, [
+        [Hdr.NumPending, String(pending)],
+        [Hdr.LastSequence, String(last)],
+      ]),
+    );
+    last = seq;
+    sent++;
+  }
+  if (sent === 0) {
+    status(404, "No Results");
+    return;
+  }
+  const pending = r.multi_last.length > 0 ? seqs.length - sent : store.numPending(last + 1, filter);
+  const eob: [string, string][] = [
+    [Hdr.NumPending, String(pending)],
+    [Hdr.LastSequence, String(last)],
+  ];
+  if (r.multi_last.length > 0) eob.push([Hdr.UpToSequence, String(upTo)]);
+  status(204, "EOB", eob);
+}

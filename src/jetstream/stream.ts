@@ -1,0 +1,519 @@
+// One stream: its config, its message store, the subscriptions that capture its subjects, and the publish
+// path (expectation headers, dedupe, rollup, TTL, republish, PubAck). Acks go out only once the store says
+// the message is durable, in sequence order. Observers (consumers, mirrors, sources) hear about appends
+// and removals through `observe()`.
+
+import type { Logger } from "../logger.js";
+import type { InternalClient, InternalMessage } from "../server/internal-client.js";
+import type { Subscription } from "../server/subscription.js";
+import { subjectMatches } from "../subjects/pattern.js";
+import { type ApiError, type ApiErrorBody, apiError, apiErrorText } from "./api-errors.js";
+import { DedupeWindow } from "./dedupe.js";
+import { appendHeaders, Hdr, type HeaderBlock, headerValue, mayHaveHeader, parseHeaders } from "./headers.js";
+import { goJson, rfc3339 } from "./json.js";
+import { parseMsgTtl, ttlHeaderValue } from "./msg-ttl.js";
+import {
+  type MessageStore,
+  type RemovalReason,
+  type StoredMessage,
+  StoreError,
+  type StoreLimits,
+} from "./store/index.js";
+import type { StreamConfig } from "./stream-config.js";
+import { SubjectTransform } from "./subject-transform.js";
+
+const MAX_HEADER_BYTES = 64 * 1024;
+const NS_PER_MS = 1_000_000;
+
+/** What a stream needs from the account it lives in. */
+export interface StreamHost {
+  readonly client: InternalClient;
+  readonly logger: Logger;
+  readonly domain: string | undefined;
+}
+
+/** Consumers, mirrors and sources follow a stream through these callbacks (all optional, synchronous). */
+export interface StreamObserver {
+  appended?(seq: number, subject: string): void;
+  removed?(seq: number, subject: string, reason: RemovalReason): void;
+  /** Many messages left at once (purge, rollup); re-read state rather than track each. */
+  purged?(): void;
+  /** The stream is gone (deleted or shut down). */
+  closed?(): void;
+}
+
+/** Where a sourced message comes from: a mirror keeps the origin's sequence and time. */
+export interface SourcedAppend {
+  seq?: number;
+  timeNs?: bigint;
+}
+
+export function storeLimits(c: StreamConfig): StoreLimits {
+  return {
+    maxMsgs: c.max_msgs,
+    maxBytes: c.max_bytes,
+    maxAgeMs: c.max_age / NS_PER_MS,
+    maxMsgsPerSubject: c.max_msgs_per_subject,
+    discard: c.discard,
+    discardNewPerSubject: c.discard_new_per_subject ?? false,
+  };
+}
+
+export class Stream {
+  private subs: Subscription[] = [];
+  private readonly dedupe: DedupeWindow;
+  private lastMsgId = "";
+  /** Settles once everything stored so far is durable: replies chain on it to keep sequence order. */
+  private durable: Promise<unknown> = Promise.resolve();
+  private readonly observers = new Set<StreamObserver>();
+  private transform: SubjectTransform | undefined;
+  private republish: SubjectTransform | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryAt = 0;
+  /** Delete markers that are the newest message of their subject (their expiry must not spawn another). */
+  private readonly markers = new Set<number>();
+  private unhookStore: () => void;
+  closed = false;
+  /** Consumers attached (none until consumers land). */
+  consumerCount = 0;
+  /** Set while the stream is being deleted, so late acks don't go out. */
+  deleting = false;
+
+  constructor(
+    public config: StreamConfig,
+    readonly store: MessageStore,
+    readonly created: bigint,
+    private readonly host: StreamHost,
+  ) {
+    this.dedupe = new DedupeWindow((config.duplicate_window ?? 0) / NS_PER_MS);
+    this.compile();
+    this.unhookStore = store.onRemoved((r) => {
+      if (this.markers.size > 0) this.markers.delete(r.seq);
+      for (const o of this.observers) o.removed?.(r.seq, r.subject, r.reason);
+    });
+    this.recover();
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get isMirror(): boolean {
+    return this.config.mirror !== undefined;
+  }
+
+  observe(o: StreamObserver): () => void {
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+
+  /** Start capturing the stream's subjects. */
+  start(): void {
+    this.subscribe();
+    this.armExpiry();
+  }
+
+  // ---- config ------------------------------------------------------------------------------------
+
+  private compile(): void {
+    const c = this.config;
+    this.transform = c.subject_transform
+      ? SubjectTransform.create(c.subject_transform.src, c.subject_transform.dest)
+      : undefined;
+    this.republish = c.republish ? SubjectTransform.create(c.republish.src ?? ">", c.republish.dest) : undefined;
+  }
+
+  private subscribe(): void {
+    for (const s of this.subs) this.host.client.unsubscribe(s);
+    this.subs = [];
+    if (this.isMirror) return;
+    for (const subject of this.config.subjects ?? []) {
+      this.subs.push(this.host.client.subscribe(subject, (m) => this.ingest(m)));
+    }
+  }
+
+  /** Apply an already validated update. */
+  update(next: StreamConfig): void {
+    const subjectsChanged = JSON.stringify(next.subjects ?? []) !== JSON.stringify(this.config.subjects ?? []);
+    this.config = next;
+    this.compile();
+    this.dedupe.setWindow((next.duplicate_window ?? 0) / NS_PER_MS);
+    const evicted = this.store.setLimits(storeLimits(next));
+    if (evicted > 0) this.notifyPurged();
+    if (subjectsChanged) this.subscribe();
+    this.armExpiry(true);
+  }
+
+  // ---- publish path ------------------------------------------------------------------------------
+
+  private ingest(m: InternalMessage): void {
+    if (this.closed) return;
+    const reply = m.reply !== undefined && m.reply !== "" && !this.config.no_ack ? m.reply : undefined;
+    const r = this.accept(m.subject, m.headers, m.data);
+    if (reply === undefined) return;
+    if (r instanceof Error) {
+      const err = r as ApiError;
+      this.replyAfterDurable(reply, () => this.errorAck(err.body));
+    } else {
+      this.replyAfterDurable(reply, () => this.ack(r.seq, r.duplicate));
+    }
+  }
+
+  /** Run every publish check and store the message. Returns the sequence, or the error to report. */
+  private accept(
+    subject: string,
+    hdrs: Uint8Array | undefined,
+    data: Uint8Array,
+  ): { seq: number; duplicate: boolean } | ApiError {
+    const c = this.config;
+    if (c.sealed) return apiError("StreamSealed");
+    let h: HeaderBlock | undefined;
+    if (hdrs !== undefined && hdrs.length > 0) {
+      if (hdrs.length > MAX_HEADER_BYTES) return apiError("StreamHeaderExceedsMaximum");
+      h = parseHeaders(hdrs);
+    }
+    const now = Date.now();
+    let msgId = "";
+    let ttlMs = 0;
+    let rollup: "sub" | "all" | undefined;
+    if (h !== undefined) {
+      const expStream = headerValue(h, Hdr.ExpectedStream);
+      if (expStream !== undefined && expStream !== c.name) return apiError("StreamNotMatch");
+      const ttl = headerValue(h, Hdr.TTL);
+      if (ttl !== undefined) {
+        if (!c.allow_msg_ttl) return apiError("MessageTTLDisabled");
+        const v = parseMsgTtl(ttl);
+        if (v === undefined) return apiError("MessageTTLInvalid");
+        ttlMs = v;
+      }
+      const subjSeq = headerValue(h, Hdr.ExpectedLastSubjSeq);
+      const subjSeqSubj = headerValue(h, Hdr.ExpectedLastSubjSeqSubj);
+      if (subjSeqSubj !== undefined && subjSeq === undefined) {
+        return apiError("StreamExpectedLastSeqPerSubjectInvalid");
+      }
+      if (subjSeq !== undefined) {
+        const want = parseSeq(subjSeq);
+        const filter = subjSeqSubj !== undefined && subjSeqSubj !== "" ? subjSeqSubj : this.storedSubject(subject);
+        const have = this.store.getLastBySubject(filter)?.seq ?? 0;
+        if (want === undefined || want !== have) return apiError("StreamWrongLastSequence", { seq: have });
+      }
+      const lastSeq = headerValue(h, Hdr.ExpectedLastSeq);
+      if (lastSeq !== undefined) {
+        const have = this.store.state().lastSeq;
+        if (parseSeq(lastSeq) !== have) return apiError("StreamWrongLastSequence", { seq: have });
+      }
+      msgId = headerValue(h, Hdr.MsgId) ?? "";
+      if (msgId !== "") {
+        const dup = this.dedupe.find(msgId, now);
+        if (dup !== undefined) return { seq: dup, duplicate: true };
+      }
+      const lastId = headerValue(h, Hdr.ExpectedLastMsgId);
+      if (lastId !== undefined && lastId !== "" && lastId !== this.lastMsgId) {
+        return apiError("StreamWrongLastMsgID", { id: this.lastMsgId });
+      }
+      const ru = headerValue(h, Hdr.Rollup);
+      if (ru !== undefined) {
+        if (!c.allow_rollup_hdrs || c.deny_purge) return apiErrorText("StreamRollupFailed", "rollup not permitted");
+        if (ru === "sub" || ru === "all") rollup = ru;
+        else return apiErrorText("StreamRollupFailed", `rollup value invalid: "${ru}"`);
+      }
+    }
+    if (c.max_msg_size > 0 && (hdrs?.length ?? 0) + data.length > c.max_msg_size) {
+      return apiError("StreamMessageExceedsMaximum");
+    }
+    const stored = this.storedSubject(subject);
+    const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
+    let seq: number;
+    try {
+      seq = this.store.appendSync(stored, hdrs, data, ttlMs !== 0 ? { ttlMs } : undefined).seq;
+    } catch (err) {
+      return storeFailure(err);
+    }
+    this.afterAppend(seq, stored, msgId, now, ttlMs, rollup, hdrs, data, prevLast);
+    return { seq, duplicate: false };
+  }
+
+  private storedSubject(subject: string): string {
+    return this.transform?.apply(subject) ?? subject;
+  }
+
+  private afterAppend(
+    seq: number,
+    subject: string,
+    msgId: string,
+    now: number,
+    ttlMs: number,
+    rollup: "sub" | "all" | undefined,
+    hdrs: Uint8Array | undefined,
+    data: Uint8Array,
+    prevLast: number,
+  ): void {
+    if (msgId !== "") this.dedupe.add(msgId, seq, now);
+    this.lastMsgId = msgId;
+    if (rollup === "sub") {
+      if (this.store.purge({ subject, seq }) > 0) this.notifyPurged();
+    } else if (rollup === "all") {
+      if (this.store.compact(seq) > 0) this.notifyPurged();
+    }
+    this.trackDurable();
+    if (this.republish !== undefined && this.republish.matches(subject)) this.doRepublish(seq, subject, hdrs, data, prevLast);
+    for (const o of this.observers) o.appended?.(seq, subject);
+    if (ttlMs > 0 || this.config.max_age > 0) this.armExpiry();
+  }
+
+  /** Store a message arriving from a mirror or source (no expectation checks; limits still apply). */
+  appendSourced(subject: string, hdrs: Uint8Array | undefined, data: Uint8Array, opts: SourcedAppend = {}): number {
+    let ttlMs = 0;
+    let msgId = "";
+    if (hdrs !== undefined && this.config.allow_msg_ttl && mayHaveHeader(hdrs, Hdr.TTL)) {
+      ttlMs = parseMsgTtl(headerValue(parseHeaders(hdrs), Hdr.TTL) ?? "") ?? 0;
+    }
+    const now = Date.now();
+    if (!this.isMirror && hdrs !== undefined && mayHaveHeader(hdrs, Hdr.MsgId)) {
+      msgId = headerValue(parseHeaders(hdrs), Hdr.MsgId) ?? "";
+      if (msgId !== "" && this.dedupe.find(msgId, now) !== undefined) return 0;
+    }
+    const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
+    const r = this.store.appendSync(subject, hdrs, data, {
+      ...(ttlMs !== 0 ? { ttlMs } : {}),
+      ...(opts.seq !== undefined ? { seq: opts.seq } : {}),
+      ...(opts.timeNs !== undefined ? { timeNs: opts.timeNs } : {}),
+    });
+    this.afterAppend(r.seq, subject, msgId, now, ttlMs, undefined, hdrs, data, prevLast);
+    return r.seq;
+  }
+
+  private trackDurable(): void {
+    const p = this.store.flush();
+    this.durable = p;
+  }
+
+  /** Send `build()` to `reply` once every message stored so far is durable (or report the failure). */
+  private replyAfterDurable(reply: string, build: () => string): void {
+    const send = () => {
+      if (!this.deleting) this.host.client.publish(reply, undefined, Buffer.from(build()));
+    };
+    this.durable.then(send, (err: unknown) => {
+      if (!this.deleting) {
+        const body = storeFailure(err).body;
+        this.host.client.publish(reply, undefined, Buffer.from(this.errorAck(body)));
+      }
+    });
+  }
+
+  /** Resolves when everything stored so far is durable. */
+  whenDurable(): Promise<void> {
+    return this.durable.then(() => undefined);
+  }
+
+  private ack(seq: number, duplicate: boolean): string {
+    const d = this.host.domain;
+    return `{"stream":${JSON.stringify(this.name)},${d ? ` "domain":${JSON.stringify(d)},` : ""} "seq":${seq}${duplicate ? ',"duplicate": true' : ""}}`;
+  }
+
+  private errorAck(err: ApiErrorBody): string {
+    return goJson({ error: err, stream: this.name, seq: 0 });
+  }
+
+  private doRepublish(
+    seq: number,
+    subject: string,
+    hdrs: Uint8Array | undefined,
+    data: Uint8Array,
+    prevLast: number,
+  ): void {
+    const rp = this.config.republish;
+    const dest = this.republish?.apply(subject);
+    if (rp === undefined || dest === undefined) return;
+    const msg = this.store.get(seq);
+    const entries: [string, string][] = [
+      [Hdr.Stream, this.name],
+      [Hdr.Subject, subject],
+      [Hdr.Sequence, String(seq)],
+      [Hdr.TimeStamp, rfc3339(msg?.timeNs ?? BigInt(Date.now()) * 1_000_000n)],
+      [Hdr.LastSequence, String(prevLast)],
+    ];
+    if (rp.headers_only) entries.push([Hdr.MsgSize, String(data.length)]);
+    const block = appendHeaders(hdrs, entries);
+    const payload = rp.headers_only ? new Uint8Array(0) : Buffer.from(data);
+    // After durability, like the ack: a republished message is one a reader can look up.
+    this.durable.then(
+      () => {
+        if (!this.closed) this.host.client.publish(dest, undefined, payload, block);
+      },
+      () => {},
+    );
+  }
+
+  // ---- admin operations ---------------------------------------------------------------------------
+
+  /** Purge per the API request; returns the number of messages removed. */
+  purge(opts: { filter?: string; seq?: number; keep?: number }): number {
+    if (this.config.sealed) throw apiError("StreamSealed");
+    if (this.config.deny_purge) throw apiErrorText("StreamPurgeFailed", "stream purge not permitted");
+    const subject = opts.filter && opts.filter !== ">" ? opts.filter : undefined;
+    const seq = opts.seq ? opts.seq : undefined;
+    const keep = opts.keep ? opts.keep : undefined;
+    let n: number;
+    try {
+      n = this.store.purge({ subject, seq, keep });
+    } catch (err) {
+      throw apiErrorText("StreamPurgeFailed", (err as Error).message);
+    }
+    if (subject === undefined && seq === undefined && keep === undefined) this.markers.clear();
+    this.trackDurable();
+    this.notifyPurged();
+    return n;
+  }
+
+  /** MSG.DELETE: throws the API error to answer with. */
+  deleteMessage(seq: number, erase: boolean): void {
+    if (this.config.sealed) throw apiError("StreamSealed");
+    if (this.config.deny_delete) throw apiErrorText("StreamMsgDeleteFailed", "message delete not permitted");
+    if (seq > this.store.state().lastSeq) throw apiErrorText("StreamMsgDeleteFailed", "stream store EOF");
+    if (seq <= 0 || !this.store.remove(seq, { erase })) {
+      throw apiErrorText("StreamMsgDeleteFailed", "no message found");
+    }
+    this.trackDurable();
+  }
+
+  private notifyPurged(): void {
+    for (const o of this.observers) o.purged?.();
+  }
+
+  // ---- expiry (max age, per-message TTL, delete markers) -----------------------------------------
+
+  private armExpiry(force = false): void {
+    if (this.closed) return;
+    const at = this.store.nextExpiry();
+    if (at === undefined) {
+      if (this.expiryTimer) clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+      return;
+    }
+    if (!force && this.expiryTimer !== undefined && this.expiryAt <= at) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    const delay = Math.min(Math.max(0, at - Date.now()), 3_600_000);
+    this.expiryTimer = setTimeout(() => this.expire(), delay);
+    this.expiryTimer.unref?.();
+  }
+
+  private expire(): void {
+    this.expiryTimer = undefined;
+    if (this.closed) return;
+    let removed: { seq: number; subject: string; reason: RemovalReason }[];
+    try {
+      removed = this.store.expireDue(Date.now());
+    } catch (err) {
+      this.host.logger.error(`JetStream stream '${this.name}': expiry failed: ${(err as Error).message}`);
+      return;
+    }
+    if (removed.length > 0) {
+      this.trackDurable();
+      this.placeMarkers(removed);
+    }
+    this.armExpiry(true);
+  }
+
+  /** Subject delete markers (2.11): when expiry empties a subject, leave a short-lived marker on it. */
+  private placeMarkers(removed: { seq: number; subject: string }[]): void {
+    const ttl = this.config.subject_delete_marker_ttl ?? 0;
+    if (ttl <= 0 || this.isMirror) return;
+    const subjects = new Set<string>();
+    for (const r of removed) {
+      const wasMarker = this.markers.delete(r.seq);
+      if (!wasMarker) subjects.add(r.subject);
+    }
+    for (const subject of subjects) {
+      if (this.store.getLastBySubject(subject) !== undefined) continue;
+      const hdrs = appendHeaders(undefined, [
+        [Hdr.MarkerReason, "MaxAge"],
+        [Hdr.TTL, ttlHeaderValue(ttl)],
+      ]);
+      try {
+        const seq = this.store.appendSync(subject, hdrs, new Uint8Array(0), { ttlMs: ttl / NS_PER_MS }).seq;
+        this.markers.add(seq);
+        this.afterAppend(seq, subject, "", Date.now(), ttl / NS_PER_MS, undefined, hdrs, new Uint8Array(0), 0);
+      } catch (err) {
+        this.host.logger.warn(`JetStream stream '${this.name}': delete marker not stored: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------------
+
+  /** Rebuild what is not in the store itself: dedupe ids in the window, last msg id, newest markers. */
+  private recover(): void {
+    const st = this.store.state();
+    if (st.messages === 0) return;
+    const last = this.store.get(st.lastSeq);
+    if (last?.headers !== undefined) this.lastMsgId = headerValue(parseHeaders(last.headers), Hdr.MsgId) ?? "";
+    const windowMs = (this.config.duplicate_window ?? 0) / NS_PER_MS;
+    if (windowMs > 0) {
+      const now = Date.now();
+      for (let m = this.store.getNext(this.store.seqForTime(now - windowMs)); m; m = this.store.getNext(m.seq + 1)) {
+        if (m.headers === undefined || !mayHaveHeader(m.headers, Hdr.MsgId)) continue;
+        const id = headerValue(parseHeaders(m.headers), Hdr.MsgId);
+        if (id) this.dedupe.add(id, m.seq, m.time);
+      }
+    }
+    if ((this.config.subject_delete_marker_ttl ?? 0) > 0) {
+      for (const seq of this.store.lastSeqsBySubject()) {
+        const m = this.store.get(seq);
+        if (m?.headers !== undefined && mayHaveHeader(m.headers, Hdr.MarkerReason)) this.markers.add(seq);
+      }
+    }
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  private stopActivity(): void {
+    this.closed = true;
+    for (const s of this.subs) this.host.client.unsubscribe(s);
+    this.subs = [];
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.unhookStore();
+    for (const o of [...this.observers]) o.closed?.();
+    this.observers.clear();
+  }
+
+  /** Stop and close the store (data stays). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopActivity();
+    await this.durable.catch(() => {});
+    await this.store.close();
+  }
+
+  /** Stop and remove all data. */
+  async destroy(): Promise<void> {
+    this.deleting = true;
+    if (!this.closed) this.stopActivity();
+    await this.store.delete();
+  }
+
+  /** First message at or after `seq` (for readers outside the stream). */
+  next(seq: number, filter?: string | readonly string[]): StoredMessage | undefined {
+    return this.store.getNext(seq, filter);
+  }
+
+  matchesSubject(subject: string): boolean {
+    return (this.config.subjects ?? []).some((s) => subjectMatches(s, subject));
+  }
+}
+
+function parseSeq(v: string): number | undefined {
+  if (!/^\d+$/.test(v.trim())) return undefined;
+  return Number(v.trim());
+}
+
+/** The API error for a failed store operation. */
+export function storeFailure(err: unknown): ApiError {
+  if (err instanceof StoreError) {
+    if (err.code === "STORAGE_FULL") return apiError("StorageResourcesExceeded");
+    return apiErrorText("StreamStoreFailed", err.message);
+  }
+  return apiErrorText("StreamStoreFailed", err instanceof Error ? err.message : String(err));
+}

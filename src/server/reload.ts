@@ -1,0 +1,61 @@
+import type { ServerOptions } from "./options.js";
+import { createAuthenticator, type Server } from "./server.js";
+
+/** Options a reload may change; the rest (listeners, storage) need a restart. */
+const RELOADABLE: ReadonlyArray<keyof ServerOptions> = [
+  "debug",
+  "trace",
+  "logtime",
+  "authorization",
+  "noAuthUser",
+  "maxConnections",
+  "maxPayload",
+  "maxPending",
+  "maxSubscriptions",
+  "pingIntervalMs",
+  "pingMax",
+  "writeDeadlineMs",
+  "lameDuckDurationMs",
+  "lameDuckGracePeriodMs",
+  "tags",
+];
+
+const RESTART_ONLY: ReadonlyArray<keyof ServerOptions> = [
+  "host",
+  "port",
+  "httpHost",
+  "httpPort",
+  "serverName",
+  "jetstream",
+  "websocket",
+  "maxControlLine",
+];
+
+/**
+ * Apply a new configuration to a running server (SIGHUP): logging, limits and authorization take effect
+ * at once — existing clients are re-checked against the new users and permissions. Returns warnings for
+ * options that only a restart can change.
+ */
+export async function reloadServer(server: Server, next: ServerOptions): Promise<string[]> {
+  const warnings: string[] = [];
+  const current = server.options as unknown as Record<string, unknown>;
+  const incoming = next as unknown as Record<string, unknown>;
+  for (const key of RESTART_ONLY) {
+    if (JSON.stringify(current[key]) !== JSON.stringify(incoming[key])) {
+      warnings.push(`config reload: "${key}" can not be changed without a restart`);
+    }
+  }
+  for (const key of RELOADABLE) current[key] = incoming[key];
+  server.logger.setLevels(next.debug, next.trace);
+  server.authenticator = createAuthenticator(server.options);
+  server.rebuildInfo();
+  const { maxControlLine, maxPayload } = server.options;
+  await Promise.all(
+    [...server.clients.values()].map((c) => {
+      c.parser.setLimits({ maxControlLine, maxPayload });
+      return c.reauthorize(server.authenticator);
+    }),
+  );
+  server.logger.info("Reloaded server configuration");
+  return warnings;
+}
