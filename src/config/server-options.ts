@@ -363,7 +363,9 @@ export function applyConfig(
         opts.allowNonTls = asBool(v, k);
         break;
       case "ocsp":
-        throw new OptionsError(`${k}: OCSP stapling is not supported by this release; remove the "${k}" block`);
+        throw new OptionsError(
+          `${k}: OCSP stapling is not supported by this release; remove the "${k}" block`,
+        );
       case "accounts":
       case "operator":
       case "trusted":

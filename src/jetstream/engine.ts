@@ -64,6 +64,7 @@ export class JetStreamEngineImpl implements JetStreamEngine {
       maxMemory: info.max_memory,
       maxStore: info.max_storage,
       syncIntervalMs: this.opts.syncIntervalMs,
+      serverName: this.server.name,
     });
     log.info("  Recovering JetStream state for account \"$G\"");
     await account.load();

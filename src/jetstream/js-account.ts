@@ -9,6 +9,7 @@ import type { Logger } from "../logger.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
 import { subjectsCollide } from "../subjects/pattern.js";
+import { Advisories } from "./advisories.js";
 import { apiError, apiErrorText } from "./api-errors.js";
 import { serveDirectGet } from "./api/direct-get.js";
 import { checkCreate, checkUpdate, normalizeConfig } from "./config-check.js";
@@ -56,6 +57,8 @@ export interface AccountOptions {
   maxStore: number;
   syncIntervalMs: number;
   limits?: AccountLimits;
+  /** For advisories. */
+  serverName: string;
 }
 
 interface Entry {
@@ -83,6 +86,7 @@ export class JsAccount implements StreamLookup, StreamHost {
   readonly localApis: readonly string[];
   readonly api = { total: 0, errors: 0 };
   readonly problems: LoadProblem[] = [];
+  readonly advisories: Advisories;
   private readonly entries = new Map<string, Entry>();
   private readonly streamsDir: string;
   private queue: Promise<unknown> = Promise.resolve();
@@ -95,6 +99,7 @@ export class JsAccount implements StreamLookup, StreamHost {
     this.limits = opts.limits ?? UNLIMITED;
     this.localApis = opts.apiPrefixes;
     this.streamsDir = join(opts.root, opts.name, "streams");
+    this.advisories = new Advisories(opts.client, opts.serverName, opts.name, opts.domain);
   }
 
   // ---- lookup ------------------------------------------------------------------------------------
@@ -245,6 +250,7 @@ export class JsAccount implements StreamLookup, StreamHost {
     }
     const stream = this.register(config, store, created, dir);
     for (const e of this.entries.values()) e.sourcing?.attachAll();
+    this.advisories.streamAction(config.name, "create");
     return { stream, created: true };
   }
 
@@ -281,6 +287,7 @@ export class JsAccount implements StreamLookup, StreamHost {
       entry.sourcing = undefined;
     }
     this.syncDirect(entry);
+    this.advisories.streamAction(name, "modify");
     return entry.stream;
   }
 
@@ -292,6 +299,7 @@ export class JsAccount implements StreamLookup, StreamHost {
     for (const s of entry.direct) this.client.unsubscribe(s);
     await entry.stream.destroy();
     if (entry.dir !== undefined) rmSync(entry.dir, { recursive: true, force: true });
+    this.advisories.streamAction(name, "delete");
   }
 
   /** Account-wide rules: subject overlap with other streams, stream count, resources, source cycles. */

@@ -88,7 +88,8 @@ export class Stream {
     this.dedupe = new DedupeWindow((config.duplicate_window ?? 0) / NS_PER_MS);
     this.compile();
     this.unhookStore = store.onRemoved((r) => {
-      if (this.markers.size > 0) this.markers.delete(r.seq);
+      // Expired markers are dropped by placeMarkers, which needs to know they were markers.
+      if (this.markers.size > 0 && r.reason !== "ttl" && r.reason !== "max-age") this.markers.delete(r.seq);
       for (const o of this.observers) o.removed?.(r.seq, r.subject, r.reason);
     });
     this.recover();

@@ -219,8 +219,8 @@ export function writeCrlf(buf: Buffer, offset: number): number {
 
 function copyBytes(buf: Buffer, offset: number, src: Uint8Array, start: number, end: number): number {
   const n = end - start;
-  if (n < 16) {
-    // Tiny payloads: a loop beats the native copy call.
+  if (n <= 64) {
+    // Small payloads: a loop beats the native copy, which also allocates a view for the source range.
     for (let i = 0; i < n; i++) buf[offset + i] = src[start + i]!;
   } else {
     buf.set(src.subarray(start, end), offset);

@@ -58,7 +58,7 @@ export abstract class Connection {
 
   /** Bytes waiting to reach the peer: our buffer plus the socket's. */
   get pendingBytes(): number {
-    return this.out.len + this.transport.writableLength;
+    return this.out.pending + this.transport.writableLength;
   }
 
   /** Queue raw protocol text for this turn's flush. */
@@ -70,10 +70,10 @@ export abstract class Connection {
 
   /** Called once per turn by the flush queue. */
   flush(): void {
-    if (this.closed && this.out.len === 0) return;
-    if (this.out.len === 0) return;
-    const chunk = this.out.take();
-    const ok = this.transport.write(chunk);
+    if (this.out.pending === 0) return;
+    const chunks = this.out.take();
+    let ok = true;
+    for (let i = 0; i < chunks.length; i++) ok = this.transport.write(chunks[i]);
     if (!ok && this.writeDeadlineTimer === undefined && !this.closed) {
       this.writeDeadlineTimer = setTimeout(() => {
         this.writeDeadlineTimer = undefined;
@@ -85,7 +85,7 @@ export abstract class Connection {
 
   /** After appending output: enforce max_pending and schedule the flush. */
   protected afterAppend(): void {
-    if (this.out.len + this.transport.writableLength > this.ctx.options.maxPending) {
+    if (this.out.pending + this.transport.writableLength > this.ctx.options.maxPending) {
       this.slowConsumer(CloseReason.SlowConsumerPendingBytes);
       return;
     }
@@ -97,7 +97,7 @@ export abstract class Connection {
     this.ctx.stats.slowConsumers++;
     this.ctx.logger.info(`${this.describe()} - Slow Consumer Detected: ${reason}`);
     // What is queued for a consumer that can't keep up is dropped, not flushed.
-    this.out.take();
+    this.out.discard();
     this.close(reason, undefined, false);
   }
 
@@ -162,7 +162,7 @@ export abstract class Connection {
     if (this.pingTimer) clearTimeout(this.pingTimer);
     this.clearWriteDeadline();
     this.releaseSubscriptions();
-    if (flushFirst && this.out.len > 0) this.transport.write(this.out.take());
+    if (flushFirst && this.out.pending > 0) for (const chunk of this.out.take()) this.transport.write(chunk);
     if (flushFirst) this.transport.end();
     else this.transport.destroy();
     this.ctx.connectionClosed(this);

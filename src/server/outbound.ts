@@ -2,26 +2,35 @@
 // socket once, by the flush queue, instead of one socket write per message.
 
 const MIN_SIZE = 4096;
+const CHUNK_SIZE = 64 * 1024;
 const MAX_RETAINED = 1024 * 1024;
 
 export class Outbound {
   buf: Buffer;
   len = 0;
+  /** Buffers filled earlier this turn, oldest first: growing never copies what is already written. */
+  private full: Buffer[] = [];
+  private fullBytes = 0;
   private nextSize = MIN_SIZE;
 
   constructor() {
     this.buf = Buffer.allocUnsafe(MIN_SIZE);
   }
 
-  /** Make room for `n` more bytes. */
+  /** Bytes waiting for this turn's flush. */
+  get pending(): number {
+    return this.fullBytes + this.len;
+  }
+
+  /** Make room for `n` more contiguous bytes. */
   ensure(n: number): void {
-    const need = this.len + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+    if (this.len + n <= this.buf.length) return;
+    if (this.len > 0) {
+      this.full.push(this.buf.subarray(0, this.len));
+      this.fullBytes += this.len;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_SIZE, n));
+    this.len = 0;
   }
 
   appendString(s: string): void {
@@ -33,7 +42,7 @@ export class Outbound {
   appendBytes(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.ensure(n);
-    if (n < 64) {
+    if (n <= 64) {
       // Small copies are faster by hand than through the native copy.
       const b = this.buf;
       let o = this.len;
@@ -50,14 +59,24 @@ export class Outbound {
     this.buf[this.len++] = 10;
   }
 
-  /** Hand over what is pending; the next turn writes into a fresh buffer sized from this one. */
-  take(): Buffer {
-    const out = this.buf.subarray(0, this.len);
-    // Size the next buffer for the traffic just seen, so steady streams don't regrow every turn.
-    this.nextSize = Math.min(MAX_RETAINED, Math.max(MIN_SIZE, this.len));
+  /** Hand over what is pending, oldest first; the next turn writes into a fresh buffer sized from this one. */
+  take(): Buffer[] {
+    const out = this.full;
+    if (this.len > 0) out.push(this.buf.subarray(0, this.len));
+    // Size the next buffer for the traffic just seen, so steady streams fit in one buffer.
+    this.nextSize = Math.min(MAX_RETAINED, Math.max(MIN_SIZE, this.fullBytes + this.len));
+    this.full = [];
+    this.fullBytes = 0;
     this.buf = Buffer.allocUnsafe(this.nextSize);
     this.len = 0;
     return out;
+  }
+
+  /** Drop everything pending (a slow consumer's backlog). */
+  discard(): void {
+    this.full = [];
+    this.fullBytes = 0;
+    this.len = 0;
   }
 }
 

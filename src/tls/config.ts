@@ -6,6 +6,7 @@ import { createSecureContext, getCiphers } from "node:tls";
 import { parseGoDuration } from "../auth/duration.js";
 import {
   DEFAULT_HANDSHAKE_FIRST_FALLBACK_MS,
+  DEFAULT_TLS_TIMEOUT_MS,
   defaultTlsOptions,
   type TlsCertPair,
   type TlsOptions,
@@ -284,7 +285,8 @@ export function tlsOptionsFromConfig(block: unknown, warn: Warn, path = "tls"): 
         bool(v, f);
         break;
       case "timeout":
-        tc.timeoutMs = timeoutMs(v, f);
+        // 0 means the default, as in nats-server.
+        tc.timeoutMs = timeoutMs(v, f) || DEFAULT_TLS_TIMEOUT_MS;
         break;
       case "handshake_first":
       case "first":

@@ -10,6 +10,9 @@ export interface CertFiles {
   /** Server certificate for 127.0.0.1 and localhost, signed by `ca`. */
   serverCert: string;
   serverKey: string;
+  /** A second server certificate, for other.test only, signed by `ca`. */
+  otherServerCert: string;
+  otherServerKey: string;
   /** alice: subject C=US,ST=CA,O=Synadia\, Inc.,OU=nats.io,CN=alice; SAN email + DNS; signed by `ca`. */
   aliceCert: string;
   aliceKey: string;
@@ -106,6 +109,8 @@ export function makeCerts(): CertFiles {
   selfSigned(dir, "other-ca", "/CN=Other CA/O=Elsewhere");
   request(dir, "server", "/CN=localhost");
   sign(dir, "server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  request(dir, "other-server", "/CN=other.test");
+  sign(dir, "other-server", "ca", "subjectAltName=DNS:other.test\nextendedKeyUsage=serverAuth\n");
   request(dir, "alice", "/C=US/ST=CA/O=Synadia, Inc./OU=nats.io/CN=alice");
   sign(
     dir,
@@ -123,6 +128,8 @@ export function makeCerts(): CertFiles {
     ca: f("ca.pem"),
     serverCert: f("server.pem"),
     serverKey: f("server-key.pem"),
+    otherServerCert: f("other-server.pem"),
+    otherServerKey: f("other-server-key.pem"),
     aliceCert: f("alice.pem"),
     aliceKey: f("alice-key.pem"),
     bobCert: f("bob.pem"),

@@ -24,6 +24,7 @@ describe("tls { } block", () => {
     assert.equal(o.handshakeFirst, false);
     assert.equal(parse({ ...base, timeout: 0.5 }).timeoutMs, 500);
     assert.equal(parse({ ...base, timeout: "3s" }).timeoutMs, 3000);
+    assert.equal(parse({ ...base, timeout: 0 }).timeoutMs, 2000);
     assert.equal(parse({ ...base, VERIFY: true }).verify, true);
   });
 

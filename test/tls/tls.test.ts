@@ -310,6 +310,29 @@ describe("client TLS", { skip: !hasOpenssl() && "openssl is not installed", conc
     });
   });
 
+  it("certs: picks the certificate by the name the client asks for", async () => {
+    const config = {
+      tls: {
+        certs: [
+          { cert_file: certs.serverCert, key_file: certs.serverKey },
+          { cert_file: certs.otherServerCert, key_file: certs.otherServerKey },
+        ],
+      },
+    };
+    await withServer(config, async (s) => {
+      const ca = readFileSync(certs.ca);
+      for (const [servername, cn] of [
+        ["other.test", "other.test"],
+        ["localhost", "localhost"],
+        ["unknown.test", "localhost"],
+      ]) {
+        const t = await tlsConnect(s.port, { ca, servername, rejectUnauthorized: false });
+        assert.equal(t.getPeerCertificate().subject.CN, cn, servername);
+        t.destroy();
+      }
+    });
+  });
+
   it("auth timeout defaults to the TLS timeout plus one second", async () => {
     const config = { tls: { ...serverTls, timeout: 1.5 }, authorization: { user: "u", password: "p" } };
     await withServer(config, async (s) => {

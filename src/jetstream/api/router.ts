@@ -115,6 +115,7 @@ export class ApiRouter {
       data: Uint8Array.from(m.data),
       headers: m.headers === undefined ? undefined : Uint8Array.from(m.headers),
       reply,
+      subject: m.subject,
     };
     void this.run(route, req);
   }
@@ -138,7 +139,9 @@ export class ApiRouter {
     }
     this.account.api.total++;
     if (failed) this.account.api.errors++;
-    this.client.publish(req.reply, undefined, Buffer.from(goJson(payload)));
+    const json = goJson(payload);
+    this.client.publish(req.reply, undefined, Buffer.from(json));
+    if (route.audit) this.account.advisories.apiAudit(req.subject, req.data, json);
   }
 }
 

@@ -52,6 +52,7 @@ export const msgGet: ApiRoute = {
 
 export const msgDelete: ApiRoute = {
   type: "stream_msg_delete_response",
+  audit: true,
   handle(req) {
     if (isBlank(req.data)) {
       streamOf(req);
@@ -69,6 +70,7 @@ export const msgDelete: ApiRoute = {
 
 export const streamPurge: ApiRoute = {
   type: "stream_purge_response",
+  audit: true,
   errorExtras: { purged: 0 },
   handle(req) {
     const body = parseBody(req.data);

@@ -28,6 +28,7 @@ function configBody(req: ApiRequest): Record<string, unknown> {
 
 export const streamCreate: ApiRoute = {
   type: "stream_create_response",
+  audit: true,
   async handle(req) {
     const body = configBody(req);
     const acc = req.account;
@@ -42,6 +43,7 @@ export const streamCreate: ApiRoute = {
 
 export const streamUpdate: ApiRoute = {
   type: "stream_update_response",
+  audit: true,
   async handle(req) {
     const body = configBody(req);
     const acc = req.account;
@@ -54,6 +56,7 @@ export const streamUpdate: ApiRoute = {
 
 export const streamDelete: ApiRoute = {
   type: "stream_delete_response",
+  audit: true,
   async handle(req) {
     if (!isBlank(req.data)) throw apiError("NotEmptyRequest");
     const acc = req.account;

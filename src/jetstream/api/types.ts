@@ -10,6 +10,8 @@ export interface ApiRequest {
   readonly data: Uint8Array;
   readonly headers: Uint8Array | undefined;
   readonly reply: string;
+  /** The full request subject. */
+  readonly subject: string;
 }
 
 /** A JSON answer without its `type` (the router adds it first). */
@@ -20,6 +22,8 @@ export interface ApiRoute {
   readonly type: string;
   /** Fields an error response carries after `error` (nats-server leaves zero values there). */
   readonly errorExtras?: ApiPayload;
+  /** Changing requests are reported on `$JS.EVENT.ADVISORY.API`. */
+  readonly audit?: boolean;
   handle(req: ApiRequest): ApiPayload | Promise<ApiPayload>;
 }
 
