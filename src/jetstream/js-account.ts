@@ -3,7 +3,7 @@
 // account-wide rules for creating, updating and deleting streams (subject overlap, limits, source cycles),
 // and the direct-get responders of streams that allow them. Admin operations run one at a time.
 
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../logger.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
@@ -232,6 +232,7 @@ export class JsAccount implements StreamLookup, StreamHost {
     let store: MessageStore;
     if (config.storage === "file") {
       dir = join(this.streamsDir, config.name);
+      this.setAsideLeftovers(config.name, dir);
       try {
         mkdirSync(dir, { recursive: true });
         writeMeta(dir, { created: rfc3339(created), config: configJson(config) });
@@ -252,6 +253,17 @@ export class JsAccount implements StreamLookup, StreamHost {
     for (const e of this.entries.values()) e.sourcing?.attachAll();
     this.advisories.streamAction(config.name, "create");
     return { stream, created: true };
+  }
+
+  /** A directory for a stream that is not loaded is one that failed to load: keep it, out of the way. */
+  private setAsideLeftovers(name: string, dir: string): void {
+    if (!existsSync(dir)) return;
+    const aside = join(this.opts.root, this.name, "damaged", `${name}-${Date.now()}`);
+    mkdirSync(join(this.opts.root, this.name, "damaged"), { recursive: true });
+    renameSync(dir, aside);
+    this.logger.warn(`JetStream stream '${this.name} > ${name}': unloadable data moved to ${aside}`);
+    const i = this.problems.findIndex((p) => p.stream === name && p.fatal);
+    if (i >= 0) this.problems.splice(i, 1);
   }
 
   private register(config: StreamConfig, store: MessageStore, created: bigint, dir: string | undefined): Stream {
