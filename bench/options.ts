@@ -3,6 +3,33 @@
 export type ServerKey = "lattice" | "nats";
 export const SCENARIO_IDS = ["pub", "pubsub", "fanout", "queue", "reqreply"] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
+/** JetStream scenarios (js-scenarios.ts, js-restart.ts), run after the core ones on -js servers. */
+export const JS_SCENARIO_IDS = ["js-sync", "js-async", "js-direct", "js-restart"] as const;
+export type JsScenarioId = (typeof JS_SCENARIO_IDS)[number];
+
+export interface JsOptions {
+  /** Messages for async publish, and pipelined direct gets (whose stream holds min(this, 100k) messages). */
+  count: number;
+  /** Messages for sync publish (1 in flight), and sequential direct gets. */
+  syncCount: number;
+  /** Messages stored before the restart. */
+  restartCount: number;
+  /** Async publishes in flight. */
+  inflight: number;
+  /** Pipelined direct gets in flight. */
+  directInflight: number;
+  /** Parent directory of the store dirs (default: the OS temp dir). */
+  dir: string | null;
+}
+
+export const DEFAULT_JS: JsOptions = {
+  count: 200_000,
+  syncCount: 5_000,
+  restartCount: 1_000_000,
+  inflight: 4096,
+  directInflight: 256,
+  dir: null,
+};
 
 /** Default measured messages per scenario: a few seconds each against a single-core nats-server. */
 export const DEFAULT_COUNTS: Record<ScenarioId, number> = {
@@ -23,6 +50,8 @@ export interface Options {
   lagWindows: number;
   repeat: number;
   scenarios: ScenarioId[];
+  jsScenarios: JsScenarioId[];
+  js: JsOptions;
   urls: Record<ServerKey, string | null>;
   pin: boolean;
   ceiling: boolean;
@@ -44,12 +73,22 @@ loopback ports, runs every scenario against both, prints Lattice vs nats-server.
   --duration S            instead of fixed counts, size each throughput run to ~S seconds
                           from its warm-up rate
   --warmup N              warm-up messages (default: 10% of the count, at most 1,000,000)
-  --scenarios a,b,...     subset of: ${SCENARIO_IDS.join(",")}
+  --scenarios a,b,...     subset of: ${SCENARIO_IDS.join(",")},
+                          ${JS_SCENARIO_IDS.join(",")}
   --repeat N              runs per scenario and server, median reported (default 1)
   --window N              messages per flow-control window, each followed by PING (default 10000)
   --inflight N            windows awaiting PONG before the publisher waits (default 8)
   --lag N                 windows the slowest subscriber may trail the publisher (default 16)
   --max-seconds S         cap on one measured run; a capped run is flagged (default 15)
+JetStream (each server started again with -js -sd <temp dir>, file storage):
+  --js-count N            async publishes (${DEFAULT_JS.inflight} in flight) and pipelined direct gets
+                          (default ${DEFAULT_JS.count}; the direct-get stream holds min(N, 100000) messages)
+  --js-sync-count N       sync publishes (1 in flight) and sequential direct gets (default ${DEFAULT_JS.syncCount})
+  --js-restart-count N    messages stored before the restart measurement (default ${DEFAULT_JS.restartCount})
+  --js-inflight N         async publishes in flight (default ${DEFAULT_JS.inflight})
+  --js-direct-inflight N  pipelined direct gets in flight (default ${DEFAULT_JS.directInflight})
+  --js-dir DIR            parent directory for the store dirs (default: OS temp dir; its file
+                          system decides what an fsync costs)
   --lattice-url URL       use an already-running Lattice (env BENCH_LATTICE_URL)
   --nats-url URL          use an already-running nats-server (env BENCH_NATS_URL)
   --no-pin                do not pin server and generator to separate cores
@@ -76,6 +115,8 @@ export function parseArgs(argv: string[]): Options {
     lagWindows: 16,
     repeat: 1,
     scenarios: [...SCENARIO_IDS],
+    jsScenarios: [...JS_SCENARIO_IDS],
+    js: { ...DEFAULT_JS },
     urls: {
       lattice: process.env.BENCH_LATTICE_URL || null,
       nats: process.env.BENCH_NATS_URL || null,
@@ -126,11 +167,35 @@ export function parseArgs(argv: string[]): Options {
       case "--scenarios": {
         const list = (next() ?? "").split(",").filter(Boolean);
         for (const s of list) {
-          if (!(SCENARIO_IDS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
+          if (
+            !(SCENARIO_IDS as readonly string[]).includes(s) &&
+            !(JS_SCENARIO_IDS as readonly string[]).includes(s)
+          )
+            throw new Error(`unknown scenario "${s}"`);
         }
         o.scenarios = SCENARIO_IDS.filter((id) => list.includes(id));
+        o.jsScenarios = JS_SCENARIO_IDS.filter((id) => list.includes(id));
         break;
       }
+      case "--js-count":
+        o.js.count = Math.round(positive(arg, next()));
+        break;
+      case "--js-sync-count":
+        o.js.syncCount = Math.round(positive(arg, next()));
+        break;
+      case "--js-restart-count":
+        o.js.restartCount = Math.round(positive(arg, next()));
+        break;
+      case "--js-inflight":
+        o.js.inflight = Math.round(positive(arg, next()));
+        break;
+      case "--js-direct-inflight":
+        o.js.directInflight = Math.round(positive(arg, next()));
+        break;
+      case "--js-dir":
+        o.js.dir = next() ?? null;
+        if (!o.js.dir) throw new Error("--js-dir needs a directory");
+        break;
       case "--repeat":
         o.repeat = Math.round(positive(arg, next()));
         break;

@@ -54,6 +54,8 @@ export interface Target {
   /** Ratio is Lattice / nats-server; "min" means higher is better, "max" lower is better. */
   kind: "min" | "max";
   bound: number;
+  /** Set for an absolute bound on Lattice's own value (in this unit) instead of a ratio. */
+  unit?: string;
 }
 
 export type Verdict = "PASS" | "MISS" | "n/a";
@@ -77,7 +79,9 @@ export function fmtRatio(r: number | null, target?: Target): string {
   return `${r.toFixed(digits)}×`;
 }
 
-export function fmtTarget(t: Target): string {
+export function fmtTarget(t: Target | null): string {
+  if (t === null) return "reported";
+  if (t.unit !== undefined) return `${t.kind === "min" ? "≥" : "≤"}${t.bound} ${t.unit} (Lattice)`;
   return `${t.kind === "min" ? "≥" : "≤"}${t.bound.toFixed(2)}×`;
 }
 

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ceilings, measureCeilings } from "./ceiling.js";
 import { useCoreAccounting } from "./cpu.js";
+import { renderJsReport } from "./js-report.js";
+import { type JsResults, runJetStream } from "./js-run.js";
 import { type Options, parseArgs, parseUrl, type ScenarioId, type ServerKey } from "./options.js";
 import { RawConn } from "./raw-client.js";
 import { fmtCores, fmtCount, fmtMiB, fmtRate, fmtUs, median } from "./report.js";
@@ -219,7 +221,7 @@ async function main(): Promise<number> {
   }
 
   let ceilings: Ceilings | null = null;
-  if (opts.ceiling && !shuttingDown()) {
+  if (opts.ceiling && opts.scenarios.length > 0 && !shuttingDown()) {
     log("measuring generator ceilings ...");
     try {
       ceilings = await measureCeilings(
@@ -267,7 +269,20 @@ async function main(): Promise<number> {
     slot.peakRss = readRss(slot.proc.pid, "VmHWM");
   }
 
-  const { text, summary } = renderReport(opts, slots, results, ceilings);
+  // JetStream: separate -js server processes; the core servers above are left as they were.
+  let js: JsResults | null = null;
+  if (opts.jsScenarios.length > 0 && !shuttingDown()) {
+    js = await runJetStream(opts, slots, serverCpus, log);
+    if (shuttingDown()) return 130;
+  }
+
+  const { text, summary } = renderReport(
+    opts,
+    slots,
+    results,
+    ceilings,
+    js ? renderJsReport(opts, js) : undefined,
+  );
   process.stdout.write(`\nLattice benchmark — fairness: ${fairness}\n`);
   if (ceilings) process.stdout.write(`${ceilingText(ceilings)}\n`);
   for (const s of slots) if (s.skipped) process.stdout.write(`\n${s.label} skipped: ${s.skipped}\n`);
@@ -297,6 +312,12 @@ async function main(): Promise<number> {
       ceilings,
       scenarios: Object.fromEntries([...results].map(([id, m]) => [id, Object.fromEntries(m)])),
       runs: allRuns,
+      jetstream: js && {
+        storeFs: js.storeFs,
+        servers: js.servers,
+        scenarios: Object.fromEntries([...js.picked].map(([id, m]) => [id, Object.fromEntries(m)])),
+        runs: js.runs,
+      },
       summary,
     };
     writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);

@@ -94,6 +94,18 @@ export interface SpawnOptions {
 
 /** Spawns a server (through `taskset -c` when pinning) and waits until its port answers. */
 export async function startProcess(opts: SpawnOptions): Promise<ManagedProcess> {
+  const proc = spawnProcess(opts);
+  try {
+    await waitForPort("127.0.0.1", opts.port, opts.startTimeoutMs ?? 10_000, proc);
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return proc;
+}
+
+/** Spawns a server (through `taskset -c` when pinning) without waiting for it; it is still killed on exit. */
+export function spawnProcess(opts: SpawnOptions): ManagedProcess {
   const [cmd, args] =
     opts.cpus !== null ? ["taskset", ["-c", opts.cpus, opts.cmd, ...opts.args]] : [opts.cmd, opts.args];
   const child = spawn(cmd, args, {
@@ -125,12 +137,6 @@ export async function startProcess(opts: SpawnOptions): Promise<ManagedProcess> 
     tail += `\nspawn error: ${err.message}`;
     running.delete(proc);
   });
-  try {
-    await waitForPort("127.0.0.1", opts.port, opts.startTimeoutMs ?? 10_000, proc);
-  } catch (err) {
-    await stopProcess(proc);
-    throw err;
-  }
   return proc;
 }
 

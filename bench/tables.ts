@@ -63,7 +63,8 @@ export interface SummaryRow {
   ratio: number | null;
   /** Same ratio per server CPU-second (throughput only): steadier on a noisy machine. */
   cpuRatio: number | null;
-  target: Target;
+  /** null: reported only, no target. */
+  target: Target | null;
   result: Verdict | string;
 }
 
@@ -139,6 +140,8 @@ export function renderReport(
   slots: Slot[],
   results: Results,
   ceilings: Ceilings | null,
+  /** Further sections (JetStream) printed after the memory table, their rows appended to the summary. */
+  extra?: { text: string; summary: SummaryRow[] },
 ): { text: string; summary: SummaryRow[] } {
   const out: string[] = [];
   const summary: SummaryRow[] = [];
@@ -306,6 +309,10 @@ export function renderReport(
   mem("peak RSS (VmHWM)", (s) => s.peakRss, null);
   out.push("\nmemory (VmRSS from /proc/<pid>/status)");
   out.push(table(rows));
+  if (extra) {
+    out.push(extra.text);
+    summary.push(...extra.summary);
+  }
 
   const srows = [["check", "Lattice", "nats-server", "ratio", "ratio per CPU-s", "target", "result"]];
   for (const s of summary) {
@@ -313,7 +320,7 @@ export function renderReport(
       s.check,
       s.lattice,
       s.nats,
-      fmtRatio(s.ratio, s.target),
+      fmtRatio(s.ratio, s.target?.unit === undefined ? (s.target ?? undefined) : undefined),
       s.cpuRatio === null ? "" : fmtRatio(s.cpuRatio),
       fmtTarget(s.target),
       s.result,

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { fromPublic } from "@nats-io/nkeys";
 import { secretMatches } from "./passwords.js";
 import { Permissions, validateUserPermissions } from "./permissions.js";
-import type { AuthOptions, AuthResult, ConnectCredentials, UserEntry } from "./types.js";
+import type { AuthOptions, AuthResult, ClientAuthenticator, ConnectCredentials, UserEntry } from "./types.js";
 
 export const GLOBAL_ACCOUNT = "$G";
 export const DEFAULT_AUTH_TIMEOUT_MS = 2000;
@@ -43,7 +43,8 @@ function decodeSignature(sig: string): Uint8Array | undefined {
   return undefined;
 }
 
-function verifyNonceSignature(nkey: string, nonce: string, sig: string): boolean {
+/** Does `sig` (as sent in CONNECT) sign this connection's INFO nonce with the key `nkey`? */
+export function verifyNonceSignature(nkey: string, nonce: string, sig: string): boolean {
   const raw = decodeSignature(sig);
   if (raw === undefined) return false;
   try {
@@ -102,7 +103,7 @@ export function validateAuthOptions(opts: AuthOptions, path = "authorization"): 
   }
 }
 
-export class Authenticator {
+export class Authenticator implements ClientAuthenticator {
   private readonly opts: AuthOptions;
   private readonly users = new Map<string, PreparedUser>();
   private readonly nkeys = new Map<string, PreparedUser>();

@@ -103,7 +103,7 @@ function duration(v: string, at: string): number {
   }
 }
 
-function parseUser(v: unknown, at: string, warn: Warn): UserEntry {
+export function parseUser(v: unknown, at: string, warn: Warn): UserEntry {
   if (!isMap(v)) throw new Error(`${at}: expected a user map, got ${describe(v)}`);
   const u: UserEntry = {};
   for (const [key, val] of fields(v, at)) {
@@ -140,7 +140,7 @@ function parseUser(v: unknown, at: string, warn: Warn): UserEntry {
   return u;
 }
 
-function parsePermissions(v: unknown, at: string, warn: Warn): UserPermissions {
+export function parsePermissions(v: unknown, at: string, warn: Warn): UserPermissions {
   if (!isMap(v)) throw new Error(`${at}: expected a permissions map, got ${describe(v)}`);
   const p: UserPermissions = {};
   for (const [key, val] of fields(v, at)) {

@@ -59,6 +59,30 @@ export class Permissions {
     return restricts ? perms : undefined;
   }
 
+  /**
+   * The rules in nats-server's JSON shape (`$SYS.REQ.USER.INFO`): `publish`/`subscribe` with `allow`/`deny`,
+   * `responses` with `max` and `ttl` (nanoseconds).
+   */
+  describe(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const rules = (allow: string[] | undefined, deny: string[] | undefined) => {
+      const r: Record<string, string[]> = {};
+      if (allow !== undefined && allow.length > 0) r.allow = allow;
+      if (deny !== undefined && deny.length > 0) r.deny = deny;
+      return Object.keys(r).length > 0 ? r : undefined;
+    };
+    const joined = (x: SubscribeRules | undefined) =>
+      x === undefined ? undefined : [...x.plain, ...x.queued.map((q) => `${q.subject} ${q.queue}`)];
+    const pub = rules(this.pubAllow, this.pubDeny);
+    const sub = rules(joined(this.subAllow), joined(this.subDeny));
+    if (pub) out.publish = pub;
+    if (sub) out.subscribe = sub;
+    if (this.allowResponses !== undefined) {
+      out.responses = { max: this.allowResponses.max, ttl: this.allowResponses.expiresMs * 1e6 };
+    }
+    return out;
+  }
+
   /** A fresh per-connection response tracker, or undefined when allow_responses is off. */
   createResponsePermissions(): ResponsePermissions | undefined {
     return this.allowResponses === undefined ? undefined : new ResponsePermissions(this.allowResponses);

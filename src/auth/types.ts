@@ -69,6 +69,8 @@ export interface ConnectCredentials {
    * connection (undefined = no match). When present, CONNECT's user and password are not consulted.
    */
   tlsMap?: (users: ReadonlySet<string>) => string | undefined;
+  /** The client's IP address, for source-network (`src`) restrictions of JWT users. */
+  remoteAddress?: string;
 }
 
 export interface AuthResult {
@@ -80,4 +82,59 @@ export interface AuthResult {
   account: string;
   /** Undefined means everything is allowed. */
   permissions: Permissions | undefined;
+  /** JWT users: what the claims say beyond permissions (expiry, limits, identity for monitoring). */
+  jwt?: JwtUserGrant;
+}
+
+/** What a verified user JWT grants a connection (operator mode). */
+export interface JwtUserGrant {
+  /** The user JWT as the client sent it. */
+  readonly token: string;
+  /** The key that signed the user JWT (the account or one of its signing keys). */
+  readonly issuerKey: string;
+  /** The user JWT's `name`. */
+  readonly nameTag: string;
+  readonly tags: readonly string[];
+  /** The user JWT's `iat` (seconds): revocations apply to users issued at or before their time. */
+  readonly issuedAt: number;
+  /** Epoch ms at which the connection must end (JWT expiry, end of an allowed time window); undefined = never. */
+  readonly expiresAt: number | undefined;
+  /** Per-connection limits after combining user and account limits; -1 = unlimited. */
+  readonly maxSubscriptions: number;
+  readonly maxPayload: number;
+}
+
+/** Raised by an authenticator to refuse a client with a specific error rather than the generic violation. */
+export class AuthRefusal extends Error {
+  constructor(
+    /** The `-ERR` text sent before closing. */
+    readonly errText: string,
+    /** The close reason shown by /connz. */
+    readonly reason: string,
+  ) {
+    super(errText);
+  }
+}
+
+/**
+ * What a client connection needs from whoever checks CONNECT credentials: the configured-users
+ * Authenticator, or the operator-mode JwtAuthenticator.
+ */
+export interface ClientAuthenticator {
+  /** CONNECT must authenticate and the auth timer runs. */
+  readonly required: boolean;
+  /** INFO `auth_required`. */
+  readonly advertiseRequired: boolean;
+  /** Credential-less clients act as a configured user. */
+  readonly hasNoAuthUser: boolean;
+  /** INFO must carry a nonce. */
+  readonly needsNonce: boolean;
+  readonly timeoutMs: number;
+  makeNonce(): string;
+  /** Resolves undefined for "Authorization Violation"; may reject with an AuthRefusal. */
+  authenticate(
+    creds: ConnectCredentials,
+    nonce: string | undefined,
+    connectionType?: string,
+  ): Promise<AuthResult | undefined>;
 }

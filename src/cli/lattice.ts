@@ -1,29 +1,21 @@
 #!/usr/bin/env node
-import { Command } from "commander";
-import { LATTICE_VERSION, NATS_FEATURE_LEVEL } from "../version.js";
-import { runServerCli } from "./server-command.js";
+import { SERVER_CLIENT_VERBS } from "./commands/server-verbs.js";
 
 // The `lattice` command line. `lattice server [flags]` is `lattice-server [flags]`; the client commands
-// (pub, sub, stream, kv ...) are built on the official NATS client libraries.
+// (pub, sub, stream, kv ...) are built on the official NATS client libraries. Each side loads only its own
+// modules, so a client command does not pay for loading the server (and vice versa).
 
 const argv = process.argv.slice(2);
 
-if (argv[0] === "server") {
+if (argv[0] === "server" && !SERVER_CLIENT_VERBS.has(argv[1] ?? "")) {
   // nats-server's flags (-js, -DV, -sd ...) are not commander-style; hand them over untouched.
-  runServerCli(argv.slice(1)).catch((err: unknown) => {
-    process.stderr.write(`lattice: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  import("./server-command.js")
+    .then(({ runServerCli }) => runServerCli(argv.slice(1)))
+    .catch((err: unknown) => {
+      process.stderr.write(`lattice: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
 } else {
-  const program = new Command("lattice")
-    .description("Lattice: a NATS-compatible messaging server and its command line")
-    .version(`${LATTICE_VERSION} (nats-server feature level ${NATS_FEATURE_LEVEL})`);
-  program
-    .command("server")
-    .description("run a server; accepts nats-server's flags (see `lattice server --help`)")
-    .helpOption(false)
-    .allowUnknownOption()
-    .argument("[flags...]")
-    .addHelpText("after", "\nExample:\n  lattice server -p 4222 -m 8222 -js -sd ./data\n");
-  program.parse(process.argv);
+  const { runCli } = await import("./program.js");
+  await runCli(process.argv);
 }

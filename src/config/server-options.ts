@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { AccountConfigError, applyTenancyKey, finishTenancy } from "../accounts/config.js";
 import { authOptionsFromConfig } from "../auth/config.js";
 import {
   defaultJetStreamOptions,
@@ -44,9 +45,6 @@ const ACCEPTED_NO_EFFECT = new Set([
   "server_metadata",
   "max_sub_tokens",
   "write_timeout",
-  "no_system_account",
-  "system_account",
-  "system",
 ]);
 
 function lowerKeys(conf: Conf): Conf {
@@ -212,6 +210,15 @@ function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
   return ws;
 }
 
+function tenancy(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AccountConfigError) throw new OptionsError(err.message);
+    throw err;
+  }
+}
+
 function tlsFrom(v: unknown, warn: Warn): ServerOptions["tls"] {
   try {
     return tlsOptionsFromConfig(v, warn);
@@ -368,13 +375,16 @@ export function applyConfig(
         );
       case "accounts":
       case "operator":
+      case "operators":
       case "trusted":
       case "trusted_keys":
       case "resolver":
       case "resolver_preload":
-        throw new OptionsError(
-          `${k}: accounts and operator (JWT) mode are not supported by this release yet`,
-        );
+      case "system_account":
+      case "system":
+      case "no_system_account":
+        tenancy(() => applyTenancyKey(opts, k, v, warn, configDir));
+        break;
       case "mappings":
       case "maps":
         throw new OptionsError(`${k}: subject mappings are not supported by this release yet`);
@@ -415,6 +425,8 @@ export function validateOptions(opts: ServerOptions): void {
       throw err;
     }
   }
+  // Account users join the authorization users; operator mode is checked against the rest.
+  tenancy(() => finishTenancy(opts));
   const auth = opts.authorization;
   if (opts.noAuthUser !== undefined) {
     const known = auth?.users?.some((u) => u.user === opts.noAuthUser) ?? false;

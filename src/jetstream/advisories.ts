@@ -21,7 +21,11 @@ function now(): string {
 
 export type StreamAction = "create" | "modify" | "delete";
 
-const ACTION_TOKEN: Record<StreamAction, string> = { create: "CREATED", modify: "UPDATED", delete: "DELETED" };
+const ACTION_TOKEN: Record<StreamAction, string> = {
+  create: "CREATED",
+  modify: "UPDATED",
+  delete: "DELETED",
+};
 
 export class Advisories {
   constructor(
@@ -36,7 +40,13 @@ export class Advisories {
   }
 
   streamAction(stream: string, action: StreamAction): void {
-    const body: Record<string, unknown> = { type: `${ADVISORY}stream_action`, id: eventId(), timestamp: now(), stream, action };
+    const body: Record<string, unknown> = {
+      type: `${ADVISORY}stream_action`,
+      id: eventId(),
+      timestamp: now(),
+      stream,
+      action,
+    };
     if (this.domain) body.domain = this.domain;
     this.send(`$JS.EVENT.ADVISORY.STREAM.${ACTION_TOKEN[action]}.${stream}`, body);
   }

@@ -61,7 +61,7 @@ export function sourceKey(s: StreamSourceConfig): string {
  * Apply defaults and validate a create/update request. Throws an ApiError describing the first problem.
  * The replica limit of a single server is the caller's (it differs between create and update wording).
  */
-export function normalizeConfig(req: StreamConfigRequest): StreamConfig {
+export function normalizeConfig(req: StreamConfigRequest, pedantic = false): StreamConfig {
   const name = req.name ?? "";
   checkStreamName(name);
   if ((req.description ?? "").length > MAX_DESCRIPTION) {
@@ -139,12 +139,14 @@ export function normalizeConfig(req: StreamConfigRequest): StreamConfig {
     if (c.max_age > 0 && dw > c.max_age) throw invalid("duplicates window can not be larger then max age");
     c.duplicate_window = dw;
   } else if (!mirror) {
-    c.duplicate_window = c.max_age > 0 && c.max_age < DEFAULT_DUPLICATE_WINDOW ? c.max_age : DEFAULT_DUPLICATE_WINDOW;
+    c.duplicate_window =
+      c.max_age > 0 && c.max_age < DEFAULT_DUPLICATE_WINDOW ? c.max_age : DEFAULT_DUPLICATE_WINDOW;
   }
 
   if (c.discard_new_per_subject) {
     if (c.discard !== "new") throw invalid("discard new per subject requires discard new policy to be set");
-    if (c.max_msgs_per_subject <= 0) throw invalid("discard new per subject requires max msgs per subject > 0");
+    if (c.max_msgs_per_subject <= 0)
+      throw invalid("discard new per subject requires max msgs per subject > 0");
   }
 
   // Subjects: default to the name for a plain stream; valid, unique, not overlapping each other or the API.
@@ -181,7 +183,8 @@ export function normalizeConfig(req: StreamConfigRequest): StreamConfig {
     if (rp.dest === "" || transformError(rp.src, rp.dest) !== undefined) {
       throw invalid("stream configuration for republish not valid");
     }
-    const inStream = subjects.length === 0 || subjects.some((s) => isSubsetMatch(rp.src, s) || rp.src === ">");
+    const inStream =
+      subjects.length === 0 || subjects.some((s) => isSubsetMatch(rp.src, s) || rp.src === ">");
     if (!inStream) throw invalid("stream configuration for republish source is not valid subset of subjects");
     if (subjects.some((s) => subjectsCollide(s, rp.dest))) {
       throw invalid("stream configuration for republish destination forms a cycle");
@@ -196,7 +199,13 @@ export function normalizeConfig(req: StreamConfigRequest): StreamConfig {
   if (sdm > 0) {
     if (sdm < 1000 * MS) throw invalid("subject delete marker TTL must be at least 1 second");
     c.subject_delete_marker_ttl = sdm;
-    // Markers are TTL'd rollups: the stream needs both features.
+    // Markers are TTL'd rollups: the stream needs both features (pedantic requests must ask for them).
+    if (pedantic && !req.allow_msg_ttl) {
+      throw apiErrorText("Pedantic", "subject delete markers require message TTLs to be enabled");
+    }
+    if (pedantic && !req.allow_rollup_hdrs) {
+      throw apiErrorText("Pedantic", "subject delete markers require rollups to be enabled");
+    }
     c.allow_msg_ttl = true;
     c.allow_rollup_hdrs = true;
     if (c.deny_purge) throw invalid("roll-ups require the purge permission");
@@ -222,7 +231,8 @@ export function checkUpdate(old: StreamConfig, next: StreamConfig): void {
   if (old.deny_delete && !next.deny_delete) {
     throw invalid("stream configuration update can not cancel deny message deletes");
   }
-  if (old.deny_purge && !next.deny_purge) throw invalid("stream configuration update can not cancel deny purge");
+  if (old.deny_purge && !next.deny_purge)
+    throw invalid("stream configuration update can not cancel deny purge");
   if (old.allow_msg_ttl && !next.allow_msg_ttl) throw invalid("message TTL status can not be disabled");
   if (next.sealed) {
     next.deny_delete = true;

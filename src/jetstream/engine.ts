@@ -3,12 +3,13 @@
 
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULT_SYSTEM_ACCOUNT } from "../accounts/types.js";
 import { configFromOptions } from "../monitor/jsz.js";
+import { GLOBAL_ACCOUNT } from "../server/account.js";
 import type { InternalClient } from "../server/internal-client.js";
 import type { JetStreamOptions } from "../server/options.js";
 import type { JetStreamEngine, Server } from "../server/server.js";
-import { GLOBAL_ACCOUNT } from "../server/account.js";
-import { ApiRouter } from "./api/router.js";
+import { ApiRouter, DisabledAccountApi } from "./api/router.js";
 import { JsAccount } from "./js-account.js";
 import { JszSource } from "./jsz-source.js";
 
@@ -25,8 +26,8 @@ function size(n: number): string {
 
 export class JetStreamEngineImpl implements JetStreamEngine {
   private readonly accounts: JsAccount[] = [];
-  private readonly routers: ApiRouter[] = [];
-  private client: InternalClient | undefined;
+  private readonly stoppers: (() => void)[] = [];
+  private readonly clients: InternalClient[] = [];
   readonly monitor: JszSource;
   private stopped = false;
 
@@ -48,39 +49,69 @@ export class JetStreamEngineImpl implements JetStreamEngine {
     log.info(`    Store Directory: "${root}"`);
     if (this.opts.domain) log.info(`    Domain:          ${this.opts.domain}`);
     if (this.opts.syncIntervalMs > 0) {
-      log.warn(`    Sync interval ${this.opts.syncIntervalMs} ms: acknowledged messages may be lost on power loss`);
+      log.warn(
+        `    Sync interval ${this.opts.syncIntervalMs} ms: acknowledged messages may be lost on power loss`,
+      );
     }
-    const client = this.server.createInternalClient("JetStream");
-    this.client = client;
     const domain = this.opts.domain || undefined;
     const prefixes = ["$JS.API", ...(domain ? [`$JS.${domain}.API`] : [])];
-    const account = new JsAccount({
-      name: GLOBAL_ACCOUNT,
-      root,
-      client,
-      logger: log,
-      domain,
-      apiPrefixes: prefixes,
-      maxMemory: info.max_memory,
-      maxStore: info.max_storage,
-      syncIntervalMs: this.opts.syncIntervalMs,
-      serverName: this.server.name,
-    });
-    log.info("  Recovering JetStream state for account \"$G\"");
-    await account.load();
-    log.info(`JetStream state for account "$G" recovered: ${account.streamCount} stream(s)`);
-    this.accounts.push(account);
-    const router = new ApiRouter(account, client, prefixes, domain ? `$JS.${domain}.API` : undefined);
-    router.start();
-    this.routers.push(router);
+    const { enabled, disabled } = this.jetStreamAccounts();
+    for (const name of enabled) {
+      const acc = this.server.accounts.get(name);
+      if (acc === undefined) continue;
+      const client = this.server.createInternalClient(`JetStream ${name}`, acc);
+      this.clients.push(client);
+      const account = new JsAccount({
+        name,
+        root,
+        client,
+        logger: log,
+        domain,
+        apiPrefixes: prefixes,
+        maxMemory: info.max_memory,
+        maxStore: info.max_storage,
+        syncIntervalMs: this.opts.syncIntervalMs,
+        serverName: this.server.name,
+      });
+      log.info(`  Recovering JetStream state for account "${name}"`);
+      await account.load();
+      log.info(`JetStream state for account "${name}" recovered: ${account.streamCount} stream(s)`);
+      this.accounts.push(account);
+      const router = new ApiRouter(account, client, prefixes, domain ? `$JS.${domain}.API` : undefined);
+      router.start();
+      this.stoppers.push(() => router.stop());
+    }
+    for (const name of disabled) {
+      const acc = this.server.accounts.get(name);
+      if (acc === undefined) continue;
+      const client = this.server.createInternalClient(`JetStream ${name}`, acc);
+      this.clients.push(client);
+      const api = new DisabledAccountApi(client, prefixes);
+      api.start();
+      this.stoppers.push(() => api.stop());
+    }
+  }
+
+  /**
+   * Which accounts get JetStream: without an `accounts` block the global account; with one, the accounts
+   * marked `jetstream` (the others answer "not enabled for account"). The system account gets neither.
+   */
+  private jetStreamAccounts(): { enabled: string[]; disabled: string[] } {
+    const o = this.server.options;
+    const configured = o.operator === undefined ? (o.accounts ?? []) : [];
+    if (configured.length === 0) return { enabled: [GLOBAL_ACCOUNT], disabled: [] };
+    const enabled = configured.filter((a) => a.jetstream).map((a) => a.name);
+    const system = o.noSystemAccount ? undefined : (o.systemAccount ?? DEFAULT_SYSTEM_ACCOUNT);
+    const disabled = [...this.server.accounts.keys()].filter((n) => !enabled.includes(n) && n !== system);
+    return { enabled, disabled };
   }
 
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const r of this.routers) r.stop();
+    for (const stop of this.stoppers) stop();
     for (const a of this.accounts) await a.shutdown();
-    this.client?.close();
+    for (const c of this.clients) c.close();
     this.server.logger.info("JetStream shut down");
   }
 }

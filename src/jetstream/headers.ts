@@ -54,7 +54,11 @@ export function mayHaveHeader(block: Uint8Array | undefined, name: string): bool
 }
 
 /** Build a block from entries, with an optional status line. */
-export function buildHeaders(entries: readonly (readonly [string, string])[], status?: number, desc = ""): Buffer {
+export function buildHeaders(
+  entries: readonly (readonly [string, string])[],
+  status?: number,
+  desc = "",
+): Buffer {
   let s = PREFIX;
   if (status !== undefined) s += ` ${status}${desc === "" ? "" : ` ${desc}`}`;
   s += CRLF;
@@ -71,10 +75,14 @@ export function statusHeaders(status: number, desc: string, entries: [string, st
  * Append entries at the end of an existing block (or start a new one). The stored block is kept byte for
  * byte; clients read server headers with `last()`, so appending is what they expect.
  */
-export function appendHeaders(block: Uint8Array | undefined, entries: readonly (readonly [string, string])[]): Buffer {
+export function appendHeaders(
+  block: Uint8Array | undefined,
+  entries: readonly (readonly [string, string])[],
+): Buffer {
   let add = "";
   for (const [k, v] of entries) add += `${k}: ${v}${CRLF}`;
-  if (block === undefined || block.length < PREFIX.length) return Buffer.from(`${PREFIX}${CRLF}${add}${CRLF}`, "latin1");
+  if (block === undefined || block.length < PREFIX.length)
+    return Buffer.from(`${PREFIX}${CRLF}${add}${CRLF}`, "latin1");
   const buf = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
   // Drop the terminating blank line, if present, then re-terminate after the new entries.
   let end = buf.length;
@@ -83,16 +91,6 @@ export function appendHeaders(block: Uint8Array | undefined, entries: readonly (
     return Buffer.concat([buf, Buffer.from(`${CRLF}${add}${CRLF}`, "latin1")]);
   }
   return Buffer.concat([buf.subarray(0, end), Buffer.from(`${add}${CRLF}`, "latin1")]);
-}
-
-/** Remove every entry called `name` (exact) from a block; returns undefined when nothing is left. */
-export function removeHeader(block: Uint8Array | undefined, name: string): Uint8Array | undefined {
-  if (block === undefined) return undefined;
-  const h = parseHeaders(block);
-  const kept = h.entries.filter(([k]) => k !== name);
-  if (kept.length === h.entries.length) return block;
-  if (kept.length === 0 && h.status === 0) return undefined;
-  return buildHeaders(kept, h.status === 0 ? undefined : h.status, h.description);
 }
 
 export const Hdr = {

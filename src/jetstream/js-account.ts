@@ -1,24 +1,24 @@
-// JetStream for one account: its streams, where they live on disk
-// (`<store>/jetstream/<account>/streams/<name>/`: meta.inf + meta.sum, `msgs/` for the file store), the
-// account-wide rules for creating, updating and deleting streams (subject overlap, limits, source cycles),
-// and the direct-get responders of streams that allow them. Admin operations run one at a time.
+// JetStream for one account: its streams (file streams under `<store>/jetstream/<account>/streams/`, see
+// stream-dir.ts), the account-wide rules for creating, updating and deleting them (subject overlap,
+// limits, source cycles), resource accounting, and which streams answer direct gets. Admin operations run
+// one at a time.
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../logger.js";
-import type { InternalClient, InternalMessage } from "../server/internal-client.js";
+import type { InternalClient } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
 import { subjectsCollide } from "../subjects/pattern.js";
 import { Advisories } from "./advisories.js";
+import { directResponders } from "./api/direct-get.js";
 import { apiError, apiErrorText } from "./api-errors.js";
-import { serveDirectGet } from "./api/direct-get.js";
 import { checkCreate, checkUpdate, normalizeConfig } from "./config-check.js";
-import { parseRfc3339, rfc3339 } from "./json.js";
-import { readMeta, writeMeta } from "./meta-file.js";
+import { attachConsumers } from "./consumer/consumer-set.js";
 import { Sourcing, type StreamLookup } from "./sourcing.js";
-import { FileStore, MemoryStore, type MessageStore, type StoreProblem } from "./store/index.js";
-import { Stream, type StreamHost, storeLimits } from "./stream.js";
-import { type StreamConfig, configJson, configKey, decodeStreamConfig } from "./stream-config.js";
+import type { MessageStore, StoreProblem } from "./store/index.js";
+import { Stream, type StreamHost } from "./stream.js";
+import { configKey, decodeStreamConfig, type StreamConfig } from "./stream-config.js";
+import { createStreamDir, openStore, readDefinition, saveDefinition, setAside } from "./stream-dir.js";
 
 /** Account limits as $JS.API.INFO reports them; -1 = unlimited. */
 export interface AccountLimits {
@@ -31,6 +31,8 @@ export interface AccountLimits {
   storage_max_stream_bytes: number;
   max_bytes_required: boolean;
 }
+
+const USAGE_TTL_MS = 250;
 
 export const UNLIMITED: AccountLimits = {
   max_memory: -1,
@@ -90,6 +92,8 @@ export class JsAccount implements StreamLookup, StreamHost {
   private readonly entries = new Map<string, Entry>();
   private readonly streamsDir: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bytes used per storage kind, recounted at most every USAGE_TTL_MS and bumped by reservations between. */
+  private used = { memory: 0, file: 0, at: 0 };
 
   constructor(private readonly opts: AccountOptions) {
     this.name = opts.name;
@@ -130,7 +134,14 @@ export class JsAccount implements StreamLookup, StreamHost {
 
   // ---- usage -------------------------------------------------------------------------------------
 
-  usage(): { memory: number; storage: number; streams: number; consumers: number; messages: number; bytes: number } {
+  usage(): {
+    memory: number;
+    storage: number;
+    streams: number;
+    consumers: number;
+    messages: number;
+    bytes: number;
+  } {
     let memory = 0;
     let storage = 0;
     let consumers = 0;
@@ -143,6 +154,22 @@ export class JsAccount implements StreamLookup, StreamHost {
       consumers += e.stream.consumerCount;
     }
     return { memory, storage, streams: this.entries.size, consumers, messages, bytes: memory + storage };
+  }
+
+  reserve(storage: "file" | "memory", bytes: number): boolean {
+    const limit = storage === "memory" ? this.opts.maxMemory : this.opts.maxStore;
+    if (limit <= 0) return true;
+    const now = Date.now();
+    if (now - this.used.at > USAGE_TTL_MS) {
+      const u = this.usage();
+      this.used = { memory: u.memory, file: u.storage, at: now };
+    }
+    if (this.used[storage] + bytes > limit) {
+      this.used.at = 0; // removals may have made room: recount next time
+      return false;
+    }
+    this.used[storage] += bytes;
+    return true;
   }
 
   // ---- load / shutdown -----------------------------------------------------------------------------
@@ -159,41 +186,56 @@ export class JsAccount implements StreamLookup, StreamHost {
       try {
         await this.loadOne(name, dir);
       } catch (err) {
-        this.problem({ stream: name, fatal: true, message: `could not load stream: ${(err as Error).message}` });
+        this.problem({
+          stream: name,
+          fatal: true,
+          message: `could not load stream: ${(err as Error).message}`,
+        });
       }
     }
     for (const e of this.entries.values()) e.sourcing?.attachAll();
   }
 
   private async loadOne(name: string, dir: string): Promise<void> {
-    const { meta, sumOk } = readMeta(dir);
-    const config = normalizeConfig(decodeStreamConfig(meta.config));
+    const { config, created, sumOk } = readDefinition(dir);
     if (config.name !== name) throw new Error(`meta.inf names stream '${config.name}'`);
-    const created = parseRfc3339(meta.created) ?? BigInt(Date.now()) * 1_000_000n;
     if (!sumOk) {
-      this.problem({ stream: name, fatal: false, message: "meta.sum missing or not matching meta.inf; rewritten" });
-      writeMeta(dir, { created: rfc3339(created), config: configJson(config) });
-    }
-    const store = await FileStore.open({
-      dir: join(dir, "msgs"),
-      firstSeq: config.first_seq,
-      limits: storeLimits(config),
-      syncIntervalMs: this.opts.syncIntervalMs,
-    });
-    const problems = store.problems();
-    if (problems.length > 0) {
       this.problem({
         stream: name,
         fatal: false,
-        store: problems,
-        message: `store damage found: ${problems.length} problem(s), first: ${problems[0].message}`,
+        message: "meta.sum missing or not matching meta.inf; rewritten",
       });
+      saveDefinition(dir, created, config);
+    }
+    const store = await openStore(config, dir, this.opts.syncIntervalMs);
+    const problems = store.problems();
+    if (problems.length > 0) {
+      // Logged now; /jsz reads the store's live list (allProblems), which may grow while reading.
+      this.logger.warn(
+        `JetStream stream '${this.name} > ${name}': store damage found: ${problems.length} problem(s), ` +
+          `first: ${problems[0].message}; damaged records are not served`,
+      );
     }
     const st = store.state();
-    this.logger.info(
-      `  Restored ${st.messages} messages for stream '${this.name} > ${name}' in ${config.storage} storage`,
-    );
+    this.logger.info(`  Restored ${st.messages} messages for stream '${this.name} > ${name}'`);
     this.register(config, store, created, dir);
+  }
+
+  /** Load problems plus what each store reports now. */
+  allProblems(): LoadProblem[] {
+    const out = [...this.problems];
+    for (const e of this.entries.values()) {
+      const sp = e.stream.store.problems();
+      if (sp.length > 0) {
+        out.push({
+          stream: e.stream.name,
+          fatal: false,
+          store: sp,
+          message: `${sp.length} store problem(s), first: ${sp[0].message}`,
+        });
+      }
+    }
+    return out;
   }
 
   private problem(p: LoadProblem): void {
@@ -218,10 +260,11 @@ export class JsAccount implements StreamLookup, StreamHost {
 
   /** STREAM.CREATE with a decoded body; returns the stream and whether it was created now. */
   async create(body: Record<string, unknown>): Promise<{ stream: Stream; created: boolean }> {
-    const config = normalizeConfig(decodeStreamConfig(body));
+    const config = normalizeConfig(decodeStreamConfig(body), body.pedantic === true);
     const existing = this.entries.get(config.name);
     if (existing !== undefined) {
-      if (configKey(existing.stream.config) === configKey(config)) return { stream: existing.stream, created: false };
+      if (configKey(existing.stream.config) === configKey(config))
+        return { stream: existing.stream, created: false };
       throw apiError("StreamNameExist");
     }
     if (config.num_replicas > 1) throw apiError("StreamReplicasNotSupported");
@@ -230,24 +273,16 @@ export class JsAccount implements StreamLookup, StreamHost {
     const created = BigInt(Date.now()) * 1_000_000n;
     let dir: string | undefined;
     let store: MessageStore;
-    if (config.storage === "file") {
-      dir = join(this.streamsDir, config.name);
-      this.setAsideLeftovers(config.name, dir);
-      try {
-        mkdirSync(dir, { recursive: true });
-        writeMeta(dir, { created: rfc3339(created), config: configJson(config) });
-        store = await FileStore.open({
-          dir: join(dir, "msgs"),
-          firstSeq: config.first_seq,
-          limits: storeLimits(config),
-          syncIntervalMs: this.opts.syncIntervalMs,
-        });
-      } catch (err) {
-        rmSync(dir, { recursive: true, force: true });
-        throw apiErrorText("StreamCreate", (err as Error).message);
+    try {
+      if (config.storage === "file") {
+        dir = join(this.streamsDir, config.name);
+        this.setAsideLeftovers(config.name, dir);
+        store = await createStreamDir(dir, created, config, this.opts.syncIntervalMs);
+      } else {
+        store = await openStore(config, undefined, 0);
       }
-    } else {
-      store = new MemoryStore({ firstSeq: config.first_seq, limits: storeLimits(config) });
+    } catch (err) {
+      throw apiErrorText("StreamCreate", (err as Error).message);
     }
     const stream = this.register(config, store, created, dir);
     for (const e of this.entries.values()) e.sourcing?.attachAll();
@@ -257,20 +292,24 @@ export class JsAccount implements StreamLookup, StreamHost {
 
   /** A directory for a stream that is not loaded is one that failed to load: keep it, out of the way. */
   private setAsideLeftovers(name: string, dir: string): void {
-    if (!existsSync(dir)) return;
-    const aside = join(this.opts.root, this.name, "damaged", `${name}-${Date.now()}`);
-    mkdirSync(join(this.opts.root, this.name, "damaged"), { recursive: true });
-    renameSync(dir, aside);
+    const aside = setAside(dir, join(this.opts.root, this.name, "damaged"), name);
+    if (aside === undefined) return;
     this.logger.warn(`JetStream stream '${this.name} > ${name}': unloadable data moved to ${aside}`);
     const i = this.problems.findIndex((p) => p.stream === name && p.fatal);
     if (i >= 0) this.problems.splice(i, 1);
   }
 
-  private register(config: StreamConfig, store: MessageStore, created: bigint, dir: string | undefined): Stream {
+  private register(
+    config: StreamConfig,
+    store: MessageStore,
+    created: bigint,
+    dir: string | undefined,
+  ): Stream {
     const stream = new Stream(config, store, created, this);
     const entry: Entry = { stream, sourcing: undefined, dir, direct: [] };
     this.entries.set(config.name, entry);
     stream.start();
+    attachConsumers(stream, this, dir);
     if (config.mirror || config.sources?.length) entry.sourcing = new Sourcing(stream, this, dir);
     this.syncDirect(entry);
     return stream;
@@ -279,15 +318,18 @@ export class JsAccount implements StreamLookup, StreamHost {
   async update(name: string, body: Record<string, unknown>): Promise<Stream> {
     const entry = this.entries.get(name);
     if (entry === undefined) throw apiError("StreamNotFound");
-    const next = normalizeConfig(decodeStreamConfig(body));
+    const next = normalizeConfig(decodeStreamConfig(body), body.pedantic === true);
     checkUpdate(entry.stream.config, next);
     if (next.num_replicas > 1) throw apiError("StreamReplicasNotSupported");
     this.checkAccount(next, name);
     if (entry.dir !== undefined) {
       try {
-        writeMeta(entry.dir, { created: rfc3339(entry.stream.created), config: configJson(next) });
+        saveDefinition(entry.dir, entry.stream.created, next);
       } catch (err) {
-        throw apiErrorText("StreamGeneralError", `could not persist the new config: ${(err as Error).message}`);
+        throw apiErrorText(
+          "StreamGeneralError",
+          `could not persist the new config: ${(err as Error).message}`,
+        );
       }
     }
     entry.stream.update(next);
@@ -338,7 +380,8 @@ export class JsAccount implements StreamLookup, StreamHost {
 
   /** Does following mirror/source origins from `config` lead back to it? */
   private formsCycle(config: StreamConfig): boolean {
-    const origins = (c: StreamConfig) => [...(c.mirror ? [c.mirror] : []), ...(c.sources ?? [])].map((s) => s.name);
+    const origins = (c: StreamConfig) =>
+      [...(c.mirror ? [c.mirror] : []), ...(c.sources ?? [])].map((s) => s.name);
     const seen = new Set<string>();
     const todo = origins(config);
     while (todo.length > 0) {
@@ -352,23 +395,9 @@ export class JsAccount implements StreamLookup, StreamHost {
     return false;
   }
 
-  // ---- direct get responders -----------------------------------------------------------------------
-
-  /** Queue subscriptions (group `_sys_`) for a stream's direct gets, and for its origin's with mirror_direct. */
+  /** Direct-get responders follow allow_direct / mirror_direct. */
   private syncDirect(entry: Entry): void {
-    for (const s of entry.direct) this.client.unsubscribe(s);
-    entry.direct = [];
-    const c = entry.stream.config;
-    if (!c.allow_direct) return;
-    const names = [c.name];
-    if (c.mirror && c.mirror_direct) names.push(c.mirror.name);
-    for (const name of names) {
-      for (const prefix of this.localApis) {
-        const base = `${prefix}.DIRECT.GET.${name}`;
-        const handler = (m: InternalMessage) => serveDirectGet(this.client, entry.stream, m, m.subject.slice(base.length + 1));
-        entry.direct.push(this.client.subscribe(base, handler, "_sys_"));
-        entry.direct.push(this.client.subscribe(`${base}.>`, handler, "_sys_"));
-      }
-    }
+    for (const sub of entry.direct) this.client.unsubscribe(sub);
+    entry.direct = directResponders(this.client, entry.stream, this.localApis);
   }
 }

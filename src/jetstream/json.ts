@@ -75,12 +75,17 @@ export function optBool(o: Obj, key: string): boolean | undefined {
   return typeof v === "boolean" ? v : bad();
 }
 
-/** A Go integer field: a JSON number without fraction; `unsigned` rejects negatives (uint64). */
-export function optInt(o: Obj, key: string, unsigned = false): number | undefined {
+const INT64 = 2 ** 63;
+
+/**
+ * A Go integer field: a JSON number without fraction, within int64 (Go's unmarshal fails beyond). With
+ * `sequence`, an unsigned sequence number or count: no negatives, and exact (at most 2^53 - 1).
+ */
+export function optInt(o: Obj, key: string, sequence = false): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v)) bad();
-  if (unsigned && v < 0) bad();
+  if (typeof v !== "number" || !Number.isInteger(v) || Math.abs(v) >= INT64) bad();
+  if (sequence && (v < 0 || !Number.isSafeInteger(v))) bad();
   return v;
 }
 

@@ -2,7 +2,12 @@
 // and load/store problems (a stream that could not be loaded makes /healthz unavailable; recovered damage
 // is listed under `store_problems`).
 
-import type { JetStreamConfigInfo, JetStreamMonitorSource, JetStreamUsage, JszQuery } from "../monitor/jsz.js";
+import type {
+  JetStreamConfigInfo,
+  JetStreamMonitorSource,
+  JetStreamUsage,
+  JszQuery,
+} from "../monitor/jsz.js";
 import type { JsAccount } from "./js-account.js";
 import { rfc3339 } from "./json.js";
 import { configJson } from "./stream-config.js";
@@ -45,7 +50,8 @@ export class JszSource implements JetStreamMonitorSource {
       u.bytes += a.bytes;
       u.api.total += acc.api.total;
       u.api.errors += acc.api.errors;
-      for (const p of acc.problems) problems.push({ account: acc.name, stream: p.stream, error: p.message });
+      for (const p of acc.allProblems())
+        problems.push({ account: acc.name, stream: p.stream, error: p.message });
     }
     // Not a nats-server field: damage found in stored data is worth seeing without reading the log.
     if (problems.length > 0) u.store_problems = problems;
@@ -78,9 +84,11 @@ export class JszSource implements JetStreamMonitorSource {
           if (q.config) sd.config = configJson(s.config);
           sd.state = streamState(s).state;
           if (q.consumers) sd.consumer_detail = [];
-          const problems = acc.problems.filter((p) => p.stream === s.name);
+          const problems = acc.allProblems().filter((p) => p.stream === s.name);
           if (problems.length > 0) {
-            sd.store_problems = problems.flatMap((p) => (p.store ? p.store.map((x) => ({ ...x })) : [{ message: p.message }]));
+            sd.store_problems = problems.flatMap((p) =>
+              p.store ? p.store.map((x) => ({ ...x })) : [{ message: p.message }],
+            );
           }
           return sd;
         });
@@ -94,7 +102,8 @@ export class JszSource implements JetStreamMonitorSource {
     const errors: string[] = [];
     for (const acc of this.accounts()) {
       for (const p of acc.problems) {
-        if (p.fatal) errors.push(`JetStream stream '${acc.name} > ${p.stream}' could not be loaded: ${p.message}`);
+        if (p.fatal)
+          errors.push(`JetStream stream '${acc.name} > ${p.stream}' could not be loaded: ${p.message}`);
       }
     }
     return errors;

@@ -5,14 +5,14 @@
 // <id> <origin seq>`, which is how a restart finds where each source left off (helped by a small
 // `sources.json` checkpoint so the scan is short).
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { subjectMatches } from "../subjects/pattern.js";
 import { type ApiErrorBody, apiError } from "./api-errors.js";
 import { sourceKey } from "./config-check.js";
 import { appendHeaders, Hdr, mayHaveHeader, parseHeaders } from "./headers.js";
-import type { StreamSourceConfig } from "./stream-config.js";
 import { type Stream, type StreamObserver, storeFailure } from "./stream.js";
+import type { StreamSourceConfig } from "./stream-config.js";
 import { SubjectTransform } from "./subject-transform.js";
 
 const BATCH = 512;
@@ -181,10 +181,14 @@ class Feed implements StreamObserver {
     const o: Record<string, unknown> = { name: this.cfg.name };
     if (this.cfg.external) o.external = { ...this.cfg.external };
     const origin = this.origin;
-    o.lag = origin && this.next > 0 ? origin.store.numPending(this.next, this.filters) : 0;
+    const lag = origin && this.next > 0 ? origin.store.numPending(this.next, this.filters) : 0;
+    // Following a live origin with nothing left to copy counts as activity (nats-server's feeds heartbeat).
+    if (origin !== undefined && lag === 0 && this.error === undefined) this.lastActive = Date.now();
+    o.lag = lag;
     o.active = origin !== undefined ? (Date.now() - this.lastActive) * 1_000_000 : -1;
     if (this.cfg.filter_subject) o.filter_subject = this.cfg.filter_subject;
-    if (this.cfg.subject_transforms?.length) o.subject_transforms = this.cfg.subject_transforms.map((t) => ({ ...t }));
+    if (this.cfg.subject_transforms?.length)
+      o.subject_transforms = this.cfg.subject_transforms.map((t) => ({ ...t }));
     if (this.error) o.error = { ...this.error };
     return o;
   }
@@ -278,7 +282,11 @@ export class Sourcing {
     for (const f of this.sources.values()) if (f.next > 0) cp.next[f.id] = f.next;
     try {
       await this.target.whenDurable();
-      if (!this.target.closed) writeFileSync(join(this.dir, CHECKPOINT_FILE), JSON.stringify(cp));
+      if (!this.target.closed) {
+        const file = join(this.dir, CHECKPOINT_FILE);
+        writeFileSync(`${file}.tmp`, JSON.stringify(cp));
+        renameSync(`${file}.tmp`, file);
+      }
     } catch {
       // A missed checkpoint only makes the next start scan further.
     }

@@ -21,7 +21,10 @@ export interface Paging {
   limit: number;
 }
 
-export function streamState(stream: Stream, opts: InfoOptions = {}): { state: Record<string, unknown>; paging: Paging } {
+export function streamState(
+  stream: Stream,
+  opts: InfoOptions = {},
+): { state: Record<string, unknown>; paging: Paging } {
   const st = stream.store.state({ deletedDetails: opts.deletedDetails === true });
   const state: Record<string, unknown> = {
     messages: st.messages,

@@ -6,14 +6,15 @@
 import type { Logger } from "../logger.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
-import { subjectMatches } from "../subjects/pattern.js";
 import { type ApiError, type ApiErrorBody, apiError, apiErrorText } from "./api-errors.js";
 import { DedupeWindow } from "./dedupe.js";
+import { Expiry } from "./expiry.js";
 import { appendHeaders, Hdr, type HeaderBlock, headerValue, mayHaveHeader, parseHeaders } from "./headers.js";
 import { goJson, rfc3339 } from "./json.js";
-import { parseMsgTtl, ttlHeaderValue } from "./msg-ttl.js";
+import { parseMsgTtl } from "./msg-ttl.js";
 import {
   type MessageStore,
+  messageSize,
   type RemovalReason,
   type StoredMessage,
   StoreError,
@@ -23,6 +24,7 @@ import type { StreamConfig } from "./stream-config.js";
 import { SubjectTransform } from "./subject-transform.js";
 
 const MAX_HEADER_BYTES = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 const NS_PER_MS = 1_000_000;
 
 /** What a stream needs from the account it lives in. */
@@ -30,6 +32,8 @@ export interface StreamHost {
   readonly client: InternalClient;
   readonly logger: Logger;
   readonly domain: string | undefined;
+  /** Room for `bytes` more in the server's memory or file budget? (Counts them when there is.) */
+  reserve(storage: "file" | "memory", bytes: number): boolean;
 }
 
 /** Consumers, mirrors and sources follow a stream through these callbacks (all optional, synchronous). */
@@ -68,10 +72,7 @@ export class Stream {
   private readonly observers = new Set<StreamObserver>();
   private transform: SubjectTransform | undefined;
   private republish: SubjectTransform | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private expiryAt = 0;
-  /** Delete markers that are the newest message of their subject (their expiry must not spawn another). */
-  private readonly markers = new Set<number>();
+  private readonly expiry: Expiry;
   private unhookStore: () => void;
   closed = false;
   /** Consumers attached (none until consumers land). */
@@ -87,9 +88,20 @@ export class Stream {
   ) {
     this.dedupe = new DedupeWindow((config.duplicate_window ?? 0) / NS_PER_MS);
     this.compile();
+    this.expiry = new Expiry({
+      name: config.name,
+      store,
+      logger: host.logger,
+      markerTtlNs: () => (this.isMirror ? 0 : (this.config.subject_delete_marker_ttl ?? 0)),
+      appendMarker: (subject, hdrs, ttlMs) => {
+        const seq = this.store.appendSync(subject, hdrs, EMPTY, { ttlMs }).seq;
+        this.afterAppend(seq, subject, "", Date.now(), ttlMs, undefined, hdrs, EMPTY, 0);
+        return seq;
+      },
+      removed: () => this.trackDurable(),
+    });
     this.unhookStore = store.onRemoved((r) => {
-      // Expired markers are dropped by placeMarkers, which needs to know they were markers.
-      if (this.markers.size > 0 && r.reason !== "ttl" && r.reason !== "max-age") this.markers.delete(r.seq);
+      this.expiry.forget(r.seq, r.reason);
       for (const o of this.observers) o.removed?.(r.seq, r.subject, r.reason);
     });
     this.recover();
@@ -111,7 +123,7 @@ export class Stream {
   /** Start capturing the stream's subjects. */
   start(): void {
     this.subscribe();
-    this.armExpiry();
+    this.expiry.arm();
   }
 
   // ---- config ------------------------------------------------------------------------------------
@@ -121,7 +133,9 @@ export class Stream {
     this.transform = c.subject_transform
       ? SubjectTransform.create(c.subject_transform.src, c.subject_transform.dest)
       : undefined;
-    this.republish = c.republish ? SubjectTransform.create(c.republish.src ?? ">", c.republish.dest) : undefined;
+    this.republish = c.republish
+      ? SubjectTransform.create(c.republish.src ?? ">", c.republish.dest)
+      : undefined;
   }
 
   private subscribe(): void {
@@ -135,14 +149,15 @@ export class Stream {
 
   /** Apply an already validated update. */
   update(next: StreamConfig): void {
-    const subjectsChanged = JSON.stringify(next.subjects ?? []) !== JSON.stringify(this.config.subjects ?? []);
+    const subjectsChanged =
+      JSON.stringify(next.subjects ?? []) !== JSON.stringify(this.config.subjects ?? []);
     this.config = next;
     this.compile();
     this.dedupe.setWindow((next.duplicate_window ?? 0) / NS_PER_MS);
     const evicted = this.store.setLimits(storeLimits(next));
     if (evicted > 0) this.notifyPurged();
     if (subjectsChanged) this.subscribe();
-    this.armExpiry(true);
+    this.expiry.arm(true);
   }
 
   // ---- publish path ------------------------------------------------------------------------------
@@ -194,7 +209,8 @@ export class Stream {
       }
       if (subjSeq !== undefined) {
         const want = parseSeq(subjSeq);
-        const filter = subjSeqSubj !== undefined && subjSeqSubj !== "" ? subjSeqSubj : this.storedSubject(subject);
+        const filter =
+          subjSeqSubj !== undefined && subjSeqSubj !== "" ? subjSeqSubj : this.storedSubject(subject);
         const have = this.store.getLastBySubject(filter)?.seq ?? 0;
         if (want === undefined || want !== have) return apiError("StreamWrongLastSequence", { seq: have });
       }
@@ -214,7 +230,8 @@ export class Stream {
       }
       const ru = headerValue(h, Hdr.Rollup);
       if (ru !== undefined) {
-        if (!c.allow_rollup_hdrs || c.deny_purge) return apiErrorText("StreamRollupFailed", "rollup not permitted");
+        if (!c.allow_rollup_hdrs || c.deny_purge)
+          return apiErrorText("StreamRollupFailed", "rollup not permitted");
         if (ru === "sub" || ru === "all") rollup = ru;
         else return apiErrorText("StreamRollupFailed", `rollup value invalid: "${ru}"`);
       }
@@ -223,6 +240,11 @@ export class Stream {
       return apiError("StreamMessageExceedsMaximum");
     }
     const stored = this.storedSubject(subject);
+    if (
+      !this.host.reserve(c.storage, messageSize(Buffer.byteLength(stored), hdrs?.length ?? 0, data.length))
+    ) {
+      return apiError("InsufficientResources");
+    }
     const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
     let seq: number;
     try {
@@ -257,22 +279,33 @@ export class Stream {
       if (this.store.compact(seq) > 0) this.notifyPurged();
     }
     this.trackDurable();
-    if (this.republish !== undefined && this.republish.matches(subject)) this.doRepublish(seq, subject, hdrs, data, prevLast);
+    if (this.republish?.matches(subject)) this.doRepublish(seq, subject, hdrs, data, prevLast);
     for (const o of this.observers) o.appended?.(seq, subject);
-    if (ttlMs > 0 || this.config.max_age > 0) this.armExpiry();
+    if (ttlMs > 0 || this.config.max_age > 0) this.expiry.arm();
   }
 
   /** Store a message arriving from a mirror or source (no expectation checks; limits still apply). */
-  appendSourced(subject: string, hdrs: Uint8Array | undefined, data: Uint8Array, opts: SourcedAppend = {}): number {
+  appendSourced(
+    subject: string,
+    hdrs: Uint8Array | undefined,
+    data: Uint8Array,
+    opts: SourcedAppend = {},
+  ): number {
     let ttlMs = 0;
     let msgId = "";
-    if (hdrs !== undefined && this.config.allow_msg_ttl && mayHaveHeader(hdrs, Hdr.TTL)) {
-      ttlMs = parseMsgTtl(headerValue(parseHeaders(hdrs), Hdr.TTL) ?? "") ?? 0;
-    }
+    let rollup: "sub" | "all" | undefined;
     const now = Date.now();
-    if (!this.isMirror && hdrs !== undefined && mayHaveHeader(hdrs, Hdr.MsgId)) {
-      msgId = headerValue(parseHeaders(hdrs), Hdr.MsgId) ?? "";
-      if (msgId !== "" && this.dedupe.find(msgId, now) !== undefined) return 0;
+    if (hdrs !== undefined && hdrs.length > 0) {
+      const h = parseHeaders(hdrs);
+      if (this.config.allow_msg_ttl) ttlMs = parseMsgTtl(headerValue(h, Hdr.TTL) ?? "") ?? 0;
+      if (!this.isMirror) {
+        msgId = headerValue(h, Hdr.MsgId) ?? "";
+        if (msgId !== "" && this.dedupe.find(msgId, now) !== undefined) return 0;
+      }
+      // Rollups (KV purges) carry over when this stream allows them.
+      const ru = headerValue(h, Hdr.Rollup);
+      if ((ru === "sub" || ru === "all") && this.config.allow_rollup_hdrs && !this.config.deny_purge)
+        rollup = ru;
     }
     const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
     const r = this.store.appendSync(subject, hdrs, data, {
@@ -280,7 +313,7 @@ export class Stream {
       ...(opts.seq !== undefined ? { seq: opts.seq } : {}),
       ...(opts.timeNs !== undefined ? { timeNs: opts.timeNs } : {}),
     });
-    this.afterAppend(r.seq, subject, msgId, now, ttlMs, undefined, hdrs, data, prevLast);
+    this.afterAppend(r.seq, subject, msgId, now, ttlMs, rollup, hdrs, data, prevLast);
     return r.seq;
   }
 
@@ -361,7 +394,7 @@ export class Stream {
     } catch (err) {
       throw apiErrorText("StreamPurgeFailed", (err as Error).message);
     }
-    if (subject === undefined && seq === undefined && keep === undefined) this.markers.clear();
+    if (subject === undefined && seq === undefined && keep === undefined) this.expiry.forgetAll();
     this.trackDurable();
     this.notifyPurged();
     return n;
@@ -382,66 +415,6 @@ export class Stream {
     for (const o of this.observers) o.purged?.();
   }
 
-  // ---- expiry (max age, per-message TTL, delete markers) -----------------------------------------
-
-  private armExpiry(force = false): void {
-    if (this.closed) return;
-    const at = this.store.nextExpiry();
-    if (at === undefined) {
-      if (this.expiryTimer) clearTimeout(this.expiryTimer);
-      this.expiryTimer = undefined;
-      return;
-    }
-    if (!force && this.expiryTimer !== undefined && this.expiryAt <= at) return;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryAt = at;
-    const delay = Math.min(Math.max(0, at - Date.now()), 3_600_000);
-    this.expiryTimer = setTimeout(() => this.expire(), delay);
-    this.expiryTimer.unref?.();
-  }
-
-  private expire(): void {
-    this.expiryTimer = undefined;
-    if (this.closed) return;
-    let removed: { seq: number; subject: string; reason: RemovalReason }[];
-    try {
-      removed = this.store.expireDue(Date.now());
-    } catch (err) {
-      this.host.logger.error(`JetStream stream '${this.name}': expiry failed: ${(err as Error).message}`);
-      return;
-    }
-    if (removed.length > 0) {
-      this.trackDurable();
-      this.placeMarkers(removed);
-    }
-    this.armExpiry(true);
-  }
-
-  /** Subject delete markers (2.11): when expiry empties a subject, leave a short-lived marker on it. */
-  private placeMarkers(removed: { seq: number; subject: string }[]): void {
-    const ttl = this.config.subject_delete_marker_ttl ?? 0;
-    if (ttl <= 0 || this.isMirror) return;
-    const subjects = new Set<string>();
-    for (const r of removed) {
-      const wasMarker = this.markers.delete(r.seq);
-      if (!wasMarker) subjects.add(r.subject);
-    }
-    for (const subject of subjects) {
-      if (this.store.getLastBySubject(subject) !== undefined) continue;
-      const hdrs = appendHeaders(undefined, [
-        [Hdr.MarkerReason, "MaxAge"],
-        [Hdr.TTL, ttlHeaderValue(ttl)],
-      ]);
-      try {
-        const seq = this.store.appendSync(subject, hdrs, new Uint8Array(0), { ttlMs: ttl / NS_PER_MS }).seq;
-        this.markers.add(seq);
-        this.afterAppend(seq, subject, "", Date.now(), ttl / NS_PER_MS, undefined, hdrs, new Uint8Array(0), 0);
-      } catch (err) {
-        this.host.logger.warn(`JetStream stream '${this.name}': delete marker not stored: ${(err as Error).message}`);
-      }
-    }
-  }
-
   // ---- recovery ------------------------------------------------------------------------------------
 
   /** Rebuild what is not in the store itself: dedupe ids in the window, last msg id, newest markers. */
@@ -449,22 +422,22 @@ export class Stream {
     const st = this.store.state();
     if (st.messages === 0) return;
     const last = this.store.get(st.lastSeq);
-    if (last?.headers !== undefined) this.lastMsgId = headerValue(parseHeaders(last.headers), Hdr.MsgId) ?? "";
+    if (last?.headers !== undefined)
+      this.lastMsgId = headerValue(parseHeaders(last.headers), Hdr.MsgId) ?? "";
     const windowMs = (this.config.duplicate_window ?? 0) / NS_PER_MS;
     if (windowMs > 0) {
       const now = Date.now();
-      for (let m = this.store.getNext(this.store.seqForTime(now - windowMs)); m; m = this.store.getNext(m.seq + 1)) {
+      for (
+        let m = this.store.getNext(this.store.seqForTime(now - windowMs));
+        m;
+        m = this.store.getNext(m.seq + 1)
+      ) {
         if (m.headers === undefined || !mayHaveHeader(m.headers, Hdr.MsgId)) continue;
         const id = headerValue(parseHeaders(m.headers), Hdr.MsgId);
         if (id) this.dedupe.add(id, m.seq, m.time);
       }
     }
-    if ((this.config.subject_delete_marker_ttl ?? 0) > 0) {
-      for (const seq of this.store.lastSeqsBySubject()) {
-        const m = this.store.get(seq);
-        if (m?.headers !== undefined && mayHaveHeader(m.headers, Hdr.MarkerReason)) this.markers.add(seq);
-      }
-    }
+    this.expiry.recover();
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -473,8 +446,7 @@ export class Stream {
     this.closed = true;
     for (const s of this.subs) this.host.client.unsubscribe(s);
     this.subs = [];
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
+    this.expiry.stop();
     this.unhookStore();
     for (const o of [...this.observers]) o.closed?.();
     this.observers.clear();
@@ -498,10 +470,6 @@ export class Stream {
   /** First message at or after `seq` (for readers outside the stream). */
   next(seq: number, filter?: string | readonly string[]): StoredMessage | undefined {
     return this.store.getNext(seq, filter);
-  }
-
-  matchesSubject(subject: string): boolean {
-    return (this.config.subjects ?? []).some((s) => subjectMatches(s, subject));
   }
 }
 

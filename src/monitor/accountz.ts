@@ -3,11 +3,12 @@ import { sublistStats } from "./subsz.js";
 import { HttpError, type MonitoredServer } from "./types.js";
 
 /**
- * Account names, or one account's detail with `?acc=`. There is no system account yet, so
- * `system_account` is left out (nats-server omits it when empty too).
+ * Account names, or one account's detail with `?acc=`. `system_account` is left out when there is none
+ * (nats-server omits it when empty too).
  */
 export function accountz(server: MonitoredServer, q: URLSearchParams, now: Date): object {
-  const head = { server_id: server.id, now: iso(now) };
+  const sys = server.accountManager?.systemAccountName;
+  const head = { server_id: server.id, now: iso(now), ...(sys ? { system_account: sys } : {}) };
   const name = q.get("acc") ?? "";
   if (name === "") return { ...head, accounts: [...server.accounts.keys()] };
   const acc = server.accounts.get(name);
@@ -17,6 +18,7 @@ export function accountz(server: MonitoredServer, q: URLSearchParams, now: Date)
     ...head,
     account_detail: {
       account_name: acc.name,
+      ...(acc.name === sys ? { is_system: true } : {}),
       // Accounts are created with the server and never updated yet.
       update_time: iso(server.startTime),
       expired: false,

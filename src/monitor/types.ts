@@ -64,6 +64,8 @@ export interface MonitoredServer {
   readonly port: number;
   readonly subscriptionCount: number;
   readonly authenticator?: { readonly advertiseRequired?: boolean; readonly timeoutMs?: number } | undefined;
+  /** Accounts beyond `$G` (the system account's name for /accountz). */
+  readonly accountManager?: { readonly systemAccountName: string | undefined };
   /** Set by the JetStream engine once it runs; absent until then. */
   readonly jetstreamMonitor?: JetStreamMonitorSource | undefined;
   listenerUrls(): Ports;

@@ -1,7 +1,11 @@
-import type { Authenticator } from "../auth/authenticator.js";
 import type { Permissions } from "../auth/permissions.js";
 import { ResponsePermissions } from "../auth/response-permissions.js";
-import type { ConnectCredentials } from "../auth/types.js";
+import {
+  AuthRefusal,
+  type AuthResult,
+  type ClientAuthenticator,
+  type ConnectCredentials,
+} from "../auth/types.js";
 import {
   ERR_AUTHENTICATION_TIMEOUT,
   ERR_AUTHORIZATION_VIOLATION,
@@ -29,10 +33,12 @@ import type { Transport } from "./transport.js";
 /** What a client connection needs beyond the shared pipeline. */
 export interface ClientContext extends ConnectionContext {
   readonly router: Router;
-  readonly authenticator: Authenticator | undefined;
+  readonly authenticator: ClientAuthenticator | undefined;
   /** INFO sent on accept (JSON, without the `INFO ` prefix). */
   infoJson(client: ClientConnection): string;
   accountFor(name: string | undefined): Account | undefined;
+  /** Account admission once the client is identified (account limits, expiry, events); a refusal closes it. */
+  admitClient?(client: ClientConnection, result: AuthResult | undefined): AuthRefusal | undefined;
 }
 
 // The no-responders status as nats-server 2.9 sends it (newer servers add a Nats-Subject header).
@@ -60,6 +66,8 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   user: string | undefined;
   nonce: string | undefined;
   permissions: Permissions | undefined;
+  /** Subscription limit set by account or JWT limits (-1 = unlimited); undefined = the server's. */
+  maxSubscriptions: number | undefined;
   private responses: ResponsePermissions | undefined;
   private authTimer: NodeJS.Timeout | undefined;
   private countedInAccount = false;
@@ -151,6 +159,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
       sig: opts.sig,
       jwt: opts.jwt,
       tlsMap: this.certificateMapper(),
+      remoteAddress: this.transport.remoteAddress,
     };
     auth.authenticate(creds, this.nonce, this.connectionType()).then(
       (result) => {
@@ -170,10 +179,15 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
         this.permissions = result.permissions;
         const rp = result.permissions?.allowResponses;
         if (rp) this.responses = new ResponsePermissions(rp);
-        this.connected();
+        if (!this.connected(result)) return;
         this.parser.resume();
       },
       (err: unknown) => {
+        if (this.closed) return;
+        if (err instanceof AuthRefusal) {
+          this.close(err.reason as CloseReason, err.errText);
+          return;
+        }
         this.ctx.logger.error(`${this.describe()} - authentication error: ${String(err)}`);
         this.close(CloseReason.AuthenticationViolation, ERR_AUTHORIZATION_VIOLATION);
       },
@@ -185,7 +199,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
    * authenticate are closed; the others get their new permissions, and subscriptions those permissions no
    * longer allow are removed with the usual violation error.
    */
-  async reauthorize(auth: Authenticator | undefined): Promise<void> {
+  async reauthorize(auth: ClientAuthenticator | undefined): Promise<void> {
     if (this.closed || this.connect === undefined) return;
     if (auth === undefined || !auth.required) {
       this.permissions = undefined;
@@ -200,6 +214,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
         sig: o.sig,
         jwt: o.jwt,
         tlsMap: this.certificateMapper(),
+        remoteAddress: this.transport.remoteAddress,
       };
       const result = await auth.authenticate(creds, this.nonce, this.connectionType());
       if (this.closed) return;
@@ -232,18 +247,25 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     return this.transport.kind === "websocket" ? "WEBSOCKET" : "STANDARD";
   }
 
-  private connected(): void {
+  /** The client is identified: admit it into its account. False when the account refused it (closed). */
+  private connected(result?: AuthResult): boolean {
     if (this.authTimer) {
       clearTimeout(this.authTimer);
       this.authTimer = undefined;
     }
     if (this.account === undefined) this.account = this.cctx.accountFor(undefined);
+    const refusal = this.cctx.admitClient?.(this, result);
+    if (refusal !== undefined) {
+      this.close(refusal.reason as CloseReason, refusal.errText);
+      return false;
+    }
     if (this.account) {
       this.account.connections++;
       this.countedInAccount = true;
     }
     if (this.verbose) this.sendProto("+OK\r\n");
     this.startPings();
+    return true;
   }
 
   onInfo(_json: string): void {
@@ -357,8 +379,8 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
       this.permissionViolation(permissionsSubscribe(subject, queue));
       return;
     }
-    const maxSubs = this.cctx.options.maxSubscriptions;
-    if (maxSubs > 0 && this.subs.size >= maxSubs) {
+    const maxSubs = this.maxSubscriptions ?? (this.cctx.options.maxSubscriptions || -1);
+    if (maxSubs >= 0 && this.subs.size >= maxSubs) {
       this.sendProto(`-ERR '${ERR_MAXIMUM_SUBSCRIPTIONS_EXCEEDED}'\r\n`);
       return;
     }

@@ -45,16 +45,26 @@ export class InternalClient implements SubscriptionOwner {
     this.account.removeSubscription(sub);
   }
 
-  /** Publish; `headers` is a complete header block. Returns how many subscriptions received it. */
-  publish(subject: string, reply: string | undefined, data: Uint8Array, headers?: Uint8Array): number {
+  /**
+   * Publish; `headers` is a complete header block. Returns how many subscriptions received it. With
+   * `shown`, receivers see that subject instead of the one routed on (JetStream deliveries carry the
+   * stream subject while going to a deliver subject or pull inbox).
+   */
+  publish(
+    subject: string,
+    reply: string | undefined,
+    data: Uint8Array,
+    headers?: Uint8Array,
+    shown?: string,
+  ): number {
     if (this.closed) return 0;
     if (headers === undefined || headers.length === 0) {
-      return this.router.publish(this.account, subject, reply, data, 0, 0, data.length, this);
+      return this.router.publish(this.account, subject, reply, data, 0, 0, data.length, this, shown);
     }
     const buf = new Uint8Array(headers.length + data.length);
     buf.set(headers, 0);
     buf.set(data, headers.length);
-    return this.router.publish(this.account, subject, reply, buf, 0, headers.length, buf.length, this);
+    return this.router.publish(this.account, subject, reply, buf, 0, headers.length, buf.length, this, shown);
   }
 
   deliver(

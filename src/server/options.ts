@@ -1,3 +1,4 @@
+import type { MultiTenancyOptions } from "../accounts/types.js";
 import type { AuthOptions } from "../auth/types.js";
 import type { TlsOptions } from "../tls/options.js";
 
@@ -27,7 +28,8 @@ export interface WebSocketOptions {
   authorization?: AuthOptions;
 }
 
-export interface ServerOptions {
+/** `accounts`, `system_account`, `operator`, `resolver` ... come from MultiTenancyOptions. */
+export interface ServerOptions extends MultiTenancyOptions {
   host: string;
   /** -1 picks a free port. */
   port: number;

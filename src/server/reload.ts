@@ -47,7 +47,8 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   }
   for (const key of RELOADABLE) current[key] = incoming[key];
   server.logger.setLevels(next.debug, next.trace);
-  server.authenticator = createAuthenticator(server.options);
+  // Operator mode keeps its JWT authenticator: users come from account JWTs, not from the config.
+  server.authenticator = server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options);
   server.rebuildInfo();
   const { maxControlLine, maxPayload } = server.options;
   await Promise.all(

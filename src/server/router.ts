@@ -21,6 +21,8 @@ export class Router {
     hdrLen: number,
     end: number,
     origin: SubscriptionOwner | undefined,
+    /** Subject shown to receivers when it differs from the one routed on (JetStream deliveries). */
+    shown?: string,
   ): number {
     this.routed++;
     const result = account.sublist.match(subject);
@@ -31,7 +33,7 @@ export class Router {
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i];
       if (sub.closed || sub.owner === skipOwn) continue;
-      if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end)) delivered++;
+      if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end, shown, origin)) delivered++;
     }
 
     const queues = result.queues;
@@ -43,7 +45,7 @@ export class Router {
       for (let k = 0; k < n; k++) {
         const sub = members[(first + k) % n];
         if (sub.closed || sub.owner === skipOwn) continue;
-        if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end)) {
+        if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end, shown, origin)) {
           delivered++;
           break;
         }
@@ -63,6 +65,8 @@ function deliverTo(
   start: number,
   hdrLen: number,
   end: number,
+  shown: string | undefined,
+  origin: SubscriptionOwner | undefined,
 ): boolean {
   const owner = sub.owner;
   if (sub.deliveryFiltered && owner.deniesDelivery?.(subject, sub.queue)) return false;
@@ -72,6 +76,7 @@ function deliverTo(
     account.removeSubscription(sub);
     owner.subscriptionEnded(sub);
   }
-  owner.deliver(sub, subject, reply, buf, start, hdrLen, end);
+  const routed = shown === undefined ? undefined : subject;
+  owner.deliver(sub, shown ?? subject, reply, buf, start, hdrLen, end, origin, routed);
   return true;
 }

@@ -2,7 +2,9 @@ import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
 import { createServer as createServerKey } from "@nats-io/nkeys";
+import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
+import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
@@ -44,9 +46,11 @@ export class Server extends EventEmitter implements ClientContext {
   readonly stats = new ServerStats();
   readonly router = new Router();
   readonly flushQueue = new FlushQueue();
-  authenticator: Authenticator | undefined;
+  authenticator: ClientAuthenticator | undefined;
   readonly accounts = new Map<string, Account>();
   readonly globalAccount: Account;
+  /** Accounts beyond `$G`: config-file accounts, JWT accounts, imports/exports, the system account. */
+  readonly accountManager: AccountManager;
   readonly clients = new Map<number, ClientConnection>();
   readonly closed: ClosedConnections<ClientConnection>;
   readonly startTime = new Date();
@@ -85,6 +89,9 @@ export class Server extends EventEmitter implements ClientContext {
     this.globalAccount = new Account(GLOBAL_ACCOUNT);
     this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
     this.closed = new ClosedConnections(options.maxClosedClients);
+    // Config-file accounts, or operator mode where users authenticate with JWTs.
+    this.accountManager = new AccountManager(this);
+    if (this.accountManager.jwtAuthenticator) this.authenticator = this.accountManager.jwtAuthenticator;
   }
 
   /** Start listening; resolves once every listener accepts connections. */
@@ -99,11 +106,6 @@ export class Server extends EventEmitter implements ClientContext {
     await listenDualStack(this.tcp, o.host, Math.max(o.port, 0));
     const addr = this.tcp.address() as net.AddressInfo;
     this.port = addr.port;
-    if (o.jetstream?.enabled && !this.jetStreamEnabled) {
-      this.logger.warn(
-        "JetStream was requested, but it is not available in this release: running without it",
-      );
-    }
     this.buildInfo();
     this.ports.nats = [`nats://${displayHost(o.host)}:${this.port}`];
     const started: Listener[] = [];
@@ -120,6 +122,7 @@ export class Server extends EventEmitter implements ClientContext {
     }
     this.logger.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
     if (o.tls) this.logger.info("TLS required for client connections");
+    this.accountManager.start();
     this.logger.info("Server is ready");
     if (o.portsFileDir) this.portsFile = writePortsFile(o.portsFileDir, this.ports);
     if (o.pidFile) writeFileSync(o.pidFile, String(process.pid));
@@ -186,6 +189,10 @@ export class Server extends EventEmitter implements ClientContext {
     this.jetStreamEnabled = true;
   }
 
+  admitClient(client: ClientConnection, result: AuthResult | undefined): AuthRefusal | undefined {
+    return this.accountManager.admit(client, result);
+  }
+
   accountFor(name: string | undefined): Account | undefined {
     return this.accounts.get(name ?? GLOBAL_ACCOUNT);
   }
@@ -222,6 +229,7 @@ export class Server extends EventEmitter implements ClientContext {
   connectionClosed(conn: Connection): void {
     if (!(conn instanceof ClientConnection)) return;
     if (!this.clients.delete(conn.cid)) return;
+    this.accountManager.clientClosed(conn);
     this.closed.add(conn);
     this.logger.debug(`${conn.describe()} - Client connection closed: ${conn.closeReason}`);
     if (this.clients.size === 0) for (const w of this.closedWaiters.splice(0)) w();
@@ -280,6 +288,7 @@ export class Server extends EventEmitter implements ClientContext {
     await listenerClosed;
     for (const l of this.extraListeners) await l.stop();
     if (this.jetstream) await this.jetstream.shutdown();
+    this.accountManager.stop();
     removeFile(this.portsFile);
     if (this.options.pidFile) removeFile(this.options.pidFile);
     this.logger.info("Server Exiting..");

@@ -1,4 +1,5 @@
 import type { IndexedSubscription } from "../subjects/subject-index.js";
+import type { Account } from "./account.js";
 
 /**
  * Whoever receives a subscription's messages: a client connection, or an in-process handler
@@ -10,7 +11,8 @@ export interface SubscriptionOwner {
   readonly echo: boolean;
   /**
    * Deliver one message. Bytes are views into the publisher's buffer: copy to keep them.
-   * headers are buf[start, start + hdrLen), the payload follows until end.
+   * headers are buf[start, start + hdrLen), the payload follows until end. `origin` is the publisher when
+   * known (cross-account imports report who asked).
    */
   deliver(
     sub: Subscription,
@@ -20,9 +22,17 @@ export interface SubscriptionOwner {
     start: number,
     hdrLen: number,
     end: number,
+    origin?: SubscriptionOwner,
+    /** The subject routed on, when receivers are shown another one (JetStream deliveries). */
+    routed?: string,
   ): void;
   /** Called when the router removed the subscription (auto-unsubscribe limit reached). */
   subscriptionEnded(sub: Subscription): void;
+  /**
+   * For owners that pass messages on into another account (stream imports): where a message on `subject`
+   * would go, so interest checks (JetStream push consumers) can look there.
+   */
+  forwardsTo?(subject: string): { account: Account; subject: string } | undefined;
   /** Subscribe-permission checks that apply at delivery time (a wildcard SUB overlapping a deny rule). */
   deniesDelivery?(subject: string, queue: string | undefined): boolean;
 }

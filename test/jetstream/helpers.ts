@@ -26,9 +26,14 @@ export interface JsEnv {
 }
 
 /** Lattice with JetStream on a fresh store dir (or `dir`), a connection and a manager. */
-export async function startJs(opts: { dir?: string; jetstream?: Record<string, unknown>; extra?: Record<string, unknown> } = {}): Promise<JsEnv> {
+export async function startJs(
+  opts: { dir?: string; jetstream?: Record<string, unknown>; extra?: Record<string, unknown> } = {},
+): Promise<JsEnv> {
   const dir = opts.dir ?? tempDir();
-  const srv = await startLattice({ jetstream: { store_dir: dir, ...(opts.jetstream ?? {}) }, ...(opts.extra ?? {}) });
+  const srv = await startLattice({
+    jetstream: { store_dir: dir, ...(opts.jetstream ?? {}) },
+    ...(opts.extra ?? {}),
+  });
   const nc = await connect({ servers: srv.url });
   const jsm = await jetstreamManager(nc);
   return {
@@ -43,12 +48,19 @@ export async function startJs(opts: { dir?: string; jetstream?: Record<string, u
   };
 }
 
+/** A raw API reply, checked field by field in the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: replies are arbitrary JSON, asserted on piecemeal
+export type Reply = Record<string, any>;
+
 const te = new TextEncoder();
 const td = new TextDecoder();
 
 /** A raw JSON API request; returns the parsed answer. */
-export async function api(nc: NatsConnection, subject: string, body?: unknown): Promise<Record<string, any>> {
-  const data = body === undefined ? new Uint8Array(0) : te.encode(typeof body === "string" ? body : JSON.stringify(body));
+export async function api(nc: NatsConnection, subject: string, body?: unknown): Promise<Reply> {
+  const data =
+    body === undefined
+      ? new Uint8Array(0)
+      : te.encode(typeof body === "string" ? body : JSON.stringify(body));
   const m = await nc.request(subject, data, { timeout: 3000 });
   return JSON.parse(td.decode(m.data));
 }
@@ -59,10 +71,13 @@ export async function pub(
   subject: string,
   data = "",
   hdrs: Record<string, string> = {},
-): Promise<Record<string, any>> {
+): Promise<Reply> {
   const h = natsHeaders();
   for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
-  const m = await nc.request(subject, te.encode(data), { timeout: 3000, headers: Object.keys(hdrs).length ? h : undefined });
+  const m = await nc.request(subject, te.encode(data), {
+    timeout: 3000,
+    headers: Object.keys(hdrs).length ? h : undefined,
+  });
   return JSON.parse(td.decode(m.data));
 }
 

@@ -74,7 +74,10 @@ describe("message get, direct get, delete and purge", () => {
     // Raw: server headers are appended after the stored ones.
     const raw = await rawRequest(env.nc, "$JS.API.DIRECT.GET.M", JSON.stringify({ seq: 1 }));
     assert.equal(text(raw), "1");
-    assert.deepEqual([...(raw.headers?.keys() ?? [])], ["k", "Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp"]);
+    assert.deepEqual(
+      [...(raw.headers?.keys() ?? [])],
+      ["k", "Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp"],
+    );
     const subj = await rawRequest(env.nc, "$JS.API.DIRECT.GET.M.m.b");
     assert.equal(subj.headers?.get("Nats-Sequence"), "2");
   });
@@ -103,7 +106,8 @@ describe("message get, direct get, delete and purge", () => {
     env.nc.publish("$JS.API.DIRECT.GET.M", JSON.stringify({ seq: 2, batch: 2 }), { reply: "_INBOX.batch" });
     const statuses: string[] = [];
     for await (const m of sub) {
-      if (m.headers?.code === 204) statuses.push(`${m.headers.description} ${m.headers.get("Nats-Last-Sequence")}`);
+      if (m.headers?.code === 204)
+        statuses.push(`${m.headers.description} ${m.headers.get("Nats-Last-Sequence")}`);
       else got.push(Number(m.headers?.get("Nats-Sequence")));
     }
     assert.deepEqual(got, [2, 3]);
@@ -126,7 +130,10 @@ describe("message get, direct get, delete and purge", () => {
       assert.equal(e.message, "no message found");
       return true;
     });
-    await assert.rejects(env.jsm.streams.deleteMessage("D", 10), (e: Error) => e.message === "stream store EOF");
+    await assert.rejects(
+      env.jsm.streams.deleteMessage("D", 10),
+      (e: Error) => e.message === "stream store EOF",
+    );
     const r = await api(env.nc, "$JS.API.STREAM.MSG.DELETE.D", {});
     assert.equal(r.error.err_code, 10003);
     const si = await env.jsm.streams.info("D");

@@ -12,7 +12,7 @@ const SEC = 1_000_000_000;
 describe("publishing into streams", () => {
   let env: JsEnv;
   before(async () => {
-    env = await startJs({ jetstream: { domain: "" } });
+    env = await startJs();
   });
   after(async () => {
     await env.close();
@@ -40,7 +40,10 @@ describe("publishing into streams", () => {
     await env.jsm.streams.add({ name: "ORDER", subjects: ["order"] });
     const js = env.jsm.jetstream();
     const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => js.publish("order", String(i))));
-    acks.forEach((a, i) => assert.equal(a.seq, i + 1));
+    assert.deepEqual(
+      acks.map((a) => a.seq),
+      acks.map((_, i) => i + 1),
+    );
   });
 
   it("dedupes on Nats-Msg-Id inside the window", async () => {
@@ -86,7 +89,9 @@ describe("publishing into streams", () => {
     });
     await js.publish("exp.c", "5", { expect: { lastMsgID: "m4" } });
     // Expected last sequence for another (wildcard) subject.
-    await js.publish("exp.d", "6", { expect: { lastSubjectSequence: 5, lastSubjectSequenceSubject: "exp.c" } });
+    await js.publish("exp.d", "6", {
+      expect: { lastSubjectSequence: 5, lastSubjectSequenceSubject: "exp.c" },
+    });
     await assert.rejects(
       js.publish("exp.d", "x", { expect: { lastSubjectSequence: 1, lastSubjectSequenceSubject: "exp.*" } }),
       (e: Error) => e.message === "wrong last sequence: 6",
@@ -124,12 +129,22 @@ describe("publishing into streams", () => {
     await assert.rejects(js.publish("ps.a"), /maximum messages per subject exceeded/);
 
     // Per-subject limit without discard_new_per_subject keeps the newest per subject.
-    await env.jsm.streams.add({ name: "KVLIKE", subjects: ["kv.*"], max_msgs_per_subject: 2, discard: DiscardPolicy.New });
+    await env.jsm.streams.add({
+      name: "KVLIKE",
+      subjects: ["kv.*"],
+      max_msgs_per_subject: 2,
+      discard: DiscardPolicy.New,
+    });
     for (let i = 0; i < 4; i++) await js.publish("kv.a", String(i));
     si = await env.jsm.streams.info("KVLIKE");
     assert.equal(si.state.messages, 2);
 
-    await env.jsm.streams.add({ name: "BYTES", subjects: ["bytes"], max_bytes: 200, discard: DiscardPolicy.New });
+    await env.jsm.streams.add({
+      name: "BYTES",
+      subjects: ["bytes"],
+      max_bytes: 200,
+      discard: DiscardPolicy.New,
+    });
     await js.publish("bytes", "x".repeat(100));
     await assert.rejects(js.publish("bytes", "x".repeat(100)), /maximum bytes exceeded/);
   });
@@ -210,7 +225,10 @@ describe("publishing into streams", () => {
     assert.equal(marker.header.get("Nats-Marker-Reason"), "MaxAge");
     assert.equal(marker.data.length, 0);
     // The marker itself expires, without spawning another.
-    await until(async () => (await env.jsm.streams.getMessage("TTL", { last_by_subj: "ttl.a" })) === null, 5000);
+    await until(
+      async () => (await env.jsm.streams.getMessage("TTL", { last_by_subj: "ttl.a" })) === null,
+      5000,
+    );
     const si = await env.jsm.streams.info("TTL");
     assert.equal(si.state.messages, 1);
     await env.jsm.streams.update("TTL", { subject_delete_marker_ttl: 0 });
@@ -221,14 +239,23 @@ describe("publishing into streams", () => {
   });
 
   it("max_age removes old messages", async () => {
-    await env.jsm.streams.add({ name: "AGE", subjects: ["age"], max_age: 300_000_000, storage: StorageType.Memory });
+    await env.jsm.streams.add({
+      name: "AGE",
+      subjects: ["age"],
+      max_age: 300_000_000,
+      storage: StorageType.Memory,
+    });
     const js = env.jsm.jetstream();
     await js.publish("age");
     await until(async () => (await env.jsm.streams.info("AGE")).state.messages === 0, 3000);
   });
 
   it("republishes stored messages with stream headers", async () => {
-    await env.jsm.streams.add({ name: "RP", subjects: ["rp.>"], republish: { src: "rp.>", dest: "out.rp.>" } });
+    await env.jsm.streams.add({
+      name: "RP",
+      subjects: ["rp.>"],
+      republish: { src: "rp.>", dest: "out.rp.>" },
+    });
     const sub = env.nc.subscribe("out.rp.>", { max: 2 });
     const js = env.jsm.jetstream();
     const h = headers();
@@ -248,10 +275,46 @@ describe("publishing into streams", () => {
   });
 
   it("applies the stream subject transform on ingest", async () => {
-    await env.jsm.streams.add({ name: "XF", subjects: ["xf.*.*"], subject_transform: { src: "xf.*.*", dest: "xf.$2.$1" } });
+    await env.jsm.streams.add({
+      name: "XF",
+      subjects: ["xf.*.*"],
+      subject_transform: { src: "xf.*.*", dest: "xf.$2.$1" },
+    });
     const js = env.jsm.jetstream();
     await js.publish("xf.one.two");
     const m = await env.jsm.streams.getMessage("XF", { seq: 1 });
     assert.equal(m?.subject, "xf.two.one");
+  });
+});
+
+describe("server resource limits", () => {
+  it("refuse streams reserving more than the budget and publishes past it", async () => {
+    const env = await startJs({ jetstream: { max_mem: 4000, max_file: 10000 } });
+    try {
+      await assert.rejects(
+        env.jsm.streams.add({ name: "BIG", storage: StorageType.Memory, max_bytes: 5000 }),
+        (e: Error) => errCode(e) === 10028 && e.message === "insufficient memory resources available",
+      );
+      await assert.rejects(
+        env.jsm.streams.add({ name: "BIGF", max_bytes: 20000 }),
+        (e: Error) => errCode(e) === 10047 && e.message === "insufficient storage resources available",
+      );
+      await env.jsm.streams.add({ name: "MEM", subjects: ["mem"], storage: StorageType.Memory });
+      const js = env.jsm.jetstream();
+      const payload = "x".repeat(1000);
+      await js.publish("mem", payload);
+      await js.publish("mem", payload);
+      await js.publish("mem", payload);
+      await assert.rejects(js.publish("mem", payload), (e: Error) => {
+        assert.equal(errCode(e), 10023);
+        assert.equal(e.message, "insufficient resources");
+        return true;
+      });
+      // Room comes back once messages go.
+      await env.jsm.streams.purge("MEM");
+      await js.publish("mem", payload);
+    } finally {
+      await env.close();
+    }
   });
 });

@@ -4,13 +4,13 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { api, pub, removeDir, sleep, startJs, tempDir } from "./helpers.js";
+import { api, pub, type Reply, removeDir, sleep, startJs, tempDir } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../../src/cli/lattice-server.js", import.meta.url));
 
@@ -82,10 +82,49 @@ describe("restart on the same store directory", () => {
   });
 });
 
-function startProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, "-js", "-sd", dir, "-p", "-1", "-a", "127.0.0.1", "--ports_file_dir", dir], {
-    stdio: "ignore",
+describe("damaged message data", () => {
+  it("loads the stream, serves the intact messages and lists the damage in /jsz", async () => {
+    const dir = tempDir();
+    try {
+      let env = await startJs({ dir, extra: { http_port: -1 } });
+      await env.jsm.streams.add({ name: "ROT", subjects: ["rot"] });
+      const js = env.jsm.jetstream();
+      for (let i = 0; i < 20; i++) await js.publish("rot", `message number ${i} `.repeat(4));
+      await env.close();
+      const msgs = join(dir, "jetstream", "$G", "streams", "ROT", "msgs");
+      const block = readdirSync(msgs).find((f) => f.endsWith(".blk"));
+      assert.ok(block);
+      const buf = readFileSync(join(msgs, block));
+      for (let i = Math.floor(buf.length / 2); i < Math.floor(buf.length / 2) + 8; i++) buf[i] ^= 0xff;
+      writeFileSync(join(msgs, block), buf);
+
+      env = await startJs({ dir, extra: { http_port: -1 } });
+      const si = await env.jsm.streams.info("ROT");
+      assert.ok(si.state.messages >= 18 && si.state.messages < 20, `messages ${si.state.messages}`);
+      assert.equal(
+        (await env.jsm.streams.getMessage("ROT", { seq: 1 }))?.string(),
+        "message number 0 ".repeat(4),
+      );
+      const monitor = env.srv.server.listenerUrls().monitoring?.[0];
+      const jsz = (await (await fetch(`${monitor}/jsz?accounts=true&streams=true`)).json()) as Reply;
+      assert.equal(jsz.store_problems?.[0]?.stream, "ROT");
+      assert.ok(jsz.account_details[0].stream_detail[0].store_problems.length > 0);
+      assert.equal((await fetch(`${monitor}/healthz`)).status, 200);
+      await env.close();
+    } finally {
+      removeDir(dir);
+    }
   });
+});
+
+function startProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [BIN, "-js", "-sd", dir, "-p", "-1", "-a", "127.0.0.1", "--ports_file_dir", dir],
+    {
+      stdio: "ignore",
+    },
+  );
   const portsFile = join(dir, `nats-server_${child.pid}.ports`);
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 10_000;
@@ -148,7 +187,8 @@ describe("kill -9", () => {
       // Every acked sequence is there: count them against the stream's sequences.
       const raw = await api(nc, "$JS.API.STREAM.INFO.CRASH", { deleted_details: true });
       const deleted = new Set<number>(raw.state.deleted ?? []);
-      for (const seq of acked.keys()) assert.ok(!deleted.has(seq) && seq >= raw.state.first_seq, `seq ${seq} lost`);
+      for (const seq of acked.keys())
+        assert.ok(!deleted.has(seq) && seq >= raw.state.first_seq, `seq ${seq} lost`);
       const pa = await jetstream(nc).publish("crash.after", "x");
       assert.equal(pa.seq, si.state.last_seq + 1);
       await nc.close();

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type JetStreamManager, StorageType } from "@nats-io/jetstream";
+import { type JetStreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { api, type JsEnv, rawRequest, removeDir, startJs, tempDir, until } from "./helpers.js";
 
 async function count(jsm: JetStreamManager, stream: string): Promise<number> {
@@ -104,7 +104,11 @@ describe("mirrors and sources", () => {
     await env.jsm.streams.add({ name: "CA", sources: [{ name: "CB" }] });
     const r2 = await api(env.nc, "$JS.API.STREAM.CREATE.CB", { name: "CB", sources: [{ name: "CA" }] });
     assert.equal(r2.error?.description, "detected cycle");
-    const r3 = await api(env.nc, "$JS.API.STREAM.CREATE.MS", { name: "MS", mirror: { name: "ORIGIN" }, subjects: ["x"] });
+    const r3 = await api(env.nc, "$JS.API.STREAM.CREATE.MS", {
+      name: "MS",
+      mirror: { name: "ORIGIN" },
+      subjects: ["x"],
+    });
     assert.equal(r3.error?.err_code, 10034);
     const r4 = await api(env.nc, "$JS.API.STREAM.CREATE.MS", {
       name: "MS",
@@ -112,6 +116,36 @@ describe("mirrors and sources", () => {
       sources: [{ name: "OTHER" }],
     });
     assert.equal(r4.error?.err_code, 10031);
+  });
+
+  it("accepts wadm's event-consumer layout (workqueue fed by transformed sources)", async () => {
+    const age = 70_000_000_000;
+    await env.jsm.streams.add({ name: "wasmbus_events", subjects: ["wasmbus.evt.*.>"], max_age: age });
+    await env.jsm.streams.add({ name: "wadm_events", subjects: ["wadm.evt.*.>"], max_age: age });
+    await env.jsm.streams.add({
+      name: "wadm_event_consumer",
+      retention: RetentionPolicy.Workqueue,
+      max_age: age,
+      sources: [
+        {
+          name: "wasmbus_events",
+          subject_transforms: [{ src: "wasmbus.evt.*.>", dest: "wadm_event_consumer.evt.{{wildcard(1)}}.>" }],
+        },
+        {
+          name: "wadm_events",
+          subject_transforms: [{ src: "wadm.evt.*.>", dest: "wadm_event_consumer.evt.{{wildcard(1)}}.>" }],
+        },
+      ],
+    });
+    const js = env.jsm.jetstream();
+    await js.publish("wasmbus.evt.default.host_started", "{}");
+    await js.publish("wadm.evt.default.manifest_published", "{}");
+    await until(async () => (await count(env.jsm, "wadm_event_consumer")) === 2);
+    const si = await env.jsm.streams.info("wadm_event_consumer", { subjects_filter: ">" });
+    assert.deepEqual(Object.keys(si.state.subjects ?? {}).sort(), [
+      "wadm_event_consumer.evt.default.host_started",
+      "wadm_event_consumer.evt.default.manifest_published",
+    ]);
   });
 
   it("mirrors outlive their origin", async () => {
@@ -130,17 +164,24 @@ describe("sources across a restart", () => {
     try {
       let env = await startJs({ dir });
       await env.jsm.streams.add({ name: "SRC", subjects: ["src.*"] });
-      await env.jsm.streams.add({ name: "SINK", sources: [{ name: "SRC" }, { name: "SRC", filter_subject: "src.b" }] });
+      await env.jsm.streams.add({
+        name: "SINK",
+        sources: [{ name: "SRC" }, { name: "SRC", filter_subject: "src.b" }],
+      });
       await env.jsm.streams.add({ name: "MIRROR", mirror: { name: "SRC" }, storage: StorageType.File });
       let js = env.jsm.jetstream();
       for (let i = 0; i < 20; i++) await js.publish(i % 2 ? "src.a" : "src.b", String(i));
-      await until(async () => (await count(env.jsm, "SINK")) === 30 && (await count(env.jsm, "MIRROR")) === 20);
+      await until(
+        async () => (await count(env.jsm, "SINK")) === 30 && (await count(env.jsm, "MIRROR")) === 20,
+      );
       await env.close();
 
       env = await startJs({ dir });
       js = env.jsm.jetstream();
       for (let i = 20; i < 30; i++) await js.publish(i % 2 ? "src.a" : "src.b", String(i));
-      await until(async () => (await count(env.jsm, "SINK")) === 45 && (await count(env.jsm, "MIRROR")) === 30);
+      await until(
+        async () => (await count(env.jsm, "SINK")) === 45 && (await count(env.jsm, "MIRROR")) === 30,
+      );
       // Every origin message exactly once per source: nothing repeated, nothing missing.
       const seen = new Map<string, number>();
       for (let s = 1; s <= 45; s++) {

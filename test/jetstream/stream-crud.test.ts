@@ -127,7 +127,11 @@ describe("stream create / info / update / delete", () => {
 
   it("update changes limits and subjects and keeps the rest", async () => {
     await env.jsm.streams.add({ name: "UPD", subjects: ["upd.a"] });
-    const si = await env.jsm.streams.update("UPD", { subjects: ["upd.a", "upd.b"], max_msgs: 5, description: "d" });
+    const si = await env.jsm.streams.update("UPD", {
+      subjects: ["upd.a", "upd.b"],
+      max_msgs: 5,
+      description: "d",
+    });
     assert.deepEqual(si.config.subjects, ["upd.a", "upd.b"]);
     assert.equal(si.config.max_msgs, 5);
     assert.equal(si.config.description, "d");
@@ -137,11 +141,20 @@ describe("stream create / info / update / delete", () => {
   });
 
   it("update refuses what nats-server refuses, with its texts", async () => {
-    await env.jsm.streams.add({ name: "RULES", subjects: ["rules"], deny_delete: true, storage: StorageType.File });
+    await env.jsm.streams.add({
+      name: "RULES",
+      subjects: ["rules"],
+      deny_delete: true,
+      storage: StorageType.File,
+    });
     const cases: [Record<string, unknown>, number, string][] = [
       [{ storage: StorageType.Memory }, 10052, "stream configuration update can not change storage type"],
       [{ deny_delete: false }, 10052, "stream configuration update can not cancel deny message deletes"],
-      [{ retention: RetentionPolicy.Workqueue }, 10052, "stream configuration update can not change retention policy to/from workqueue"],
+      [
+        { retention: RetentionPolicy.Workqueue },
+        10052,
+        "stream configuration update can not change retention policy to/from workqueue",
+      ],
       [{ subjects: ["upd.a"] }, 10065, "subjects overlap with an existing stream"],
       [{ mirror: { name: "UPD" } }, 10034, "stream mirrors can not contain subjects"],
       [{ mirror: { name: "UPD" }, subjects: [] }, 10055, "stream mirror configuration can not be updated"],
@@ -159,7 +172,10 @@ describe("stream create / info / update / delete", () => {
     assert.equal(sealed.config.sealed, true);
     assert.equal(sealed.config.deny_purge, true);
     assert.equal(sealed.config.discard, DiscardPolicy.New);
-    await assert.rejects(env.jsm.streams.update("RULES", upd({ sealed: false })), /can not unseal a sealed stream/);
+    await assert.rejects(
+      env.jsm.streams.update("RULES", upd({ sealed: false })),
+      /can not unseal a sealed stream/,
+    );
     const r = await api(env.nc, "$JS.API.STREAM.UPDATE.NOPE", { name: "NOPE" });
     assert.equal(r.error.err_code, 10059);
     assert.equal(r.type, "io.nats.jetstream.api.v1.stream_update_response");

@@ -5,6 +5,7 @@
 // Nats-Last-Sequence, then a `204 EOB` terminator.
 
 import type { InternalClient, InternalMessage } from "../../server/internal-client.js";
+import type { Subscription } from "../../server/subscription.js";
 import { appendHeaders, Hdr, statusHeaders } from "../headers.js";
 import { parseRfc3339, rfc3339 } from "../json.js";
 import type { StoredMessage } from "../store/index.js";
@@ -46,7 +47,8 @@ function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
     } catch {
       return { status: 408, desc: "Malformed Request" };
     }
-    if (o !== null && (typeof o !== "object" || Array.isArray(o))) return { status: 408, desc: "Malformed Request" };
+    if (o !== null && (typeof o !== "object" || Array.isArray(o)))
+      return { status: 408, desc: "Malformed Request" };
     const b = (o ?? {}) as Record<string, unknown>;
     const int = (k: string) => {
       const v = b[k];
@@ -95,7 +97,10 @@ function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
   }
   if (data.length === 0) return { status: 408, desc: "Empty Request" };
   const hasStart = r.seq > 0 || r.start_time !== undefined;
-  if (r.last_by_subj !== "" && (hasStart || r.next_by_subj !== "" || r.batch > 0 || r.multi_last.length > 0)) {
+  if (
+    r.last_by_subj !== "" &&
+    (hasStart || r.next_by_subj !== "" || r.batch > 0 || r.multi_last.length > 0)
+  ) {
     return bad;
   }
   if (r.seq > 0 && r.start_time !== undefined) return bad;
@@ -118,7 +123,12 @@ function withServerHeaders(stream: Stream, m: StoredMessage, noHdr: boolean, ext
 }
 
 /** Handle one direct-get request for `stream`; `tail` is the subject after `DIRECT.GET.<name>.`. */
-export function serveDirectGet(client: InternalClient, stream: Stream, m: InternalMessage, tail: string): void {
+export function serveDirectGet(
+  client: InternalClient,
+  stream: Stream,
+  m: InternalMessage,
+  tail: string,
+): void {
   const reply = m.reply;
   if (reply === undefined || reply === "" || stream.closed) return;
   const status = (code: number, desc: string, entries: [string, string][] = []) =>
@@ -137,8 +147,12 @@ export function serveDirectGet(client: InternalClient, stream: Stream, m: Intern
   if (r.last_by_subj !== "") {
     msg = store.getLastBySubject(r.last_by_subj);
   } else {
-    const from = r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
-    msg = r.next_by_subj !== "" || r.start_time !== undefined ? store.getNext(from, r.next_by_subj || undefined) : store.get(r.seq);
+    const from =
+      r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
+    msg =
+      r.next_by_subj !== "" || r.start_time !== undefined
+        ? store.getNext(from, r.next_by_subj || undefined)
+        : store.get(r.seq);
   }
   if (msg === undefined) {
     status(404, "Message Not Found");
@@ -169,9 +183,14 @@ function serveBatch(
     }
     if (r.batch > 0) seqs = seqs.slice(0, r.batch);
   } else {
-    const from = r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
+    const from =
+      r.start_time !== undefined ? store.seqForTime(Number(r.start_time / 1_000_000n)) : r.seq || 1;
     seqs = [];
-    for (let s = store.nextSeq(from, filter); s > 0 && seqs.length < r.batch; s = store.nextSeq(s + 1, filter)) {
+    for (
+      let s = store.nextSeq(from, filter);
+      s > 0 && seqs.length < r.batch;
+      s = store.nextSeq(s + 1, filter)
+    ) {
       seqs.push(s);
     }
   }
@@ -208,4 +227,30 @@ function serveBatch(
   ];
   if (r.multi_last.length > 0) eob.push([Hdr.UpToSequence, String(upTo)]);
   status(204, "EOB", eob);
+}
+
+/**
+ * Queue subscriptions (group `_sys_`, so one replica answers) for a stream's direct gets on every API
+ * prefix, plus its origin's when it is a mirror with mirror_direct. None without allow_direct.
+ */
+export function directResponders(
+  client: InternalClient,
+  stream: Stream,
+  prefixes: readonly string[],
+): Subscription[] {
+  const c = stream.config;
+  if (!c.allow_direct) return [];
+  const names = [c.name];
+  if (c.mirror && c.mirror_direct) names.push(c.mirror.name);
+  const subs: Subscription[] = [];
+  for (const name of names) {
+    for (const prefix of prefixes) {
+      const base = `${prefix}.DIRECT.GET.${name}`;
+      const handler = (m: InternalMessage) =>
+        serveDirectGet(client, stream, m, m.subject.slice(base.length + 1));
+      subs.push(client.subscribe(base, handler, "_sys_"));
+      subs.push(client.subscribe(`${base}.>`, handler, "_sys_"));
+    }
+  }
+  return subs;
 }

@@ -10,9 +10,18 @@ import { Hdr, headerValue, mayHaveHeader, parseHeaders, statusHeaders } from "..
 import type { JsAccount } from "../js-account.js";
 import { goJson } from "../json.js";
 import { API_LEVEL, accountInfo } from "./account-info.js";
-import { consumerAction, consumerCreate, consumerDelete, consumerInfo, consumerList, consumerNames } from "./consumers.js";
+import {
+  consumerAction,
+  consumerCreate,
+  consumerDelete,
+  consumerInfo,
+  consumerList,
+  consumerNames,
+  consumerPause,
+  consumerPull,
+} from "./consumers.js";
+import { streamList, streamNames } from "./stream-list.js";
 import { msgDelete, msgGet, streamPurge } from "./stream-msg.js";
-import { streamNames, streamList } from "./stream-list.js";
 import { streamCreate, streamDelete, streamInfoRoute, streamUpdate } from "./streams.js";
 import { type ApiPayload, type ApiRequest, type ApiRoute, TYPE_PREFIX } from "./types.js";
 
@@ -53,7 +62,7 @@ const ROUTES = new Map<string, ApiRoute>([
   ["CONSUMER.DELETE.*.*", consumerDelete],
   ["CONSUMER.NAMES.*", consumerNames],
   ["CONSUMER.LIST.*", consumerList],
-  ["CONSUMER.PAUSE.*.*", consumerAction("consumer_pause_response")],
+  ["CONSUMER.PAUSE.*.*", consumerPause],
   ["CONSUMER.UNPIN.*.*", consumerAction("consumer_unpin_response")],
   ["CONSUMER.RESET.*.*", consumerAction("consumer_reset_response")],
   ["CONSUMER.LEADER.STEPDOWN.*.*", consumerAction("consumer_leader_stepdown_response")],
@@ -66,7 +75,8 @@ function routeFor(tokens: readonly string[]): ApiRoute | undefined {
     return consumerCreate; // CONSUMER.CREATE.<stream>.<name>.<filter...>
   }
   for (const [p, r] of PATTERNS) {
-    if (p.length === tokens.length && p.every((t, i) => (t === "*" ? tokens[i] !== "" : t === tokens[i]))) return r;
+    if (p.length === tokens.length && p.every((t, i) => (t === "*" ? tokens[i] !== "" : t === tokens[i])))
+      return r;
   }
   return undefined;
 }
@@ -103,6 +113,7 @@ export class ApiRouter {
     if (reply === undefined || reply === "") return;
     const tokens = rest.split(".");
     if (tokens[0] === "CONSUMER" && tokens[1] === "MSG" && tokens[2] === "NEXT") {
+      if (consumerPull(this.account, tokens, reply, m.data)) return;
       // No consumer exists to pull from: what a client sees when nothing listens (503 no responders).
       this.client.publish(reply, undefined, new Uint8Array(0), statusHeaders(503, ""));
       return;
@@ -132,7 +143,9 @@ export class ApiRouter {
       if (err instanceof ApiError) {
         e = err;
       } else {
-        this.account.logger.error(`JetStream API ${req.tokens.join(".")} failed: ${(err as Error)?.stack ?? err}`);
+        this.account.logger.error(
+          `JetStream API ${req.tokens.join(".")} failed: ${(err as Error)?.stack ?? err}`,
+        );
         e = apiErrorText("StreamGeneralError", (err as Error)?.message ?? String(err));
       }
       payload = { type: TYPE_PREFIX + route.type, error: e.body, ...(route.errorExtras ?? {}) };
@@ -151,4 +164,35 @@ function checkApiLevel(headers: Uint8Array | undefined): void {
   if (v === undefined || v === "") return;
   const n = Number(v);
   if (!Number.isInteger(n) || n > API_LEVEL) throw apiError("RequiredApiLevel");
+}
+
+/**
+ * An account JetStream is not enabled for (while the server runs it for others): API requests are answered
+ * with 10039, which clients report as "JetStream not enabled".
+ */
+export class DisabledAccountApi {
+  private subs: Subscription[] = [];
+
+  constructor(
+    private readonly client: InternalClient,
+    private readonly prefixes: readonly string[],
+  ) {}
+
+  start(): void {
+    for (const p of this.prefixes) {
+      this.subs.push(
+        this.client.subscribe(`${p}.>`, (m) => {
+          const route = routeFor(m.subject.slice(p.length + 1).split("."));
+          if (route === undefined || m.reply === undefined || m.reply === "") return;
+          const body = { type: TYPE_PREFIX + route.type, error: apiError("NotEnabledForAccount").body };
+          this.client.publish(m.reply, undefined, Buffer.from(goJson(body)));
+        }),
+      );
+    }
+  }
+
+  stop(): void {
+    for (const s of this.subs) this.client.unsubscribe(s);
+    this.subs = [];
+  }
 }

@@ -3,8 +3,8 @@
 import { apiError } from "../api-errors.js";
 import { b64, isBlank, optBool, optInt, optString, optTime, parseBody, rfc3339 } from "../json.js";
 import type { StoredMessage } from "../store/index.js";
-import type { ApiRequest, ApiRoute } from "./types.js";
 import { streamToken } from "./streams.js";
+import type { ApiRequest, ApiRoute } from "./types.js";
 
 function streamOf(req: ApiRequest) {
   const stream = req.account.stream(streamToken(req));

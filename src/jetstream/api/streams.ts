@@ -21,7 +21,8 @@ function configBody(req: ApiRequest): Record<string, unknown> {
   }
   if (typeof body.name !== "string") throw apiError("InvalidJSON");
   if (body.name !== name) throw apiError("StreamMismatch");
-  if (typeof body.pedantic !== "undefined" && typeof body.pedantic !== "boolean") throw apiError("InvalidJSON");
+  if (typeof body.pedantic !== "undefined" && typeof body.pedantic !== "boolean")
+    throw apiError("InvalidJSON");
   checkStreamName(name);
   return body;
 }

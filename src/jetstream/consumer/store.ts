@@ -1,0 +1,224 @@
+// Where a consumer of a file-backed stream keeps itself: `<stream dir>/obs/<consumer>/` holding the
+// definition (meta.inf + meta.sum, as for streams: creation time and config) and the delivery state
+// `o.dat` (the JSON of ConsumerState, then a line with its SHA-256). Every file is replaced atomically
+// (temporary file, fsync, rename), so a crash or kill -9 leaves either the old or the new state, never a
+// torn one; a checksum mismatch (damage on disk) falls back to the previous state file.
+//
+// State writes are coalesced: changes mark the state dirty, one write is in flight at a time, and callers
+// that must not answer before their change is on disk (an ack with a reply) wait for `saved()`.
+
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { parseRfc3339, rfc3339 } from "../json.js";
+import { readMeta, writeMeta } from "../meta-file.js";
+import { type ConsumerConfig, configFromDisk, configToDisk } from "./config.js";
+
+export const CONSUMERS_DIR = "obs";
+const STATE_FILE = "o.dat";
+const PREV_FILE = "o.dat.prev";
+
+function sum(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** What a consumer needs from its persistence (a no-op one for memory streams and mem_storage). */
+export interface ConsumerStore {
+  readonly durable: boolean;
+  saveConfig(created: bigint, config: ConsumerConfig): void;
+  /** The state changed: write it soon. */
+  markDirty(): void;
+  /** Resolves once everything marked so far is on disk. */
+  saved(): Promise<void>;
+  /** Stop writing; with `finalState`, write it synchronously first (clean shutdown). */
+  close(finalState?: string): void;
+  /** Remove everything stored. */
+  remove(): void;
+}
+
+export class MemoryConsumerStore implements ConsumerStore {
+  readonly durable = false;
+  saveConfig(): void {}
+  markDirty(): void {}
+  saved(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {}
+  remove(): void {}
+}
+
+export class FileConsumerStore implements ConsumerStore {
+  readonly durable = true;
+  private dirtyGen = 0;
+  private savedGen = 0;
+  private writing = false;
+  private scheduled = false;
+  private closed = false;
+  private waiters: { gen: number; resolve: () => void }[] = [];
+
+  constructor(
+    readonly dir: string,
+    private readonly encode: () => string,
+    private readonly onError: (err: Error) => void,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  saveConfig(created: bigint, config: ConsumerConfig): void {
+    writeMeta(this.dir, { created: rfc3339(created), config: configToDisk(config) });
+  }
+
+  markDirty(): void {
+    if (this.closed) return;
+    this.dirtyGen++;
+    this.schedule();
+  }
+
+  saved(): Promise<void> {
+    if (this.closed || this.savedGen >= this.dirtyGen) return Promise.resolve();
+    const gen = this.dirtyGen;
+    return new Promise((resolve) => this.waiters.push({ gen, resolve }));
+  }
+
+  private schedule(): void {
+    if (this.writing || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.write();
+    });
+  }
+
+  private async write(): Promise<void> {
+    if (this.closed || this.writing || this.savedGen >= this.dirtyGen) return;
+    this.writing = true;
+    const gen = this.dirtyGen;
+    const text = this.encode();
+    const body = `${text}\n${sum(text)}\n`;
+    const path = join(this.dir, STATE_FILE);
+    const tmp = `${path}.tmp`;
+    try {
+      const fh = await open(tmp, "w");
+      try {
+        await fh.writeFile(body);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      if (this.closed) {
+        await unlink(tmp).catch(() => {});
+      } else {
+        if (existsSync(path)) await rename(path, join(this.dir, PREV_FILE)).catch(() => {});
+        await rename(tmp, path);
+      }
+    } catch (err) {
+      if (!this.closed) this.onError(err as Error);
+    }
+    this.writing = false;
+    this.savedGen = gen;
+    this.release();
+    if (this.dirtyGen > this.savedGen) this.schedule();
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (this.closed || w.gen <= this.savedGen) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  close(finalState?: string): void {
+    if (this.closed) return;
+    if (finalState !== undefined && this.dirtyGen > 0) {
+      try {
+        writeStateSync(this.dir, finalState);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    }
+    this.closed = true;
+    this.release();
+  }
+
+  remove(): void {
+    this.closed = true;
+    this.release();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function writeStateSync(dir: string, text: string): void {
+  const path = join(dir, STATE_FILE);
+  const tmp = `${path}.sync`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, `${text}\n${sum(text)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Read the newest intact state text; `damaged` reports a checksum problem on the current file. */
+export function readState(dir: string): { text: string | undefined; damaged: boolean } {
+  let damaged = false;
+  for (const f of [STATE_FILE, PREV_FILE]) {
+    let raw: string;
+    try {
+      raw = readFileSync(join(dir, f), "utf8");
+    } catch {
+      continue;
+    }
+    const lines = raw.split("\n");
+    if (lines.length >= 2 && sum(lines[0]) === lines[1].trim()) return { text: lines[0], damaged };
+    damaged = true;
+  }
+  return { text: undefined, damaged };
+}
+
+export interface StoredConsumer {
+  name: string;
+  dir: string;
+  created: bigint;
+  config: ConsumerConfig;
+  sumOk: boolean;
+}
+
+/** List the consumers stored under a stream directory (unreadable ones are reported through `bad`). */
+export function listStoredConsumers(
+  streamDir: string,
+  bad: (name: string, err: Error) => void,
+): StoredConsumer[] {
+  const root = join(streamDir, CONSUMERS_DIR);
+  if (!existsSync(root)) return [];
+  const out: StoredConsumer[] = [];
+  for (const d of readdirSync(root, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    const dir = join(root, d.name);
+    try {
+      const { meta, sumOk } = readMeta(dir);
+      const config = configFromDisk(meta.config);
+      const created = parseRfc3339(String(meta.created)) ?? BigInt(Date.now()) * 1_000_000n;
+      out.push({ name: d.name, dir, created, config, sumOk });
+    } catch (err) {
+      bad(d.name, err as Error);
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}

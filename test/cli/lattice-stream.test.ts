@@ -1,0 +1,328 @@
+// lattice stream ...: the same end-to-end tests against an embedded Lattice and against nats-server 2.9.10.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { Exit } from "../../src/cli/errors.js";
+import { jetStreamTargets, lattice, needs, seedStream, uniq } from "./harness.js";
+
+const targets = await jetStreamTargets();
+after(() => Promise.all(targets.map((t) => t.close())));
+
+describe("lattice stream", { concurrency: true }, () => {
+  for (const t of targets) {
+    const s = ["-s", t.url];
+    const js = needs(t, "streams", "JetStream streams");
+
+    describe(`lattice stream against ${t.name}`, { concurrency: true }, () => {
+      it("add with flags for the config fields, then info --json shows them", { skip: js }, async () => {
+        const name = uniq("ORDERS");
+        const r = await lattice([
+          ...s,
+          "stream",
+          "add",
+          name,
+          "--subjects",
+          `${name}.new,${name}.paid`,
+          "--subjects",
+          `${name}.x.*`,
+          "--storage",
+          "memory",
+          "--retention",
+          "limits",
+          "--discard",
+          "new",
+          "--max-msgs",
+          "1000",
+          "--max-bytes",
+          "1MiB",
+          "--max-age",
+          "1h30m",
+          "--max-msg-size",
+          "4KiB",
+          "--max-msgs-per-subject",
+          "100",
+          "--max-consumers",
+          "10",
+          "--dupe-window",
+          "30s",
+          "--description",
+          "orders stream",
+          "--allow-rollup",
+          "--deny-delete",
+          "--allow-direct",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`Stream ${name} created`));
+        assert.match(r.stdout, /Maximum Age: 1h30m/);
+        assert.match(r.stdout, /Maximum Bytes: 1 MiB/);
+        const info = await lattice([...s, "stream", "info", name, "--json"]);
+        assert.equal(info.code, 0, info.stderr);
+        const c = (JSON.parse(info.stdout) as { config: Record<string, unknown> }).config;
+        assert.deepEqual(c.subjects, [`${name}.new`, `${name}.paid`, `${name}.x.*`]);
+        assert.equal(c.storage, "memory");
+        assert.equal(c.retention, "limits");
+        assert.equal(c.discard, "new");
+        assert.equal(c.max_msgs, 1000);
+        assert.equal(c.max_bytes, 1024 * 1024);
+        assert.equal(c.max_age, 5400 * 1e9);
+        assert.equal(c.max_msg_size, 4096);
+        assert.equal(c.max_msgs_per_subject, 100);
+        assert.equal(c.max_consumers, 10);
+        assert.equal(c.duplicate_window, 30e9);
+        assert.equal(c.description, "orders stream");
+        assert.equal(c.allow_rollup_hdrs, true);
+        assert.equal(c.deny_delete, true);
+        assert.equal(c.allow_direct, true);
+        // Human info
+        const human = await lattice([...s, "stream", "info", name]);
+        assert.match(human.stdout, new RegExp(`Information for Stream ${name} created`));
+        assert.match(human.stdout, /Subjects: .*\.new, .*\.paid/);
+        assert.match(human.stdout, /Discard Policy: New/);
+        assert.match(human.stdout, /Allows Msg Delete: false/);
+      });
+
+      it("add --config file.json (the output of info --json works too), flags override the file", {
+        skip: js,
+      }, async () => {
+        const dir = mkdtempSync(join(tmpdir(), "lattice-cli-cfg-"));
+        try {
+          const name = uniq("CFG");
+          const file = join(dir, "stream.json");
+          writeFileSync(
+            file,
+            JSON.stringify({ name, subjects: [`${name}.>`], max_msgs: 5, storage: "memory" }),
+          );
+          const r = await lattice([...s, "stream", "add", "--config", file, "--max-msgs", "7", "--json"]);
+          assert.equal(r.code, 0, r.stderr);
+          const si = JSON.parse(r.stdout) as {
+            config: { name: string; max_msgs: number; subjects: string[] };
+          };
+          assert.equal(si.config.name, name);
+          assert.equal(si.config.max_msgs, 7);
+          assert.deepEqual(si.config.subjects, [`${name}.>`]);
+          const copy = uniq("COPY");
+          const infoFile = join(dir, "info.json");
+          writeFileSync(
+            infoFile,
+            JSON.stringify({ ...si, config: { ...si.config, subjects: [`${copy}.>`] } }),
+          );
+          const r2 = await lattice([...s, "stream", "add", copy, "--config", infoFile, "--json"]);
+          assert.equal(r2.code, 0, r2.stderr);
+          assert.equal((JSON.parse(r2.stdout) as { config: { max_msgs: number } }).config.max_msgs, 7);
+          const bad = join(dir, "bad.json");
+          writeFileSync(bad, "{ nope");
+          const r3 = await lattice([...s, "stream", "add", "X", "--config", bad]);
+          assert.equal(r3.code, Exit.USAGE);
+          assert.match(r3.stderr, /^lattice: error: .*bad\.json: invalid stream configuration/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it("ls: a table with name, subjects, messages, size and last message; --names, --json, --subject", {
+        skip: js,
+      }, async () => {
+        const a = uniq("LSA");
+        const b = uniq("LSB");
+        await seedStream(
+          t.url,
+          a,
+          [`${a}.>`],
+          [
+            [`${a}.x`, "hello"],
+            [`${a}.x`, "hello"],
+            [`${a}.x`, "hello"],
+          ],
+        );
+        await seedStream(t.url, b, [`${b}.>`]);
+        const ls = await lattice([...s, "stream", "ls"]);
+        assert.equal(ls.code, 0, ls.stderr);
+        assert.match(ls.stdout, /^Streams \(\d+\)/);
+        assert.match(ls.stdout, /│ Name +│ Subjects +│ Messages │ Size +│ Last Message +│/);
+        assert.match(ls.stdout, new RegExp(`│ ${a} +│ ${a}\\.> +│ +3 │ \\d+ B +│ [\\d.]+m?s ago +│`));
+        assert.match(ls.stdout, new RegExp(`│ ${b} .*│ never +│`));
+        const names = (await lattice([...s, "stream", "list", "--names"])).stdout.split("\n");
+        assert.ok(names.includes(a) && names.includes(b));
+        const filtered = await lattice([...s, "stream", "ls", "--subject", `${a}.x`, "--json"]);
+        const infos = JSON.parse(filtered.stdout) as Array<{
+          config: { name: string };
+          state: { messages: number };
+        }>;
+        assert.deepEqual(
+          infos.map((i) => [i.config.name, i.state.messages]),
+          [[a, 3]],
+        );
+      });
+
+      it("edit changes only the given fields and prints what changed", { skip: js }, async () => {
+        const name = uniq("EDIT");
+        assert.equal(
+          (
+            await lattice([
+              ...s,
+              "stream",
+              "add",
+              name,
+              "--subjects",
+              `${name}.>`,
+              "--max-age",
+              "1h",
+              "--allow-rollup",
+            ])
+          ).code,
+          0,
+        );
+        const r = await lattice([
+          ...s,
+          "stream",
+          "edit",
+          name,
+          "--max-age",
+          "2h",
+          "--no-allow-rollup",
+          "--description",
+          "edited",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /max_age: 3600000000000 -> 7200000000000/);
+        assert.match(r.stdout, /allow_rollup_hdrs: true -> false/);
+        const c = (
+          JSON.parse((await lattice([...s, "stream", "info", name, "--json"])).stdout) as {
+            config: Record<string, unknown>;
+          }
+        ).config;
+        assert.equal(c.max_age, 7200e9);
+        assert.equal(c.allow_rollup_hdrs, false);
+        assert.equal(c.description, "edited");
+        assert.deepEqual(c.subjects, [`${name}.>`]);
+        const nothing = await lattice([...s, "stream", "edit", name, "--max-age", "2h"]);
+        assert.equal(nothing.code, 0);
+        assert.match(nothing.stderr, /nothing to change/);
+        // The server refuses what cannot change: one line with its error code.
+        const dir = mkdtempSync(join(tmpdir(), "lattice-cli-edit-"));
+        const file = join(dir, "storage.json");
+        writeFileSync(file, JSON.stringify({ storage: "memory" }));
+        const storage = await lattice([...s, "stream", "edit", name, "--config", file]);
+        rmSync(dir, { recursive: true, force: true });
+        assert.equal(storage.code, Exit.FAILED);
+        assert.match(storage.stderr, /^lattice: error: .+ \(JetStream error \d+, status \d+\)\n$/);
+      });
+
+      it("view pages through messages without a consumer; get by sequence and last by subject", {
+        skip: js,
+      }, async () => {
+        const name = uniq("VIEW");
+        await seedStream(
+          t.url,
+          name,
+          [`${name}.*`],
+          [
+            [`${name}.a`, "a1", { k: "v" }],
+            [`${name}.a`, "a2", { k: "v" }],
+            [`${name}.a`, "a3", { k: "v" }],
+            [`${name}.b`, "b1"],
+            [`${name}.b`, "b2"],
+          ],
+        );
+        const page = await lattice([...s, "stream", "view", name, "--count", "2"]);
+        assert.equal(page.code, 0, page.stderr);
+        assert.match(page.stdout, /\[1\] +Subject: .*\.a/);
+        assert.match(page.stdout, /k: v\n\na1\n/);
+        assert.match(page.stdout, /\[2\]/);
+        assert.doesNotMatch(page.stdout, /\[3\]/);
+        assert.match(page.stderr, new RegExp(`lattice stream view ${name} --start-seq 3`));
+        const all = await lattice([...s, "stream", "view", name, "--all", "--json"]);
+        const msgs = all.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { seq: number; data: string; subject: string });
+        assert.deepEqual(
+          msgs.map((m) => m.data),
+          ["a1", "a2", "a3", "b1", "b2"],
+        );
+        const onB = await lattice([...s, "stream", "view", name, "--subject", `${name}.b`, "--raw", "--all"]);
+        assert.equal(onB.stdout, "b1\nb2\n");
+        const from = await lattice([...s, "stream", "view", name, "--start-seq", "4", "--raw"]);
+        assert.equal(from.stdout, "b1\nb2\n");
+
+        const g = await lattice([...s, "stream", "get", name, "2", "--json"]);
+        assert.equal(g.code, 0, g.stderr);
+        const m = JSON.parse(g.stdout) as { seq: number; data: string; headers: Record<string, string[]> };
+        assert.equal(m.seq, 2);
+        assert.equal(m.data, "a2");
+        assert.deepEqual(m.headers, { k: ["v"] });
+        const last = await lattice([...s, "stream", "get", name, "--last-for", `${name}.a`, "--raw"]);
+        assert.equal(last.stdout, "a3\n");
+        const missing = await lattice([...s, "stream", "get", name, "99"]);
+        assert.equal(missing.code, Exit.FAILED);
+        assert.match(missing.stderr, /no message with sequence 99 .*\(JetStream error 10037, status 404\)/);
+        const both = await lattice([...s, "stream", "get", name]);
+        assert.equal(both.code, Exit.USAGE);
+
+        const subjects = await lattice([...s, "stream", "subjects", name, "--json"]);
+        assert.deepEqual(JSON.parse(subjects.stdout), { [`${name}.a`]: 3, [`${name}.b`]: 2 });
+      });
+
+      it("purge by subject, up to a sequence, keeping the newest, then everything", {
+        skip: js,
+      }, async () => {
+        const name = uniq("PURGE");
+        await seedStream(
+          t.url,
+          name,
+          [`${name}.*`],
+          [
+            ...Array.from({ length: 4 }, (): [string, string] => [`${name}.a`, "x"]),
+            ...Array.from({ length: 6 }, (): [string, string] => [`${name}.b`, "y"]),
+          ],
+        );
+        const refused = await lattice([...s, "stream", "purge", name]);
+        assert.equal(refused.code, Exit.USAGE);
+        const bySubject = await lattice([
+          ...s,
+          "stream",
+          "purge",
+          name,
+          "--subject",
+          `${name}.a`,
+          "-f",
+          "--json",
+        ]);
+        assert.equal(bySubject.code, 0, bySubject.stderr);
+        assert.equal((JSON.parse(bySubject.stdout) as { purged: number }).purged, 4);
+        const bySeq = await lattice([...s, "stream", "purge", name, "--seq", "7", "-f"]);
+        assert.match(bySeq.stdout, /Purged 2 messages from stream/);
+        const keep = await lattice([...s, "stream", "purge", name, "--keep", "1", "-f", "--json"]);
+        const k = JSON.parse(keep.stdout) as {
+          purged: number;
+          stream: { state: { messages: number; first_seq: number } };
+        };
+        assert.equal(k.purged, 3);
+        assert.equal(k.stream.state.messages, 1);
+        assert.equal(k.stream.state.first_seq, 10);
+        const all = await lattice([...s, "stream", "purge", name, "-f"]);
+        assert.match(all.stdout, /Purged 1 messages/);
+      });
+
+      it("rm deletes; errors name the server's code: not found, name in use", { skip: js }, async () => {
+        const name = uniq("RM");
+        await seedStream(t.url, name, [`${name}.>`]);
+        const clash = await lattice([...s, "stream", "add", name, "--subjects", `${name}.other`]);
+        assert.equal(clash.code, Exit.FAILED);
+        assert.match(
+          clash.stderr,
+          /^lattice: error: stream name already in use.* \(JetStream error 10058, status 400\)\n$/,
+        );
+        const rm = await lattice([...s, "stream", "rm", name, "-f"]);
+        assert.equal(rm.code, 0, rm.stderr);
+        assert.equal(rm.stdout, `Deleted stream ${name}\n`);
+        const info = await lattice([...s, "stream", "info", name]);
+        assert.equal(info.code, Exit.FAILED);
+        assert.equal(info.stderr, "lattice: error: stream not found (JetStream error 10059, status 404)\n");
+      });
+    });
+  }
+});
