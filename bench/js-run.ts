@@ -14,7 +14,14 @@ import {
   runJsDirect,
   runJsPublish,
 } from "./js-scenarios.js";
-import { fsType, jsLaunch, makeStoreDir, removeStoreDir, startJsServer } from "./js-servers.js";
+import {
+  fsType,
+  jsLaunch,
+  makeStoreDir,
+  measureFdatasync,
+  removeStoreDir,
+  startJsServer,
+} from "./js-servers.js";
 import { type JsScenarioId, type Options, parseUrl, type ServerKey } from "./options.js";
 import { fmtMiB, fmtRate, fmtUs, median } from "./report.js";
 import type { Endpoint } from "./scenarios.js";
@@ -47,6 +54,8 @@ export interface JsResults {
   servers: Partial<Record<ServerKey, JsServerInfo>>;
   /** File system the store dirs are on (what an fsync costs there). */
   storeFs: string;
+  /** Append + fdatasync latency of that file system, measured by the harness (the floor for a sync publish on Lattice). */
+  fdatasync: { p50Us: number; p99Us: number } | null;
 }
 
 const SHARED: JsScenarioId[] = ["js-sync", "js-async", "js-direct"];
@@ -218,11 +227,17 @@ export async function runJetStream(
     runs: {},
     servers: {},
     storeFs: fsType(storeParent),
+    fdatasync: measureFdatasync(storeParent),
   };
   log(
     `\nJetStream: file storage under ${storeParent} (${res.storeFs}); Lattice acknowledges after fdatasync ` +
-      "(group commit), nats-server (default sync_interval) before its data reaches the disk",
+      "(group commit), nats-server (its default) before its data reaches the disk (background sync)",
   );
+  if (res.fdatasync)
+    log(
+      `  append + fdatasync on that file system: p50 ${fmtUs(res.fdatasync.p50Us)}, p99 ${fmtUs(res.fdatasync.p99Us)} ` +
+        "(the floor for a synchronous publish on Lattice)",
+    );
   const targets: JsTarget[] = slots.map((s) => ({
     key: s.key,
     label: s.label,

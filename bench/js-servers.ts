@@ -2,7 +2,19 @@
 // nats-server started with `-js -sd <store dir>` on free loopback ports, store
 // dirs in a temp directory that is removed on exit, and a measured stop
 // (SIGTERM, time to exit, SIGKILL only after a long grace period).
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -171,5 +183,38 @@ export function fsType(dir: string): string {
     return best ? `${best.type} on ${best.mp}` : "unknown";
   } catch {
     return "unknown";
+  }
+}
+
+/**
+ * The disk's floor for an acknowledged-after-sync publish: `n` appends of one small record, each followed
+ * by fdatasync, in a temp file under `parent`. Returns p50/p99 in µs (null if it failed).
+ */
+export function measureFdatasync(parent: string, n = 300): { p50Us: number; p99Us: number } | null {
+  let dir: string | null = null;
+  try {
+    dir = mkdtempSync(join(parent, "lattice-bench-fsync-"));
+    const fd = openSync(join(dir, "probe"), "w");
+    const rec = Buffer.alloc(64, 0x61);
+    const s = new Float64Array(n);
+    try {
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        writeSync(fd, rec);
+        fdatasyncSync(fd);
+        s[i] = (performance.now() - t) * 1000;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    s.sort();
+    return {
+      p50Us: s[Math.floor(n * 0.5)] as number,
+      p99Us: s[Math.min(n - 1, Math.floor(n * 0.99))] as number,
+    };
+  } catch {
+    return null;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }

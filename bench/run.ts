@@ -314,6 +314,7 @@ async function main(): Promise<number> {
       runs: allRuns,
       jetstream: js && {
         storeFs: js.storeFs,
+        fdatasync: js.fdatasync,
         servers: js.servers,
         scenarios: Object.fromEntries([...js.picked].map(([id, m]) => [id, Object.fromEntries(m)])),
         runs: js.runs,
@@ -323,7 +324,7 @@ async function main(): Promise<number> {
     writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
     process.stdout.write(`\nJSON written to ${opts.json}\n`);
   }
-  const missed = summary.some((s) => s.result === "MISS");
+  const missed = summary.some((s) => s.result === "MISS" || /^(FAIL|ERROR)/.test(s.result));
   return opts.strict && missed ? 1 : 0;
 }
 

@@ -23,7 +23,11 @@ export function asEventClient(owner: SubscriptionOwner | undefined): EventClient
   return c.transport !== undefined && c.start instanceof Date ? (owner as unknown as EventClient) : undefined;
 }
 
-export function clientInfo(c: EventClient, grant: JwtUserGrant | undefined, closing = false): Record<string, unknown> {
+export function clientInfo(
+  c: EventClient,
+  grant: JwtUserGrant | undefined,
+  closing = false,
+): Record<string, unknown> {
   const info: Record<string, unknown> = {
     start: c.start.toISOString(),
     host: c.transport.remoteAddress,

@@ -124,7 +124,7 @@ export function applyTenancyKey(
         try {
           claims = decodeAccountJwt(token);
         } catch (err) {
-          return fail(`${key}: account "${acc}": ${err instanceof Error ? err.message : String(err)}`);
+          fail(`${key}: account "${acc}": ${err instanceof Error ? err.message : String(err)}`);
         }
         if (claims.subject !== acc) fail(`${key}: account "${acc}": the JWT is for ${claims.subject}`);
         op.preload[acc] = token;

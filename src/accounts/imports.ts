@@ -187,19 +187,26 @@ class ResponseRouter implements SubscriptionOwner {
   deliver(
     _sub: Subscription,
     subject: string,
-    _reply: string | undefined,
+    reply: string | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
     end: number,
+    _origin?: SubscriptionOwner,
+    routed?: string,
   ): void {
-    const p = this.pending.get(subject);
+    // JetStream pull deliveries are routed on the `_R_` reply but show the stream subject, and carry the
+    // ack subject as their reply (the importer acks through its `$JS.ACK` import).
+    const key = routed ?? subject;
+    const p = this.pending.get(key);
     if (p === undefined) return;
-    if (p.type === "Singleton") this.pending.delete(subject);
+    if (p.type === "Singleton") this.pending.delete(key);
     else p.expires = Date.now() + p.thresholdMs;
+    const shown = routed === undefined ? undefined : subject;
+    const fwdReply = routed === undefined ? undefined : reply;
     // Responses never loop (each mapping is used at most once per message), so no chain check.
     forward(this.exporter, p.importer, false, () => {
-      this.router.publish(p.importer, p.reply, undefined, buf, start, hdrLen, end, this);
+      this.router.publish(p.importer, p.reply, fwdReply, buf, start, hdrLen, end, this, shown);
     });
   }
 
@@ -290,28 +297,37 @@ export class ImportWiring {
 
   /** (Re)installs `t`'s imports; imports of unknown accounts or unexported subjects are skipped. */
   wire(t: Tenant): void {
+    // Exporters first: finding one may load it (operator mode), and loading may rewire `t` itself; that
+    // nested rewiring completes before this one replaces its links, so no import is installed twice.
+    const plan = t.imports.map((imp) => ({ imp, exporter: this.tenantOf(imp.account) }));
     for (const link of t.importLinks) link.detach();
-    t.importLinks = [];
-    for (const imp of t.imports) {
-      const exporter = this.tenantOf(imp.account);
+    const links: Detachable[] = [];
+    for (const { imp, exporter } of plan) {
       if (exporter === undefined) continue;
       const exp = findExport(exporter.exports, imp.kind, imp.subject, t.name);
-      if (exp === undefined) {
+      const activated =
+        exp !== undefined &&
+        (!exp.tokenRequired ||
+          (exporter.claims !== undefined &&
+            imp.token !== undefined &&
+            this.activationValid(imp.token, exporter.claims, t.name, imp.subject)));
+      if (!activated) {
         this.log.warn(
           `Account ${t.name}: ${imp.kind} import of "${imp.subject}" from ${imp.account} not authorized`,
         );
         continue;
       }
       if (imp.kind === "stream") {
-        t.importLinks.push(new StreamImport(this.router, exporter.account, t.account, imp));
+        links.push(new StreamImport(this.router, exporter.account, t.account, imp));
       } else {
-        t.importLinks.push(
+        links.push(
           new ServiceImport(this.router, t.account, exporter.account, imp, exp, () =>
             this.responseRouter(exporter.account),
           ),
         );
       }
     }
+    t.importLinks = links;
   }
 
   private responseRouter(exporter: Account): ResponseRouter {

@@ -12,6 +12,7 @@ import {
 } from "../auth/jwt-claims.js";
 import { AuthRefusal, type AuthResult, type JwtUserGrant } from "../auth/types.js";
 import type { Logger } from "../logger.js";
+import type { MonitoredServer } from "../monitor/types.js";
 import {
   ERR_ACCOUNT_AUTHENTICATION_EXPIRED,
   ERR_MAXIMUM_ACCOUNT_ACTIVE_CONNECTIONS_EXCEEDED,
@@ -22,9 +23,8 @@ import { Account, GLOBAL_ACCOUNT } from "../server/account.js";
 import type { ClientConnection } from "../server/client.js";
 import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
-import type { MonitoredServer } from "../monitor/types.js";
+import type { ServerOptions } from "../server/options.js";
 import type { Router } from "../server/router.js";
-import { isSubsetMatch } from "../subjects/pattern.js";
 import { Deadline } from "./deadline.js";
 import { ImportWiring } from "./imports.js";
 import { type AccountResolver, createResolver } from "./resolver.js";
@@ -77,7 +77,16 @@ export class AccountManager {
   constructor(private readonly host: AccountHost) {
     const o = host.options;
     this.log = host.logger;
-    this.imports = new ImportWiring(host.router, (name) => this.tenants.get(name), this.log);
+    // In operator mode an exporting account is loaded from the resolver when an import names it.
+    this.imports = new ImportWiring(
+      host.router,
+      (name) => {
+        const t = this.tenants.get(name);
+        if (t !== undefined || !this.operatorMode) return t;
+        return this.resolveAccount(name) === undefined ? undefined : this.tenants.get(name);
+      },
+      this.log,
+    );
     this.tenants.set(GLOBAL_ACCOUNT, new Tenant(host.globalAccount, "global"));
 
     if (o.operator !== undefined) {
@@ -170,7 +179,9 @@ export class AccountManager {
     const t = known ?? this.register(key, "jwt");
     this.applyClaims(t, claims);
     // Imports of other accounts may name this one: rebuild those that could not be wired before.
-    for (const other of this.tenants.values()) if (other !== t && other.claims) this.imports.wire(other);
+    for (const other of this.tenants.values()) {
+      if (other !== t && other.imports.some((i) => i.account === key)) this.imports.wire(other);
+    }
     return claims;
   }
 
@@ -197,20 +208,19 @@ export class AccountManager {
         accountTokenPosition: e.accountTokenPosition,
       }),
     );
-    t.imports = claims.imports
-      .filter((i) => this.importActivated(t.name, i))
-      .map(
-        (i): ImportConfig => ({
-          kind: i.type,
-          account: i.account,
-          subject: i.subject,
-          // JWT stream imports: local_subject remaps, the older `to` is a prefix; service imports: both
-          // name the local subject.
-          to: i.localSubject ?? (i.type === "service" ? i.to : undefined),
-          prefix: i.type === "stream" && i.localSubject === undefined ? i.to : undefined,
-          share: i.share,
-        }),
-      );
+    t.imports = claims.imports.map(
+      (i): ImportConfig => ({
+        kind: i.type,
+        account: i.account,
+        subject: i.subject,
+        // JWT stream imports: local_subject remaps, the older `to` is a prefix; service imports: both
+        // name the local subject.
+        to: i.localSubject ?? (i.type === "service" ? i.to : undefined),
+        prefix: i.type === "stream" && i.localSubject === undefined ? i.to : undefined,
+        share: i.share,
+        token: i.token,
+      }),
+    );
     t.expiryTimer?.cancel();
     t.expiryTimer = undefined;
     if (claims.expires !== undefined) {
@@ -235,22 +245,6 @@ export class AccountManager {
         c.close(CloseReason.MaxAccountConnectionsExceeded, ERR_MAXIMUM_ACCOUNT_ACTIVE_CONNECTIONS_EXCEEDED);
       }
     }
-  }
-
-  /** Token-required exports need an activation JWT issued by the exporter for this importer. */
-  private importActivated(importer: string, i: AccountClaims["imports"][number]): boolean {
-    const exporter = this.resolver?.fetch(i.account);
-    if (exporter === undefined) return true; // Checked again when the exporter is loaded.
-    let ex: AccountClaims;
-    try {
-      ex = this.verifyAccountJwt(i.account, exporter);
-    } catch {
-      return false;
-    }
-    const e = ex.exports.find((x) => x.type === i.type && isSubsetMatch(i.subject, x.subject));
-    if (e === undefined || !e.tokenRequired) return true;
-    if (i.token === undefined) return false;
-    return this.imports.activationValid(i.token, ex, importer, i.subject);
   }
 
   private accountExpired(t: Tenant): void {
@@ -344,6 +338,29 @@ export class AccountManager {
   /** The grant a client connected with (JWT users), for events and monitoring. */
   recordOf(client: ClientConnection): ClientRecord | undefined {
     return this.tenantOf(client.account)?.clients.get(client);
+  }
+
+  /**
+   * A configuration reload: config-file accounts are added or updated (limits, exports, imports) and every
+   * account's imports rebuilt; in operator mode, preloaded account JWTs newer than the ones in use apply.
+   * Accounts that disappeared from the config stay (their users no longer authenticate).
+   */
+  reload(next: ServerOptions): void {
+    if (this.operatorMode) {
+      for (const [key, jwt] of Object.entries(next.operator?.preload ?? {})) {
+        const current = this.resolver?.fetch(key);
+        if (current !== jwt) this.updateClaims(key, jwt);
+      }
+      return;
+    }
+    for (const cfg of next.accounts ?? []) {
+      const t = this.tenants.get(cfg.name) ?? this.register(cfg.name, "config");
+      t.limits = cfg.limits;
+      t.exports = cfg.exports;
+      t.imports = cfg.imports;
+      t.updated = new Date();
+    }
+    for (const t of this.tenants.values()) this.imports.wire(t);
   }
 
   /** Starts the system account's services (once the server listens). */

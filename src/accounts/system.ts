@@ -109,7 +109,11 @@ export class SystemServices implements AdmissionListener {
     this.client = host.createInternalClient("$SYS", account);
     const h = host;
     this.endpoints = new Map<string, Builder>([
-      ["VARZ", (_q, now) => varz(h, { httpPort: this.httpPort(), httpReqStats: new Map(), cpu: this.cpu.sample() }, now)],
+      [
+        "VARZ",
+        (_q, now) =>
+          varz(h, { httpPort: this.httpPort(), httpReqStats: new Map(), cpu: this.cpu.sample() }, now),
+      ],
       ["CONNZ", (q, now) => connz(h, q, now)],
       ["SUBSZ", (q, now) => subsz(h, q, now)],
       ["ROUTEZ", (q, now) => routez(h, q, now)],
@@ -284,7 +288,10 @@ export class SystemServices implements AdmissionListener {
   }
 
   private publishStatsz(): void {
-    this.publishJson(`$SYS.SERVER.${this.host.id}.STATSZ`, { server: this.serverInfo(), statsz: this.statsz() });
+    this.publishJson(`$SYS.SERVER.${this.host.id}.STATSZ`, {
+      server: this.serverInfo(),
+      statsz: this.statsz(),
+    });
   }
 
   private accountConns(t: Tenant | undefined): Record<string, unknown> {

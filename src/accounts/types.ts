@@ -36,6 +36,8 @@ export interface ImportConfig {
   readonly prefix: string | undefined;
   /** Service imports: pass the requester's identity to the service (`Nats-Request-Info`). */
   readonly share: boolean;
+  /** JWT imports of token-required exports: the activation JWT issued by the exporter. */
+  readonly token?: string;
 }
 
 /** Per-account limits; -1 = unlimited. */

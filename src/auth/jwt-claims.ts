@@ -364,8 +364,8 @@ function permissionsFrom(n: Obj): { permissions: UserPermissions; empty: boolean
     const ttlMs = Math.trunc((optNum(n.resp.ttl) ?? 0) / 1e6);
     // 0 keeps nats-server's default (1 response, 2 minutes); negative means unlimited.
     const limits: ResponseLimits = {
-      max: max === 0 ? 1 : max < 0 ? 0 : max,
-      expiresMs: ttlMs === 0 ? 120_000 : ttlMs < 0 ? 0 : ttlMs,
+      max: max === 0 ? 1 : Math.max(max, 0),
+      expiresMs: ttlMs === 0 ? 120_000 : Math.max(ttlMs, 0),
     };
     p.allowResponses = limits;
   }

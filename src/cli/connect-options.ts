@@ -139,14 +139,12 @@ export function resolveConnection(cmd: Command): ResolvedConnection {
     throw new CliError(`invalid --timeout "${timeoutText}" (examples: 500ms, 5s, 1m)`, Exit.USAGE);
   }
   if (timeoutMs <= 0) throw new CliError("--timeout must be positive", Exit.USAGE);
+  const { servers, user, password, token } = splitUrlCredentials(url);
   return {
-    servers: url
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-    user: pick("user"),
-    password: pick("password"),
-    token: pick("token"),
+    servers,
+    user: pick("user") ?? user,
+    password: pick("password") ?? password,
+    token: pick("token") ?? token,
     nkey: pick("nkey"),
     creds: pick("creds"),
     tlscert: pick("tlscert"),
@@ -158,6 +156,39 @@ export function resolveConnection(cmd: Command): ResolvedConnection {
     monitor: ctx.monitor,
     context: ctxName,
   };
+}
+
+/**
+ * `nats://user:pass@host:4222` or `nats://token@host:4222`, as the NATS tools accept them: the credentials
+ * become --user/--password or --token (flags win), and never appear in messages.
+ */
+export function splitUrlCredentials(urls: string): {
+  servers: string[];
+  user?: string;
+  password?: string;
+  token?: string;
+} {
+  const out: { servers: string[]; user?: string; password?: string; token?: string } = { servers: [] };
+  for (const raw of urls.split(",")) {
+    const text = raw.trim();
+    if (text === "") continue;
+    const at = text.lastIndexOf("@");
+    if (at < 0) {
+      out.servers.push(text);
+      continue;
+    }
+    const scheme = text.match(/^[a-z]+:\/\//i)?.[0] ?? "";
+    const creds = text.slice(scheme.length, at);
+    const colon = creds.indexOf(":");
+    if (colon >= 0) {
+      out.user ??= decodeURIComponent(creds.slice(0, colon));
+      out.password ??= decodeURIComponent(creds.slice(colon + 1));
+    } else if (creds !== "") {
+      out.token ??= decodeURIComponent(creds);
+    }
+    out.servers.push(scheme + text.slice(at + 1));
+  }
+  return out;
 }
 
 function readFile(path: string, what: string): Uint8Array {

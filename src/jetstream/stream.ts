@@ -66,6 +66,8 @@ export function storeLimits(c: StreamConfig): StoreLimits {
 export class Stream {
   private subs: Subscription[] = [];
   private readonly dedupe: DedupeWindow;
+  /** Set after a restart until the duplicate window has been read back (see recover). */
+  private dedupePending = false;
   private lastMsgId = "";
   /** Settles once everything stored so far is durable: replies chain on it to keep sequence order. */
   private durable: Promise<unknown> = Promise.resolve();
@@ -221,6 +223,7 @@ export class Stream {
       }
       msgId = headerValue(h, Hdr.MsgId) ?? "";
       if (msgId !== "") {
+        if (this.dedupePending) this.recoverDedupe();
         const dup = this.dedupe.find(msgId, now);
         if (dup !== undefined) return { seq: dup, duplicate: true };
       }
@@ -300,6 +303,7 @@ export class Stream {
       if (this.config.allow_msg_ttl) ttlMs = parseMsgTtl(headerValue(h, Hdr.TTL) ?? "") ?? 0;
       if (!this.isMirror) {
         msgId = headerValue(h, Hdr.MsgId) ?? "";
+        if (msgId !== "" && this.dedupePending) this.recoverDedupe();
         if (msgId !== "" && this.dedupe.find(msgId, now) !== undefined) return 0;
       }
       // Rollups (KV purges) carry over when this stream allows them.
@@ -417,27 +421,33 @@ export class Stream {
 
   // ---- recovery ------------------------------------------------------------------------------------
 
-  /** Rebuild what is not in the store itself: dedupe ids in the window, last msg id, newest markers. */
+  /** Rebuild what is not in the store itself: last msg id, newest markers; dedupe ids when first needed. */
   private recover(): void {
     const st = this.store.state();
     if (st.messages === 0) return;
     const last = this.store.get(st.lastSeq);
     if (last?.headers !== undefined)
       this.lastMsgId = headerValue(parseHeaders(last.headers), Hdr.MsgId) ?? "";
-    const windowMs = (this.config.duplicate_window ?? 0) / NS_PER_MS;
-    if (windowMs > 0) {
-      const now = Date.now();
-      for (
-        let m = this.store.getNext(this.store.seqForTime(now - windowMs));
-        m;
-        m = this.store.getNext(m.seq + 1)
-      ) {
-        if (m.headers === undefined || !mayHaveHeader(m.headers, Hdr.MsgId)) continue;
-        const id = headerValue(parseHeaders(m.headers), Hdr.MsgId);
-        if (id) this.dedupe.add(id, m.seq, m.time);
-      }
-    }
+    // Scanning the duplicate window reads every recent message; most streams never use Nats-Msg-Id, so
+    // the scan waits for the first publish that carries one instead of slowing every restart.
+    this.dedupePending = (this.config.duplicate_window ?? 0) > 0;
     this.expiry.recover();
+  }
+
+  /** The ids of the duplicate window, read back from the store after a restart. */
+  private recoverDedupe(): void {
+    this.dedupePending = false;
+    const windowMs = (this.config.duplicate_window ?? 0) / NS_PER_MS;
+    if (windowMs <= 0) return;
+    for (
+      let m = this.store.getNext(this.store.seqForTime(Date.now() - windowMs));
+      m;
+      m = this.store.getNext(m.seq + 1)
+    ) {
+      if (m.headers === undefined || !mayHaveHeader(m.headers, Hdr.MsgId)) continue;
+      const id = headerValue(parseHeaders(m.headers), Hdr.MsgId);
+      if (id) this.dedupe.add(id, m.seq, m.time);
+    }
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------

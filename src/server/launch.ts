@@ -4,6 +4,7 @@ import { Server } from "./server.js";
 /** Build a server with every listener its options ask for, and start it. */
 export async function launchServer(options: ServerOptions): Promise<Server> {
   const server = new Server(options);
+  server.logBanner();
   if (options.httpPort !== undefined) {
     const { MonitorListener } = await import("../monitor/http.js");
     server.extraListeners.push(new MonitorListener());

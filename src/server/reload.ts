@@ -47,6 +47,8 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   }
   for (const key of RELOADABLE) current[key] = incoming[key];
   server.logger.setLevels(next.debug, next.trace);
+  // New or changed accounts first, so re-checked clients find the account their user now names.
+  server.accountManager.reload(next);
   // Operator mode keeps its JWT authenticator: users come from account JWTs, not from the config.
   server.authenticator = server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options);
   server.rebuildInfo();

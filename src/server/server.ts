@@ -94,13 +94,17 @@ export class Server extends EventEmitter implements ClientContext {
     if (this.accountManager.jwtAuthenticator) this.authenticator = this.accountManager.jwtAuthenticator;
   }
 
-  /** Start listening; resolves once every listener accepts connections. */
-  async start(): Promise<void> {
-    const o = this.options;
-    this.logger.info(`Starting lattice-server`);
+  /** The startup banner, logged before any subsystem starts. */
+  logBanner(): void {
+    this.logger.info("Starting lattice-server");
     this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
     this.logger.info(`  ID:       ${this.id}`);
     this.logger.info(`  Name:     ${this.name}`);
+  }
+
+  /** Start listening; resolves once every listener accepts connections. */
+  async start(): Promise<void> {
+    const o = this.options;
     this.tcp = net.createServer((socket) => this.acceptSocket(socket));
     this.tcp.maxConnections = Number.MAX_SAFE_INTEGER;
     await listenDualStack(this.tcp, o.host, Math.max(o.port, 0));

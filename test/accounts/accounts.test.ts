@@ -148,4 +148,37 @@ describe("config-file accounts", () => {
       }
     }
   });
+  it("adds accounts and changes imports on a config reload", async () => {
+    const { reloadServer } = await import("../../src/server/reload.js");
+    const { applyConfig, validateOptions } = await import("../../src/config/server-options.js");
+    const { defaultOptions } = await import("../../src/server/options.js");
+    const first = {
+      accounts: { A: { users: [{ user: "a", password: "a" }], exports: [{ stream: "news.>" }] } },
+    };
+    const srv = await startLattice(first);
+    try {
+      const a = await connect({ servers: srv.url, user: "a", pass: "a" });
+      const second = {
+        accounts: {
+          ...first.accounts,
+          B: {
+            users: [{ user: "b", password: "b" }],
+            imports: [{ stream: { account: "A", subject: "news.>" } }],
+          },
+        },
+      };
+      const next = applyConfig({ ...defaultOptions(), host: "127.0.0.1", port: srv.port }, second, () => {});
+      validateOptions(next);
+      await reloadServer(srv.server, next);
+      const b = await connect({ servers: srv.url, user: "b", pass: "b" });
+      const sub = b.subscribe("news.>", { max: 1 });
+      await b.flush();
+      a.publish("news.today", "hi");
+      for await (const m of sub) assert.equal(m.string(), "hi");
+      await a.close();
+      await b.close();
+    } finally {
+      await srv.close();
+    }
+  });
 });

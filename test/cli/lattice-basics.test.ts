@@ -5,8 +5,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Command } from "commander";
 import { renderTemplate } from "../../src/cli/command-kit.js";
+import { splitUrlCredentials } from "../../src/cli/connect-options.js";
 import { describeError, Exit } from "../../src/cli/errors.js";
-import { humanBytes, humanCount, humanDuration, renderTable } from "../../src/cli/output.js";
+import {
+  humanBytes,
+  humanCount,
+  humanDuration,
+  renderTable,
+  setJsonMode,
+  useColor,
+} from "../../src/cli/output.js";
 import { parseDuration, parseSize, splitPair } from "../../src/cli/parse.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { lattice } from "./harness.js";
@@ -206,6 +214,16 @@ describe("lattice parsers and formatters", () => {
     assert.throws(() => splitPair("novalue"), /key:value/);
   });
 
+  it("takes credentials out of server URLs", () => {
+    assert.deepEqual(splitUrlCredentials("nats://a:p%40ss@h1:4222, nats://h2:4222"), {
+      servers: ["nats://h1:4222", "nats://h2:4222"],
+      user: "a",
+      password: "p@ss",
+    });
+    assert.deepEqual(splitUrlCredentials("tok@h1"), { servers: ["h1"], token: "tok" });
+    assert.deepEqual(splitUrlCredentials("nats://h1"), { servers: ["nats://h1"] });
+  });
+
   it("humanises sizes, counts and durations", () => {
     assert.equal(humanBytes(0), "0 B");
     assert.equal(humanBytes(1536), "1.5 KiB");
@@ -233,6 +251,26 @@ describe("lattice parsers and formatters", () => {
     assert.match(t, /^Title\n\n/);
     assert.match(t, /│ A {4}│ {4}1,000 │/);
     assert.match(t, /│ B {4}│ {8}2 │/);
+  });
+
+  it("colours only a terminal, and never with NO_COLOR or --json", () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    const saved = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      assert.equal(useColor(tty), true);
+      assert.equal(useColor(pipe), false);
+      process.env.NO_COLOR = "1";
+      assert.equal(useColor(tty), false);
+      delete process.env.NO_COLOR;
+      setJsonMode(true);
+      assert.equal(useColor(tty), false);
+    } finally {
+      setJsonMode(false);
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
   });
 
   it("expands body templates", () => {

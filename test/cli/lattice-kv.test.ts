@@ -12,6 +12,7 @@ after(() => Promise.all(targets.map((t) => t.close())));
 describe("lattice kv", { concurrency: true }, () => {
   for (const t of targets) {
     const s = ["-s", t.url];
+    const kv = (...args: string[]) => lattice([...s, "kv", ...args]);
     const streams = needs(t, "streams", "JetStream streams");
     const consumers = needs(t, "consumers", "JetStream consumers (KV history, keys and watch use them)");
 
@@ -20,9 +21,7 @@ describe("lattice kv", { concurrency: true }, () => {
         skip: streams,
       }, async () => {
         const b = uniq("CFG");
-        const add = await lattice([
-          ...s,
-          "kv",
+        const add = await kv(
           "add",
           b,
           "--history",
@@ -33,90 +32,86 @@ describe("lattice kv", { concurrency: true }, () => {
           "settings",
           "--max-value-size",
           "1KiB",
-        ]);
+        );
         assert.equal(add.code, 0, add.stderr);
         assert.match(add.stdout, new RegExp(`Information for Key-Value Store Bucket ${b} created`));
         assert.match(add.stdout, /History Kept: 5/);
         assert.match(add.stdout, /TTL: 1h/);
-        const again = await lattice([...s, "kv", "add", b]);
+        assert.equal((await kv("put", b, "mode", "fast")).stdout, `Stored ${b} > mode at revision 1\n`);
+        assert.equal(
+          (JSON.parse((await kv("put", b, "mode", "slow", "--json")).stdout) as { revision: number })
+            .revision,
+          2,
+        );
+
+        // Independent of each other: run together.
+        const [again, blob, get, old, exists, stale, fresh] = await Promise.all([
+          kv("add", b),
+          lattice([...s, "kv", "put", b, "blob", "--force-stdin"], { input: "from stdin" }),
+          kv("get", b, "mode"),
+          kv("get", b, "mode", "--revision", "1", "--json"),
+          kv("create", b, "mode", "x"),
+          kv("update", b, "mode", "x", "1"),
+          kv("create", b, "fresh", "new"),
+        ]);
         assert.equal(again.code, Exit.FAILED);
         assert.match(again.stderr, /already exists/);
-
-        assert.equal(
-          (await lattice([...s, "kv", "put", b, "mode", "fast"])).stdout,
-          `Stored ${b} > mode at revision 1\n`,
-        );
-        const put2 = JSON.parse((await lattice([...s, "kv", "put", b, "mode", "slow", "--json"])).stdout) as {
-          revision: number;
-        };
-        assert.equal(put2.revision, 2);
-        assert.equal(
-          (await lattice([...s, "kv", "put", b, "blob", "--force-stdin"], { input: "from stdin" })).code,
-          0,
-        );
-
-        const get = await lattice([...s, "kv", "get", b, "mode"]);
+        assert.equal(blob.code, 0, blob.stderr);
         assert.equal(get.code, 0, get.stderr);
         assert.match(get.stdout, new RegExp(`${b} > mode revision: 2 created @ `));
         assert.match(get.stdout, /\n\nslow\n$/);
-        assert.equal((await lattice([...s, "kv", "get", b, "blob", "--raw"])).stdout, "from stdin\n");
-        const old = JSON.parse(
-          (await lattice([...s, "kv", "get", b, "mode", "--revision", "1", "--json"])).stdout,
-        ) as {
-          value: string;
-          revision: number;
-          operation: string;
-        };
-        assert.deepEqual([old.value, old.revision, old.operation], ["fast", 1, "PUT"]);
-
-        const exists = await lattice([...s, "kv", "create", b, "mode", "x"]);
+        const o = JSON.parse(old.stdout) as { value: string; revision: number; operation: string };
+        assert.deepEqual([o.value, o.revision, o.operation], ["fast", 1, "PUT"]);
         assert.equal(exists.code, Exit.FAILED);
         assert.match(
           exists.stderr,
           /^lattice: error: wrong last sequence: 2 \(JetStream error 10071, status 400\)\n$/,
         );
-        assert.match(
-          (await lattice([...s, "kv", "create", b, "fresh", "new"])).stdout,
-          /Created .* > fresh at revision 4/,
-        );
-
-        const stale = await lattice([...s, "kv", "update", b, "mode", "x", "1"]);
         assert.equal(stale.code, Exit.FAILED);
         assert.match(stale.stderr, /wrong last sequence: 2 \(JetStream error 10071, status 400\)/);
-        const cas = await lattice([...s, "kv", "update", b, "mode", "cas", "2"]);
-        assert.equal(cas.code, 0, cas.stderr);
-        assert.match(cas.stdout, /from revision 2 to 5/);
+        assert.match(fresh.stdout, /Created .* > fresh at revision \d+/);
 
-        assert.equal((await lattice([...s, "kv", "del", b, "fresh"])).code, Exit.USAGE);
-        assert.equal((await lattice([...s, "kv", "del", b, "fresh", "-f"])).code, 0);
-        const deleted = await lattice([...s, "kv", "get", b, "fresh"]);
+        const [cas, blobRaw, noForce] = await Promise.all([
+          kv("update", b, "mode", "cas", "2"),
+          kv("get", b, "blob", "--raw"),
+          kv("del", b, "fresh"),
+        ]);
+        assert.equal(cas.code, 0, cas.stderr);
+        assert.match(cas.stdout, /from revision 2 to \d+/);
+        assert.equal(blobRaw.stdout, "from stdin\n");
+        assert.equal(noForce.code, Exit.USAGE);
+        const [del, purge] = await Promise.all([kv("del", b, "fresh", "-f"), kv("purge", b, "blob", "-f")]);
+        assert.equal(del.code, 0, del.stderr);
+        assert.equal(purge.code, 0, purge.stderr);
+
+        const [deleted, purged, missing, status, ls, names] = await Promise.all([
+          kv("get", b, "fresh"),
+          kv("get", b, "blob"),
+          kv("get", b, "never"),
+          kv("status", b, "--json"),
+          kv("ls"),
+          kv("list", "--names"),
+        ]);
         assert.equal(deleted.code, Exit.FAILED);
-        assert.match(deleted.stderr, /key "fresh" in bucket .* was deleted at revision 6/);
-        assert.equal((await lattice([...s, "kv", "purge", b, "blob", "-f"])).code, 0);
-        const missing = await lattice([...s, "kv", "get", b, "never"]);
+        assert.match(deleted.stderr, /key "fresh" in bucket .* was deleted at revision \d+/);
+        assert.equal(purged.code, Exit.FAILED);
         assert.equal(missing.code, Exit.FAILED);
         assert.match(missing.stderr, /key "never" not found in bucket/);
-
-        const status = JSON.parse((await lattice([...s, "kv", "status", b, "--json"])).stdout) as Record<
-          string,
-          unknown
-        >;
-        assert.equal(status.bucket, b);
-        assert.equal(status.history, 5);
-        assert.equal(status.ttl_ms, 3_600_000);
-        assert.equal(status.description, "settings");
-        assert.equal(status.max_value_size, 1024);
-
-        const ls = await lattice([...s, "kv", "ls"]);
+        const st = JSON.parse(status.stdout) as Record<string, unknown>;
+        assert.equal(st.bucket, b);
+        assert.equal(st.history, 5);
+        assert.equal(st.ttl_ms, 3_600_000);
+        assert.equal(st.description, "settings");
+        assert.equal(st.max_value_size, 1024);
         assert.match(
           ls.stdout,
           /│ Bucket +│ Description +│ Values +│ Size +│ History +│ TTL +│ Last Update +│/,
         );
         assert.match(ls.stdout, new RegExp(`│ ${b} +│ settings +│ +\\d+ │ \\d+ B +│ +5 │ 1h +│`));
-        assert.ok((await lattice([...s, "kv", "list", "--names"])).stdout.split("\n").includes(b));
+        assert.ok(names.stdout.split("\n").includes(b));
 
-        assert.equal((await lattice([...s, "kv", "rm", b, "-f"])).code, 0);
-        const gone = await lattice([...s, "kv", "get", b, "mode"]);
+        assert.equal((await kv("rm", b, "-f")).code, 0);
+        const gone = await kv("get", b, "mode");
         assert.equal(gone.code, Exit.FAILED);
         assert.equal(
           gone.stderr,
@@ -126,36 +121,35 @@ describe("lattice kv", { concurrency: true }, () => {
 
       it("history, keys and watch", { skip: streams || consumers }, async () => {
         const b = uniq("HIST");
-        assert.equal((await lattice([...s, "kv", "add", b, "--history", "3"])).code, 0);
-        for (const [k, v] of [
-          ["app.a", "1"],
-          ["app.a", "2"],
-          ["app.b", "x"],
-          ["other", "y"],
-        ]) {
-          assert.equal((await lattice([...s, "kv", "put", b, k, v])).code, 0);
-        }
-        const hist = await lattice([...s, "kv", "history", b, "app.a"]);
+        assert.equal((await kv("add", b, "--history", "3")).code, 0);
+        assert.equal((await kv("put", b, "app.a", "1")).code, 0);
+        const puts = await Promise.all([
+          kv("put", b, "app.a", "2"),
+          kv("put", b, "app.b", "x"),
+          kv("put", b, "other", "y"),
+        ]);
+        for (const p of puts) assert.equal(p.code, 0, p.stderr);
+
+        const w = background([...s, "kv", "watch", b, "app.>", "--count", "3"]);
+        const [hist, histJson, keys, keysJson] = await Promise.all([
+          kv("history", b, "app.a"),
+          kv("history", b, "app.a", "--json"),
+          kv("keys", b),
+          kv("keys", b, "app.*", "--json"),
+        ]);
         assert.equal(hist.code, 0, hist.stderr);
         assert.match(hist.stdout, /│ app\.a │ +1 │ PUT │ .* │ +1 │ 1 +│/);
-        assert.match(hist.stdout, /│ app\.a │ +2 │ PUT │ .* │ +1 │ 2 +│/);
-        const histJson = JSON.parse(
-          (await lattice([...s, "kv", "history", b, "app.a", "--json"])).stdout,
-        ) as Array<{ value: string }>;
+        assert.match(hist.stdout, /│ app\.a │ +\d+ │ PUT │ .* │ +1 │ 2 +│/);
         assert.deepEqual(
-          histJson.map((e) => e.value),
+          (JSON.parse(histJson.stdout) as Array<{ value: string }>).map((e) => e.value),
           ["1", "2"],
         );
-        assert.equal((await lattice([...s, "kv", "keys", b])).stdout, "app.a\napp.b\nother\n");
-        assert.deepEqual(JSON.parse((await lattice([...s, "kv", "keys", b, "app.*", "--json"])).stdout), [
-          "app.a",
-          "app.b",
-        ]);
+        assert.equal(keys.stdout, "app.a\napp.b\nother\n");
+        assert.deepEqual(JSON.parse(keysJson.stdout), ["app.a", "app.b"]);
 
         // watch: the current values first, then live changes.
-        const w = background([...s, "kv", "watch", b, "app.>", "--count", "3"]);
         await w.waitFor(/PUT .* > app\.b: x/, "stdout");
-        assert.equal((await lattice([...s, "kv", "put", b, "app.c", "live"])).code, 0);
+        assert.equal((await kv("put", b, "app.c", "live")).code, 0);
         const r = await w.done();
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /PUT .* > app\.a: 2\n/);

@@ -25,71 +25,65 @@ writeFileSync(bigFile, BIG);
 describe("lattice object", { concurrency: true }, () => {
   for (const t of targets) {
     const s = ["-s", t.url];
+    const obj = (...args: string[]) => lattice([...s, "object", ...args]);
     const streams = needs(t, "streams", "JetStream streams");
     const consumers = needs(t, "consumers", "JetStream consumers (object get, ls and watch use them)");
 
     describe(`lattice object against ${t.name}`, { concurrency: true }, () => {
       it("add, put a file and stdin, info, bucket ls, rm, seal", { skip: streams }, async () => {
         const b = uniq("FILES");
-        const add = await lattice([
-          ...s,
-          "object",
-          "add",
-          b,
-          "--description",
-          "files",
-          "--storage",
-          "memory",
-        ]);
+        const add = await obj("add", b, "--description", "files", "--storage", "memory");
         assert.equal(add.code, 0, add.stderr);
         assert.match(add.stdout, new RegExp(`Information for Object Store Bucket ${b} created`));
         assert.match(add.stdout, /Storage: Memory/);
 
-        const put = await lattice([...s, "object", "put", b, bigFile, "--json"]);
+        const [put, stdin, noName] = await Promise.all([
+          obj("put", b, bigFile, "--json"),
+          lattice([...s, "object", "put", b, "--name", "notes/hello.txt", "-H", "content-type:text/plain"], {
+            input: "hello object\n",
+          }),
+          obj("put", b),
+        ]);
         assert.equal(put.code, 0, put.stderr);
         const info = JSON.parse(put.stdout) as { name: string; size: number; chunks: number; digest: string };
         assert.equal(info.name, "big.bin");
         assert.equal(info.size, BIG.length);
         assert.ok(info.chunks > 1);
         assert.match(info.digest, /^SHA-256=/);
-        const stdin = await lattice(
-          [...s, "object", "put", b, "--name", "notes/hello.txt", "-H", "content-type:text/plain"],
-          {
-            input: "hello object\n",
-          },
-        );
         assert.equal(stdin.code, 0, stdin.stderr);
         assert.match(stdin.stdout, /Object information for .* > notes\/hello\.txt/);
         assert.match(stdin.stdout, /Size: 13 B/);
-        assert.equal((await lattice([...s, "object", "put", b])).code, Exit.USAGE);
+        assert.equal(noName.code, Exit.USAGE);
 
-        const oinfo = await lattice([...s, "object", "info", b, "notes/hello.txt"]);
+        const [oinfo, binfo, ls, missing] = await Promise.all([
+          obj("info", b, "notes/hello.txt"),
+          obj("info", b, "--json"),
+          obj("ls"),
+          obj("info", b, "nope"),
+        ]);
         assert.match(oinfo.stdout, /Header: content-type: text\/plain/);
-        const binfo = JSON.parse((await lattice([...s, "object", "info", b, "--json"])).stdout) as Record<
-          string,
-          unknown
-        >;
-        assert.equal(binfo.bucket, b);
-        assert.equal(binfo.description, "files");
-        assert.equal(binfo.sealed, false);
-        const ls = await lattice([...s, "object", "ls"]);
+        const bi = JSON.parse(binfo.stdout) as Record<string, unknown>;
+        assert.equal(bi.bucket, b);
+        assert.equal(bi.description, "files");
+        assert.equal(bi.sealed, false);
         assert.match(ls.stdout, new RegExp(`│ ${b} +│ files +│ .* │ 1\\.4\\d MiB +│ false +│`));
-        const missing = await lattice([...s, "object", "info", b, "nope"]);
         assert.equal(missing.code, Exit.FAILED);
         assert.match(missing.stderr, /object "nope" not found/);
 
-        assert.equal((await lattice([...s, "object", "rm", b, "notes/hello.txt", "-f"])).code, 0);
-        assert.equal((await lattice([...s, "object", "info", b, "notes/hello.txt"])).code, Exit.FAILED);
-
-        const seal = await lattice([...s, "object", "seal", b, "-f", "--json"]);
+        assert.equal((await obj("rm", b, "notes/hello.txt", "-f")).code, 0);
+        const [removed, seal] = await Promise.all([
+          obj("info", b, "notes/hello.txt"),
+          obj("seal", b, "-f", "--json"),
+        ]);
+        assert.equal(removed.code, Exit.FAILED);
         assert.equal(seal.code, 0, seal.stderr);
         assert.equal((JSON.parse(seal.stdout) as { sealed: boolean }).sealed, true);
-        const after = await lattice([...s, "object", "put", b, bigFile, "--name", "again"]);
-        assert.equal(after.code, Exit.FAILED);
-        assert.match(after.stderr, /^lattice: error: .*sealed.* \(JetStream error 10109, status 400\)\n$/);
+        const sealed = await obj("put", b, bigFile, "--name", "again");
+        assert.equal(sealed.code, Exit.FAILED);
+        assert.match(sealed.stderr, /^lattice: error: .*sealed.* \(JetStream error 10109, status 400\)\n$/);
 
-        assert.equal((await lattice([...s, "object", "rm", b, "-f"])).code, 0);
-        const gone = await lattice([...s, "object", "info", b]);
+        assert.equal((await obj("rm", b, "-f")).code, 0);
+        const gone = await obj("info", b);
         assert.equal(
           gone.stderr,
           `lattice: error: no such object store bucket "${b}" (JetStream error 10059, status 404)\n`,
@@ -98,44 +92,46 @@ describe("lattice object", { concurrency: true }, () => {
 
       it("get into a file and to stdout, ls objects, watch", { skip: streams || consumers }, async () => {
         const b = uniq("GET");
-        assert.equal((await lattice([...s, "object", "add", b])).code, 0);
+        assert.equal((await obj("add", b)).code, 0);
         const w = background([...s, "object", "watch", b, "--count", "2"]);
         await w.waitFor(/Watching object store bucket/);
-        assert.equal((await lattice([...s, "object", "put", b, bigFile])).code, 0);
-        assert.equal(
-          (await lattice([...s, "object", "put", b, "-", "--name", "small.txt"], { input: "small" })).code,
-          0,
-        );
+        const puts = await Promise.all([
+          obj("put", b, bigFile),
+          lattice([...s, "object", "put", b, "-", "--name", "small.txt"], { input: "small" }),
+        ]);
+        for (const p of puts) assert.equal(p.code, 0, p.stderr);
         const watched = await w.done();
         assert.equal(watched.code, 0, watched.stderr);
         assert.match(watched.stdout, /PUT .* > big\.bin: 1\.4\d MiB\n/);
         assert.match(watched.stdout, /PUT .* > small\.txt: 5 B\n/);
 
         const out = join(dir, `${b}.bin`);
-        const get = await lattice([...s, "object", "get", b, "big.bin", "-O", out]);
+        const cwd = mkdtempSync(join(dir, "cwd-"));
+        const [get, toStdout, toCwd, none, ls, names] = await Promise.all([
+          obj("get", b, "big.bin", "-O", out),
+          obj("get", b, "small.txt", "-O", "-"),
+          lattice([...s, "object", "get", b, "small.txt"], { cwd }),
+          obj("get", b, "nope", "-O", join(dir, "nope")),
+          obj("ls", b),
+          obj("ls", b, "--names", "--json"),
+        ]);
         assert.equal(get.code, 0, get.stderr);
         assert.match(get.stderr, /Wrote 1\.4\d MiB to /);
         assert.ok(readFileSync(out).equals(BIG));
-        const exists = await lattice([...s, "object", "get", b, "big.bin", "-O", out]);
-        assert.equal(exists.code, Exit.FAILED);
-        assert.match(exists.stderr, /exists: use --force/);
-        assert.equal((await lattice([...s, "object", "get", b, "big.bin", "-O", out, "--force"])).code, 0);
-        assert.equal((await lattice([...s, "object", "get", b, "small.txt", "-O", "-"])).stdout, "small");
+        assert.equal(toStdout.stdout, "small");
         // The default file name is the object's, in the working directory.
-        const cwd = mkdtempSync(join(dir, "cwd-"));
-        assert.equal((await lattice([...s, "object", "get", b, "small.txt"], { cwd })).code, 0);
+        assert.equal(toCwd.code, 0, toCwd.stderr);
         assert.equal(readFileSync(join(cwd, "small.txt"), "utf8"), "small");
-        const none = await lattice([...s, "object", "get", b, "nope", "-O", join(dir, "nope")]);
         assert.equal(none.code, Exit.FAILED);
         assert.equal(existsSync(join(dir, "nope")), false);
-
-        const ls = await lattice([...s, "object", "ls", b]);
         assert.match(ls.stdout, /│ big\.bin +│ 1\.4\d MiB │/);
         assert.match(ls.stdout, /│ small\.txt +│ 5 B +│/);
-        assert.deepEqual(JSON.parse((await lattice([...s, "object", "ls", b, "--names", "--json"])).stdout), [
-          "big.bin",
-          "small.txt",
-        ]);
+        assert.deepEqual(JSON.parse(names.stdout), ["big.bin", "small.txt"]);
+
+        const exists = await obj("get", b, "big.bin", "-O", out);
+        assert.equal(exists.code, Exit.FAILED);
+        assert.match(exists.stderr, /exists: use --force/);
+        assert.equal((await obj("get", b, "big.bin", "-O", out, "--force")).code, 0);
       });
     });
   }

@@ -32,6 +32,8 @@ describe("lattice pub/sub/request/reply", { concurrency: true }, () => {
       "order {{Count}}",
       "--count",
       "3",
+      "--sleep",
+      "10ms",
       "-H",
       "trace:t{{Count}}",
     ]);
@@ -185,6 +187,8 @@ describe("lattice connection options", { concurrency: true }, () => {
       assert.match(noAuth.stderr, /^lattice: error: cannot connect to .+: authorization failed/);
       const ok = await lattice(["-s", srv.url, "--user", "a", "--password", "p", "pub", "x", "y"]);
       assert.equal(ok.code, 0, ok.stderr);
+      const inUrl = await lattice(["-s", srv.url.replace("nats://", "nats://a:p@"), "pub", "x", "y"]);
+      assert.equal(inUrl.code, 0, inUrl.stderr);
       const env = await lattice(["pub", "x", "y"], {
         env: { NATS_URL: srv.url, NATS_USER: "a", NATS_PASSWORD: "p" },
       });

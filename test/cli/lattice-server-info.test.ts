@@ -178,7 +178,7 @@ describe("lattice server", { concurrency: true }, () => {
           const r = await lattice([...s, "server", "report", "connections", ...mon]);
           assert.equal(r.code, 0, r.stderr);
           assert.match(r.stdout, /^Connections \(\d+ shown of \d+, from http:/);
-          assert.match(r.stdout, /│ +\d+ │ lattice sub +│/);
+          assert.match(r.stdout, /│ \d+ +│ lattice sub +│/);
           assert.match(r.stdout, /│ +│ Totals +│/);
           const j = JSON.parse(
             (await lattice([...s, "server", "report", "conns", ...mon, "--json", "--sort", "subs"])).stdout,

@@ -151,12 +151,16 @@ function summarise(label: string, runs: ClientRun[]): Summary {
 
 const PERCENTILES = [50, 90, 99, 99.9] as const;
 
+/** A percentile, capped at the recorded maximum (HDR reports its bucket's upper edge, which may exceed it). */
+function pct(h: Histogram, p: number): number {
+  return Math.min(h.getValueAtPercentile(p), h.maxValue);
+}
+
 function rowOf(s: Summary): Cell[] {
   const secs = s.durationMs / 1000;
   const rate = secs > 0 ? s.msgs / secs : 0;
   const bw = secs > 0 ? s.bytes / secs : 0;
-  const lat = (p: number) =>
-    s.hist && s.hist.totalCount > 0 ? humanDuration(s.hist.getValueAtPercentile(p) / 1000) : "-";
+  const lat = (p: number) => (s.hist && s.hist.totalCount > 0 ? humanDuration(pct(s.hist, p) / 1000) : "-");
   return [
     s.label,
     s.msgs,
@@ -182,10 +186,10 @@ function jsonOf(s: Summary): Record<string, unknown> {
     o.latency_us = {
       min: s.hist.minNonZeroValue,
       mean: Math.round(s.hist.mean),
-      p50: s.hist.getValueAtPercentile(50),
-      p90: s.hist.getValueAtPercentile(90),
-      p99: s.hist.getValueAtPercentile(99),
-      p99_9: s.hist.getValueAtPercentile(99.9),
+      p50: pct(s.hist, 50),
+      p90: pct(s.hist, 90),
+      p99: pct(s.hist, 99),
+      p99_9: pct(s.hist, 99.9),
       max: s.hist.maxValue,
       count: s.hist.totalCount,
     };

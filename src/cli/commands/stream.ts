@@ -315,7 +315,7 @@ export function streamInfoSections(si: StreamInfo): Section[] {
       rows: [
         ["Stream Name", si.mirror.name],
         ["Lag", humanCount(si.mirror.lag)],
-        ["Last Seen", si.mirror.active < 0 ? "never" : humanNanos(si.mirror.active * 1, "now")],
+        ["Last Seen", si.mirror.active < 0 ? "never" : humanNanos(si.mirror.active, "now")],
       ],
     });
   }

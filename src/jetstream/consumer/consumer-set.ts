@@ -79,6 +79,8 @@ export class ConsumerSet implements ConsumerHost {
   private readonly foreign = new Map<Account, () => void>();
   private readonly unobserve: () => void;
   private flushScheduled = false;
+  private readonly toKick = new Set<Consumer>();
+  private awaitingDurable = false;
   readonly problems: StoreProblem[] = [];
 
   constructor(
@@ -396,7 +398,17 @@ export class ConsumerSet implements ConsumerHost {
       this.removeMessage(seq);
       return;
     }
-    for (const c of this.consumers.values()) c.appended(seq, subject);
+    for (const c of this.consumers.values()) if (c.appended(seq, subject)) this.toKick.add(c);
+    // Deliver once the message is durable: its PubAck goes out then too, and goes first (as nats-server
+    // queues the ack before consumers see the message).
+    if (this.toKick.size > 0 && !this.awaitingDurable) {
+      this.awaitingDurable = true;
+      void this.stream.whenDurable().finally(() => {
+        this.awaitingDurable = false;
+        for (const c of this.toKick) c.kick();
+        this.toKick.clear();
+      });
+    }
   }
 
   private anyNeeds(seq: number, subject: string, except?: Consumer): boolean {

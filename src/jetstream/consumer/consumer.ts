@@ -76,6 +76,8 @@ export class Consumer {
   closed = false;
   /** Messages matching the filter not yet delivered (num_pending). */
   private npc = 0;
+  /** The stream's last sequence when npc was last counted from the store. */
+  private countedThrough = 0;
   private match: SubjectFilter;
   private filterArg: string | string[] | undefined;
   private readonly rdq: number[] = [];
@@ -217,6 +219,7 @@ export class Consumer {
 
   private countPending(): number {
     const s = this.state;
+    this.countedThrough = this.stream.store.state().lastSeq;
     let n = s.lss !== undefined ? this.lssSet.size : 0;
     n += this.stream.store.numPending(s.sseq, this.filterArg);
     return n;
@@ -224,10 +227,12 @@ export class Consumer {
 
   // ---- stream events -----------------------------------------------------------------------------
 
-  appended(seq: number, subject: string): void {
-    if (this.closed || seq < this.state.sseq || !this.match(subject)) return;
-    this.npc++;
-    this.kick();
+  /** A message was stored: count it; true when this consumer should run (the caller kicks it). */
+  appended(seq: number, subject: string): boolean {
+    if (this.closed || seq < this.state.sseq || !this.match(subject)) return false;
+    // A recount (after a purge or rollup that happened while storing it) may already include it.
+    if (seq > this.countedThrough) this.npc++;
+    return true;
   }
 
   removed(seq: number, subject: string): void {
@@ -719,14 +724,20 @@ export class Consumer {
     if (this.closed) return;
     const now = Date.now();
     const expired: number[] = [];
+    const exhausted: number[] = [];
+    const max = this.config.max_deliver ?? -1;
     let next = Number.MAX_SAFE_INTEGER;
     for (const [seq, p] of this.state.pending) {
       if (p.due <= now) {
-        if (!this.rdqSet.has(seq)) expired.push(seq);
+        // Its last allowed delivery went unacknowledged: done with it now rather than at the next pull.
+        if (max > 0 && this.deliveriesOf(seq) >= max) exhausted.push(seq);
+        else if (!this.rdqSet.has(seq)) expired.push(seq);
       } else if (p.due < next) {
         next = p.due;
       }
     }
+    for (const seq of exhausted.sort((a, b) => a - b)) this.exhausted(seq, this.deliveriesOf(seq));
+    if (exhausted.length > 0) this.kick();
     if (expired.length > 0) {
       expired.sort((a, b) => a - b);
       for (const seq of expired) this.rdqAdd(seq);
