@@ -6,6 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ceilings, measureCeilings } from "./ceiling.js";
+import { DEFAULT_CONSUMER_BENCH, runConsumerBench } from "./consumer-bench.js";
 import { useCoreAccounting } from "./cpu.js";
 import { renderJsReport } from "./js-report.js";
 import { type JsResults, runJetStream } from "./js-run.js";
@@ -275,6 +276,23 @@ async function main(): Promise<number> {
     js = await runJetStream(opts, slots, serverCpus, log);
     if (shuttingDown()) return 130;
   }
+  // Consumers and KV through the official clients (LATTICE_BENCH_CONSUMERS=0 skips them; counts from
+  // LATTICE_BENCH_CONSUMER_MSGS / LATTICE_BENCH_KV_OPS).
+  let consumerText = "";
+  if (opts.jsScenarios.length > 0 && !shuttingDown() && process.env.LATTICE_BENCH_CONSUMERS !== "0") {
+    const env = process.env;
+    consumerText = await runConsumerBench(
+      keys,
+      serverCpus,
+      {
+        messages: Number(env.LATTICE_BENCH_CONSUMER_MSGS) || DEFAULT_CONSUMER_BENCH.messages,
+        kvOps: Number(env.LATTICE_BENCH_KV_OPS) || DEFAULT_CONSUMER_BENCH.kvOps,
+        repeat: opts.repeat,
+      },
+      log,
+    );
+    if (shuttingDown()) return 130;
+  }
 
   const { text, summary } = renderReport(
     opts,
@@ -287,6 +305,7 @@ async function main(): Promise<number> {
   if (ceilings) process.stdout.write(`${ceilingText(ceilings)}\n`);
   for (const s of slots) if (s.skipped) process.stdout.write(`\n${s.label} skipped: ${s.skipped}\n`);
   process.stdout.write(`${text}\n`);
+  if (consumerText !== "") process.stdout.write(`${consumerText}\n`);
 
   if (opts.json) {
     const doc = {

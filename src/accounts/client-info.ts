@@ -32,7 +32,7 @@ export function clientInfo(
     start: c.start.toISOString(),
     host: c.transport.remoteAddress,
     id: c.cid,
-    acc: c.account?.name ?? "",
+    acc: c.account?.name ?? "$G",
   };
   if (c.user) info.user = c.user;
   if (c.connect?.name) info.name = c.connect.name;

@@ -14,7 +14,8 @@ import {
   JwtError,
 } from "../auth/jwt-claims.js";
 import type { AuthOptions } from "../auth/types.js";
-import { isSubsetMatch } from "../subjects/pattern.js";
+import { type ConfigMap, isUsedAsVariable } from "../config/tree.js";
+import { isSubsetMatch, subjectsCollide } from "../subjects/pattern.js";
 import { isValidPublishSubject, isValidSubscribeSubject } from "../subjects/validate.js";
 import {
   type AccountConfig,
@@ -280,6 +281,12 @@ function parseAccount(name: string, body: unknown, warn: Warn): AccountConfig {
         warn(`${f} is accepted but has no effect in this release`);
         break;
       default:
+        // A block may define variables for its own entries (`PERM: {...}` used as `$PERM`).
+        if (
+          Object.keys(body).some((key) => key.toLowerCase() === k && isUsedAsVariable(body as ConfigMap, key))
+        ) {
+          break;
+        }
         fail(`${f}: unknown field "${k}"`);
     }
   }
@@ -467,6 +474,10 @@ export function finishTenancy(opts: MultiTenancyOptions & { authorization?: Auth
       }
     }
   }
+  const cycle = findImportCycle(accounts);
+  if (cycle !== undefined) {
+    fail(`Error adding ${cycle.kind} import "${cycle.subject}": import forms a cycle`);
+  }
   const sys = opts.systemAccount;
   if (sys !== undefined && sys !== DEFAULT_SYSTEM_ACCOUNT && !byName.has(sys)) {
     fail(`system_account: "${sys}" account not defined`);
@@ -484,6 +495,49 @@ export function finishTenancy(opts: MultiTenancyOptions & { authorization?: Auth
     if (u.nkey && !isValidUserNkey(u.nkey)) fail(`nkey "${u.nkey}" is not a valid user public key`);
   }
   opts.authorization = { ...auth, users: [...own, ...accountUsers] };
+}
+
+interface Flow {
+  readonly imp: ImportConfig;
+  readonly from: string;
+  readonly fromSubject: string;
+  readonly to: string;
+}
+
+/**
+ * An import through which messages come back to where they started: streams flow from exporter to
+ * importer, service requests from importer to exporter; a hop continues a path when its subject overlaps
+ * the starting import's subject. Like nats-server, remapped subjects (`to`, `prefix`) are not followed, so
+ * only those cycles are refused; others are cut at run time (an import never re-enters an account).
+ */
+export function findImportCycle(accounts: readonly AccountConfig[]): ImportConfig | undefined {
+  const flows: Flow[] = [];
+  for (const a of accounts) {
+    for (const imp of a.imports) {
+      const local =
+        imp.prefix !== undefined ? `${imp.prefix}.${imp.to ?? imp.subject}` : (imp.to ?? imp.subject);
+      flows.push(
+        imp.kind === "stream"
+          ? { imp, from: imp.account, fromSubject: imp.subject, to: a.name }
+          : { imp, from: a.name, fromSubject: local, to: imp.account },
+      );
+    }
+  }
+  for (const start of flows) {
+    const seen = new Set<Flow>([start]);
+    const stack: Flow[] = [start];
+    while (stack.length > 0) {
+      const f = stack.pop()!;
+      if (f.to === start.from) return start.imp;
+      for (const next of flows) {
+        if (seen.has(next) || next.imp.kind !== start.imp.kind || next.from !== f.to) continue;
+        if (!subjectsCollide(next.fromSubject, start.imp.subject)) continue;
+        seen.add(next);
+        stack.push(next);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Does one of `exporter`'s exports of the same kind cover `imp.subject` for account `importer`? */

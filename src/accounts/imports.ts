@@ -1,7 +1,8 @@
 // Imports and exports between accounts, as subscriptions: nothing here runs on the publish path of an
 // account without imports.
 // - A stream import is a subscription in the exporting account whose owner re-publishes each message into
-//   the importing account (subject remapped by `prefix` or `to`).
+//   the importing account (subject remapped by `prefix` or `to`); messages that arrived through a stream
+//   import are not passed on again (imports are not transitive, as in nats-server).
 // - A service import is a subscription in the importing account on the local subject; a request is
 //   re-published into the exporting account with its reply subject replaced by a `_R_.` subject, which a
 //   per-exporter response router maps back to the requester's reply (once for Singleton responses, until
@@ -102,9 +103,11 @@ class StreamImport implements SubscriptionOwner, Detachable {
     start: number,
     hdrLen: number,
     end: number,
-    _origin?: SubscriptionOwner,
+    origin?: SubscriptionOwner,
     routed?: string,
   ): void {
+    // One hop only, as in nats-server: what arrived through a stream import is not passed on by another.
+    if (origin instanceof StreamImport) return;
     // A JetStream delivery is routed on its deliver subject but shows the stream subject: map the former.
     const target = this.target(routed ?? subject);
     const shown = routed === undefined ? undefined : subject;

@@ -58,6 +58,8 @@ export interface ClaimsUpdateResult {
 export interface AdmissionListener {
   clientAdmitted(client: ClientConnection, tenant: Tenant): void;
   clientLeft(client: ClientConnection, tenant: Tenant, grant: JwtUserGrant | undefined): void;
+  /** A client was refused at CONNECT (`$SYS.SERVER.<id>.CLIENT.AUTH.ERR`). */
+  authFailed(client: ClientConnection): void;
 }
 
 export class AccountManager {
@@ -71,6 +73,7 @@ export class AccountManager {
   readonly systemAccountName: string | undefined;
   readonly imports: ImportWiring;
   private listener: AdmissionListener | undefined;
+  private readonly tenantListeners: Array<(t: Tenant) => void> = [];
   private system: SystemServices | undefined;
   private readonly log: Logger;
 
@@ -90,17 +93,13 @@ export class AccountManager {
     this.tenants.set(GLOBAL_ACCOUNT, new Tenant(host.globalAccount, "global"));
 
     if (o.operator !== undefined) {
+      // The first operator JWT naming a system account names it, unless the config does.
+      let operatorSystem: string | undefined;
       for (const token of o.operator.operatorJwts) {
         const op = decodeOperatorJwt(token);
         this.trustedKeys.add(op.subject);
         for (const k of op.signingKeys) this.trustedKeys.add(k);
-        if (
-          o.systemAccount === undefined &&
-          op.systemAccount !== undefined &&
-          this.systemName === undefined
-        ) {
-          this.systemName = op.systemAccount;
-        }
+        operatorSystem ??= op.systemAccount;
       }
       for (const k of o.operator.trustedKeys) this.trustedKeys.add(k);
       this.resolver = createResolver(o.operator.resolver ?? { type: "memory" }, o.operator.preload);
@@ -111,7 +110,7 @@ export class AccountManager {
         maxSubscriptions: o.maxSubscriptions,
         log: (m) => this.log.debug(`JWT authentication failed: ${m}`),
       });
-      this.systemAccountName = o.noSystemAccount ? undefined : (o.systemAccount ?? this.systemName);
+      this.systemAccountName = o.noSystemAccount ? undefined : (o.systemAccount ?? operatorSystem);
       if (this.systemAccountName !== undefined && this.resolveAccount(this.systemAccountName) === undefined) {
         // No JWT for it: the system account still exists for the server's own services.
         this.register(this.systemAccountName, "jwt");
@@ -131,7 +130,21 @@ export class AccountManager {
     }
   }
 
-  private systemName: string | undefined;
+  /**
+   * Calls `listener` for every account registered or whose JWT claims change from now on (the JetStream
+   * engine follows JWT accounts this way). Returns a function that stops the calls.
+   */
+  onTenantChange(listener: (t: Tenant) => void): () => void {
+    this.tenantListeners.push(listener);
+    return () => {
+      const i = this.tenantListeners.indexOf(listener);
+      if (i >= 0) this.tenantListeners.splice(i, 1);
+    };
+  }
+
+  private changed(t: Tenant): void {
+    for (const l of this.tenantListeners.slice()) l(t);
+  }
 
   get operatorMode(): boolean {
     return this.jwtAuthenticator !== undefined;
@@ -178,10 +191,7 @@ export class AccountManager {
     }
     const t = known ?? this.register(key, "jwt");
     this.applyClaims(t, claims);
-    // Imports of other accounts may name this one: rebuild those that could not be wired before.
-    for (const other of this.tenants.values()) {
-      if (other !== t && other.imports.some((i) => i.account === key)) this.imports.wire(other);
-    }
+    this.changed(t);
     return claims;
   }
 
@@ -227,6 +237,10 @@ export class AccountManager {
       t.expiryTimer = new Deadline(claims.expires * 1000, () => this.accountExpired(t));
     }
     this.imports.wire(t);
+    // Other accounts importing from this one: their imports follow its (new) exports.
+    for (const other of this.tenants.values()) {
+      if (other !== t && other.imports.some((i) => i.account === t.name)) this.imports.wire(other);
+    }
     // Live clients: revoked users and users of removed signing keys leave.
     for (const rec of [...t.clients.values()]) {
       const g = rec.grant;
@@ -275,7 +289,10 @@ export class AccountManager {
     }
     this.resolver.store(key, token.trim());
     const t = this.tenants.get(key);
-    if (t !== undefined) this.applyClaims(t, claims);
+    if (t !== undefined) {
+      this.applyClaims(t, claims);
+      this.changed(t);
+    }
     this.log.info(`Account ${key} JWT updated`);
     return { code: 200, message: "jwt updated" };
   }
@@ -329,7 +346,10 @@ export class AccountManager {
   clientClosed(client: ClientConnection): void {
     const t = this.tenantOf(client.account);
     const rec = t?.clients.get(client);
-    if (t === undefined || rec === undefined) return;
+    if (t === undefined || rec === undefined) {
+      if (client.closeReason === CloseReason.AuthenticationViolation) this.listener?.authFailed(client);
+      return;
+    }
     rec.expiryTimer?.cancel();
     t.clients.delete(client);
     this.listener?.clientLeft(client, t, rec.grant);
@@ -359,6 +379,7 @@ export class AccountManager {
       t.exports = cfg.exports;
       t.imports = cfg.imports;
       t.updated = new Date();
+      this.changed(t);
     }
     for (const t of this.tenants.values()) this.imports.wire(t);
   }

@@ -348,6 +348,21 @@ export class SystemServices implements AdmissionListener {
     });
   }
 
+  authFailed(client: ClientConnection): void {
+    this.later(() => {
+      this.publishJson(`$SYS.SERVER.${this.host.id}.CLIENT.AUTH.ERR`, {
+        type: "io.nats.server.advisory.v1.client_disconnect",
+        id: eventId(),
+        timestamp: new Date().toISOString(),
+        server: this.serverInfo(),
+        client: clientInfo(client, undefined, true),
+        sent: { msgs: client.stats.outMsgs, bytes: client.stats.outBytes },
+        received: { msgs: client.stats.inMsgs, bytes: client.stats.inBytes },
+        reason: client.closeReason ?? "",
+      });
+    });
+  }
+
   private publishConns(t: Tenant): void {
     const body = this.accountConns(t);
     this.publishJson(`$SYS.SERVER.ACCOUNT.${t.name}.CONNS`, body);

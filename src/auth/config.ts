@@ -1,6 +1,7 @@
 // Translates the config file's `authorization { … }` block (already parsed into plain values) into
 // AuthOptions. Key names are case-insensitive and accept nats-server's aliases; bad shapes throw Errors that
 // name the offending field, unknown fields are errors as in nats-server.
+import { type ConfigMap, isUsedAsVariable } from "../config/tree.js";
 import { validateAuthOptions } from "./authenticator.js";
 import { parseGoDuration } from "./duration.js";
 import { isBcrypt } from "./passwords.js";
@@ -74,6 +75,8 @@ export function authOptionsFromConfig(authorization: Record<string, unknown>, wa
         opts.defaultPermissions = parsePermissions(v, at, warn);
         break;
       default:
+        // A block may define variables for its own entries (`PERM: {...}` used as `$PERM`).
+        if (definesVariable(authorization, key)) break;
         throw new Error(`${at}: unknown field "${key}"`);
     }
   }
@@ -83,6 +86,11 @@ export function authOptionsFromConfig(authorization: Record<string, unknown>, wa
   }
   validateAuthOptions(opts, path);
   return opts;
+}
+
+/** Is `key` (lower-cased) a key of `map` that the configuration referenced as a variable? */
+function definesVariable(map: Record<string, unknown>, key: string): boolean {
+  return Object.keys(map).some((k) => k.toLowerCase() === key && isUsedAsVariable(map as ConfigMap, k));
 }
 
 function parseTimeout(v: unknown, at: string): number {

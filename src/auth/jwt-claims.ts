@@ -99,8 +99,27 @@ export interface ImportClaim {
   readonly share: boolean;
 }
 
+/** JetStream limits of an account JWT (bytes and counts; -1 = unlimited). */
+export interface JetStreamClaimLimits {
+  readonly memStorage: number;
+  readonly diskStorage: number;
+  readonly streams: number;
+  readonly consumer: number;
+  readonly maxAckPending: number;
+  readonly memMaxStreamBytes: number;
+  readonly diskMaxStreamBytes: number;
+  readonly maxBytesRequired: boolean;
+}
+
 export interface AccountClaims extends BaseClaims {
   readonly limits: AccountLimits;
+  /**
+   * JetStream limits: undefined when the account has no JetStream (neither memory nor disk storage, in
+   * the limits or in a tier); `tiers` holds tiered limits (`R1`, `R3`) when given.
+   */
+  readonly jetstream:
+    | { readonly limits: JetStreamClaimLimits; readonly tiers: Record<string, JetStreamClaimLimits> }
+    | undefined;
   /** Signing keys; a null value is a plain key, a UserScope a scoped one. */
   readonly signingKeys: ReadonlyMap<string, UserScope | null>;
   /** User key (or `*`) → seconds: users issued at or before that time are revoked. */
@@ -284,6 +303,7 @@ export function decodeAccountJwt(token: unknown): AccountClaims {
   return {
     ...c,
     limits,
+    jetstream: jetStreamClaims(l),
     signingKeys,
     revocations: revocationMap(n.revocations),
     defaultPermissions: isObj(n.default_permissions)
@@ -329,6 +349,31 @@ export function decodeActivationJwt(token: unknown): ActivationClaims {
     importType: kind === "stream" || kind === "service" ? kind : undefined,
     issuerAccount: ia === "" ? undefined : ia,
   };
+}
+
+function jsLimits(l: Obj): JetStreamClaimLimits {
+  // JetStream limits read absent as 0 in every token version, as nats-server does.
+  const n = (v: unknown) => Math.trunc(optNum(v) ?? 0);
+  return {
+    memStorage: n(l.mem_storage),
+    diskStorage: n(l.disk_storage),
+    streams: n(l.streams),
+    consumer: n(l.consumer),
+    maxAckPending: n(l.max_ack_pending),
+    memMaxStreamBytes: n(l.mem_max_stream_bytes),
+    diskMaxStreamBytes: n(l.disk_max_stream_bytes),
+    maxBytesRequired: l.max_bytes_required === true,
+  };
+}
+
+function jetStreamClaims(l: Obj): AccountClaims["jetstream"] {
+  const limits = jsLimits(l);
+  const tiers: Record<string, JetStreamClaimLimits> = {};
+  if (isObj(l.tiered_limits)) {
+    for (const [tier, v] of Object.entries(l.tiered_limits)) if (isObj(v)) tiers[tier] = jsLimits(v);
+  }
+  const enabled = [limits, ...Object.values(tiers)].some((x) => x.memStorage !== 0 || x.diskStorage !== 0);
+  return enabled ? { limits, tiers } : undefined;
 }
 
 function revocationMap(v: unknown): Map<string, number> {

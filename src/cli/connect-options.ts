@@ -4,8 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
-import { Objm } from "@nats-io/obj";
+import type { Kvm } from "@nats-io/kv";
+import type { Objm } from "@nats-io/obj";
 import {
   type Authenticator,
   AuthorizationError,
@@ -15,7 +15,7 @@ import {
   type NodeConnectionOptions,
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
-import { type Command, Option } from "commander";
+import { Command, Option } from "commander";
 import { type ContextSettings, loadContext, selectedContext } from "./contexts.js";
 import { CliError, describeError, Exit } from "./errors.js";
 import { note } from "./output.js";
@@ -48,6 +48,17 @@ export function addConnectionOptions(program: Command): Command {
         "LATTICE_CONTEXT",
       ),
     );
+}
+
+/** The connection options that take a value (`-s <url>`), so a command line can be scanned for its command. */
+export function valueTakingGlobalOptions(): Set<string> {
+  const names = new Set<string>();
+  for (const o of addConnectionOptions(new Command()).options) {
+    if (!o.required && !o.optional) continue;
+    if (o.short) names.add(o.short);
+    if (o.long) names.add(o.long);
+  }
+  return names;
 }
 
 export interface ResolvedConnection {
@@ -280,11 +291,14 @@ export class Session {
     return (await this.jsm()).jetstream();
   }
 
+  // KV and object store load on first use: the commands that do not need them start faster.
   async kvm(): Promise<Kvm> {
+    const { Kvm } = await import("@nats-io/kv");
     return new Kvm(await this.js());
   }
 
   async objm(): Promise<Objm> {
+    const { Objm } = await import("@nats-io/obj");
     return new Objm(await this.js());
   }
 

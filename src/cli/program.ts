@@ -1,21 +1,45 @@
 import { Command, CommanderError } from "commander";
 import { LATTICE_VERSION, NATS_FEATURE_LEVEL } from "../version.js";
-import { registerBench } from "./commands/bench.js";
-import { registerConsumer } from "./commands/consumer.js";
-import { registerContext } from "./commands/context.js";
-import { registerKv } from "./commands/kv.js";
-import { registerObject } from "./commands/object.js";
-import { registerPub } from "./commands/pub.js";
-import { registerReply } from "./commands/reply.js";
-import { registerRequest } from "./commands/request.js";
-import { registerServerInfo } from "./commands/server-info.js";
-import { registerStream } from "./commands/stream.js";
-import { registerSub } from "./commands/sub.js";
-import { addConnectionOptions } from "./connect-options.js";
+import { addConnectionOptions, valueTakingGlobalOptions } from "./connect-options.js";
 import { EXIT_CODES_HELP, Exit } from "./errors.js";
 
-/** The `lattice` client commands (everything but running a server), ready to parse. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Each command group loads its module (and the client libraries it needs) only when it is used. */
+const GROUPS: Array<{ names: string[]; load: () => Promise<Register> }> = [
+  { names: ["server"], load: async () => (await import("./commands/server-info.js")).registerServerInfo },
+  { names: ["context", "ctx"], load: async () => (await import("./commands/context.js")).registerContext },
+  { names: ["pub", "publish"], load: async () => (await import("./commands/pub.js")).registerPub },
+  { names: ["sub", "subscribe"], load: async () => (await import("./commands/sub.js")).registerSub },
+  { names: ["request", "req"], load: async () => (await import("./commands/request.js")).registerRequest },
+  { names: ["reply"], load: async () => (await import("./commands/reply.js")).registerReply },
+  { names: ["stream", "str"], load: async () => (await import("./commands/stream.js")).registerStream },
+  { names: ["consumer", "con"], load: async () => (await import("./commands/consumer.js")).registerConsumer },
+  { names: ["kv"], load: async () => (await import("./commands/kv.js")).registerKv },
+  { names: ["object", "obj"], load: async () => (await import("./commands/object.js")).registerObject },
+  { names: ["bench"], load: async () => (await import("./commands/bench.js")).registerBench },
+];
+
+/** The command word of a command line (`lattice -s url stream ls` -> "stream"), skipping global options. */
+export function commandWord(args: readonly string[]): string | undefined {
+  const withValue = valueTakingGlobalOptions();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return args[i + 1];
+    if (a.startsWith("-")) {
+      if (!a.includes("=") && withValue.has(a)) i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
+/**
+ * The `lattice` client commands (everything but running a server), ready to parse. Given the command word,
+ * only that group is loaded (unless the word is unknown: then everything, for help and suggestions).
+ */
+export async function buildProgram(word?: string, versionOnly = false): Promise<Command> {
   const program = new Command("lattice")
     .description("Lattice: a NATS-compatible messaging server and its command line")
     .version(`${LATTICE_VERSION} (nats-server feature level ${NATS_FEATURE_LEVEL})`)
@@ -30,17 +54,8 @@ export function buildProgram(): Command {
     "after",
     `\nExamples:\n  $ lattice pub orders.new '{"id": 1}'\n  $ lattice sub 'orders.>'\n  $ lattice stream ls\n  $ lattice kv get CONFIGDATA_default mykey\n  $ lattice --context prod server check jetstream\n${EXIT_CODES_HELP}\n`,
   );
-  registerServerInfo(program);
-  registerContext(program);
-  registerPub(program);
-  registerSub(program);
-  registerRequest(program);
-  registerReply(program);
-  registerStream(program);
-  registerConsumer(program);
-  registerKv(program);
-  registerObject(program);
-  registerBench(program);
+  const only = word === undefined ? undefined : GROUPS.find((g) => g.names.includes(word));
+  for (const g of only ? [only] : versionOnly ? [] : GROUPS) (await g.load())(program);
 
   return program;
 }
@@ -52,7 +67,10 @@ export async function runCli(argv: string[]): Promise<void> {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
   });
   try {
-    await buildProgram().parseAsync(argv);
+    const args = argv.slice(2);
+    const word = commandWord(args);
+    const versionOnly = word === undefined && (args.includes("-V") || args.includes("--version"));
+    await (await buildProgram(word, versionOnly)).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; a bad command line exits with the usage code.

@@ -320,7 +320,9 @@ export function applyConfig(
         opts.noAuthUser = asString(v, k);
         break;
       case "authorization":
-        opts.authorization = { ...opts.authorization, ...authOptionsFromConfig(asMap(v, k), warn) };
+        // The block itself (not a lower-cased copy): it remembers which keys define variables.
+        asMap(v, k);
+        opts.authorization = { ...opts.authorization, ...authOptionsFromConfig(v as Conf, warn) };
         break;
       case "user":
         opts.authorization = { ...opts.authorization, user: asString(v, k) };

@@ -106,7 +106,11 @@ export const API_ERRORS = {
   ConsumerInvalidPolicy: e(400, 10094, "{err}"),
   ConsumerInvalidSampling: e(400, 10095, "failed to parse consumer sampling configuration: {err}"),
   ConsumerWQRequiresExplicitAck: e(400, 10098, "workqueue stream requires explicit ack"),
-  ConsumerWQMultipleUnfiltered: e(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream"),
+  ConsumerWQMultipleUnfiltered: e(
+    400,
+    10099,
+    "multiple non-filtered consumers not allowed on workqueue stream",
+  ),
   ConsumerWQConsumerNotUnique: e(400, 10100, "filtered consumer not unique on workqueue stream"),
   ConsumerWQConsumerNotDeliverAll: e(400, 10101, "consumer must be deliver all on workqueue stream"),
   ConsumerNameTooLong: e(400, 10102, "consumer name is too long, maximum allowed is {max}"),
@@ -153,7 +157,11 @@ export const API_ERRORS = {
   ConsumerEmptyFilter: e(400, 10139, "consumer filter in FilterSubjects cannot be empty"),
   ConsumerAlreadyExists: e(400, 10148, "consumer already exists"),
   ConsumerDoesNotExist: e(400, 10149, "consumer does not exist"),
-  ConsumerInactiveThresholdExcess: e(400, 10153, "consumer inactive threshold exceeds system limit of {limit}"),
+  ConsumerInactiveThresholdExcess: e(
+    400,
+    10153,
+    "consumer inactive threshold exceeds system limit of {limit}",
+  ),
   // Lattice's own: a request for a feature this release does not implement answers at once instead of
   // leaving the client to time out. Outside the range nats-server uses.
   NotSupported: e(501, 10501, "{feature} is not supported by this server yet"),

@@ -8,6 +8,7 @@ import type {
   JetStreamUsage,
   JszQuery,
 } from "../monitor/jsz.js";
+import { consumersOf } from "./consumer/consumer-set.js";
 import type { JsAccount } from "./js-account.js";
 import { rfc3339 } from "./json.js";
 import { configJson } from "./stream-config.js";
@@ -83,7 +84,10 @@ export class JszSource implements JetStreamMonitorSource {
           };
           if (q.config) sd.config = configJson(s.config);
           sd.state = streamState(s).state;
-          if (q.consumers) sd.consumer_detail = [];
+          if (q.consumers) {
+            const consumers = consumersOf(s)?.list() ?? [];
+            sd.consumer_detail = consumers.map((c) => c.info());
+          }
           const problems = acc.allProblems().filter((p) => p.stream === s.name);
           if (problems.length > 0) {
             sd.store_problems = problems.flatMap((p) =>

@@ -232,7 +232,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
         this.permissionViolation(permissionsSubscribe(sub.subject, sub.queue));
         this.removeSub(sub);
       } else {
-        sub.deliveryFiltered = perms !== undefined && perms.needsDeliveryFilter(sub.subject, sub.queue);
+        sub.deliveryFiltered = perms?.needsDeliveryFilter(sub.subject, sub.queue) === true;
       }
     }
   }

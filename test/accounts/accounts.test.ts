@@ -181,4 +181,31 @@ describe("config-file accounts", () => {
       await srv.close();
     }
   });
+  it("accepts variables defined inside the authorization and account blocks", async () => {
+    const { parseConfig } = await import("../../src/config/parser.js");
+    const { applyConfig, validateOptions } = await import("../../src/config/server-options.js");
+    const { defaultOptions } = await import("../../src/server/options.js");
+    const conf = parseConfig(`
+      authorization {
+        PERM = { subscribe: "bar", publish: "foo" }
+        users = [ { user: derek, password: foobar, permission: $PERM } ]
+      }
+      accounts {
+        A {
+          LIMITED = { publish: "a.>" }
+          users = [ { user: a, password: a, permissions: $LIMITED } ]
+        }
+      }
+    `);
+    const opts = applyConfig(defaultOptions(), conf, () => {});
+    validateOptions(opts);
+    const users = opts.authorization?.users ?? [];
+    assert.deepEqual(
+      users.map((u) => [u.user, u.account, u.permissions?.publish?.allow]),
+      [
+        ["derek", undefined, ["foo"]],
+        ["a", "A", ["a.>"]],
+      ],
+    );
+  });
 });

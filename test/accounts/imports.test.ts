@@ -151,4 +151,115 @@ describe("account imports and exports", () => {
     });
     await ok.close();
   });
+  it("refuses import cycles, as nats-server does", async () => {
+    const { startServer } = await import("../../src/index.js");
+    const cycles = [
+      {
+        A: { exports: [{ stream: "x.>" }], imports: [{ stream: { account: "B", subject: "x.>" } }] },
+        B: { exports: [{ stream: "x.>" }], imports: [{ stream: { account: "A", subject: "x.>" } }] },
+      },
+      {
+        A: { exports: [{ service: "x.>" }], imports: [{ service: { account: "B", subject: "x.>" } }] },
+        B: { exports: [{ service: "x.>" }], imports: [{ service: { account: "A", subject: "x.>" } }] },
+      },
+    ];
+    for (const accounts of cycles) await assert.rejects(startServer({ accounts }), /import forms a cycle/);
+    // Both directions on subjects that never meet are fine; so is a loop through remapped subjects, which
+    // nats-server accepts too: imports take one hop, so nothing goes round.
+    const ok = await startServer({
+      accounts: {
+        A: { exports: [{ stream: "a.>" }], imports: [{ stream: { account: "B", subject: "b.>" } }] },
+        B: { exports: [{ stream: "b.>" }], imports: [{ stream: { account: "A", subject: "a.>" } }] },
+      },
+    });
+    await ok.close();
+    const conf = {
+      accounts: {
+        A: {
+          users: users("a"),
+          exports: [{ stream: "a.>" }],
+          imports: [{ stream: { account: "C", subject: "c.>" }, to: "a.>" }],
+        },
+        B: {
+          users: users("b"),
+          exports: [{ stream: "b.>" }],
+          imports: [{ stream: { account: "A", subject: "a.>" }, to: "b.>" }],
+        },
+        C: {
+          users: users("c"),
+          exports: [{ stream: "c.>" }],
+          imports: [{ stream: { account: "B", subject: "b.>" }, to: "c.>" }],
+        },
+      },
+    };
+    const { ours } = await playOn(
+      conf,
+      async (s) => {
+        for (const who of ["a", "b", "c"]) {
+          await s.client(who, who, who);
+          s.listen(who, ">");
+        }
+        await s.flush();
+        s.clients.get("a")!.publish("a.1", "x");
+      },
+      false,
+    );
+    assert.deepEqual(
+      ours.log,
+      [
+        { who: "a", subject: "a.1", data: "x" },
+        { who: "b", subject: "b.1", data: "x" },
+      ]
+        .map((d) => JSON.stringify(d))
+        .sort(),
+    );
+  });
+  it("stream imports take one hop: what B imported from A does not reach C", async () => {
+    const conf = {
+      accounts: {
+        A: { users: users("a"), exports: [{ stream: "a.>" }, { stream: "q.>" }] },
+        B: {
+          users: users("b"),
+          exports: [{ stream: "a.>" }, { stream: "p.>" }],
+          imports: [
+            { stream: { account: "A", subject: "a.>" } },
+            { stream: { account: "A", subject: "q.>" }, prefix: "p" },
+          ],
+        },
+        C: {
+          users: users("c"),
+          imports: [
+            { stream: { account: "B", subject: "a.>" } },
+            { stream: { account: "B", subject: "p.>" } },
+          ],
+        },
+      },
+    };
+    const play = async (s: Scene) => {
+      for (const who of ["a", "b", "c"]) {
+        await s.client(who, who, who);
+        s.listen(who, ">");
+      }
+      await s.flush();
+      s.clients.get("a")!.publish("a.1", "x");
+      s.clients.get("a")!.publish("q.1", "y");
+      // B's own messages do reach C.
+      s.clients.get("b")!.publish("a.2", "z");
+    };
+    const { ours, theirs } = await playOn(conf, play, reference);
+    assert.deepEqual(
+      ours.log,
+      [
+        { who: "a", subject: "a.1", data: "x" },
+        { who: "a", subject: "q.1", data: "y" },
+        { who: "b", subject: "a.1", data: "x" },
+        { who: "b", subject: "p.q.1", data: "y" },
+        { who: "b", subject: "a.2", data: "z" },
+        { who: "c", subject: "a.2", data: "z" },
+      ]
+        .map((d) => JSON.stringify(d))
+        .sort(),
+    );
+    if (theirs) assert.deepEqual(ours.log, theirs.log);
+  });
 });

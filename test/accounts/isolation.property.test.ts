@@ -60,16 +60,16 @@ function randomSubject(r: () => number, wildcards: boolean): string {
   return toks.join(".");
 }
 
-/** Where a message published in `account` on `subject` ends up: (account, subject) pairs. */
+/**
+ * Where a message published in `account` on `subject` ends up: (account, subject) pairs. Stream imports
+ * take one hop (what B imported from A is not passed on to C), as in nats-server.
+ */
 function destinations(account: string, subject: string, withImports: boolean): Array<[string, string]> {
   const out: Array<[string, string]> = [[account, subject]];
   if (!withImports) return out;
-  for (let i = 0; i < out.length; i++) {
-    const [acc, subj] = out[i];
-    for (const imp of IMPORTS) {
-      if (imp.from === acc && subjectMatches(imp.subject, subj)) {
-        out.push([imp.into, imp.prefix ? `${imp.prefix}.${subj}` : subj]);
-      }
+  for (const imp of IMPORTS) {
+    if (imp.from === account && subjectMatches(imp.subject, subject)) {
+      out.push([imp.into, imp.prefix ? `${imp.prefix}.${subject}` : subject]);
     }
   }
   return out;
@@ -129,7 +129,7 @@ describe("account isolation (property)", () => {
     for (const seed of [1, 2, 3, 4]) await round(seed, false);
   });
 
-  it("only declared stream imports cross accounts (prefixes and chains included)", async () => {
+  it("only declared stream imports cross accounts, one hop each (prefixes included)", async () => {
     for (const seed of [11, 12, 13, 14]) await round(seed, true);
   });
 });

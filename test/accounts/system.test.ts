@@ -99,6 +99,12 @@ describe("system account", () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(seen.length, 0);
       await other.close();
+      // A refused login is reported too.
+      const refused = await collect(sys, `$SYS.SERVER.${srv.server.id}.CLIENT.AUTH.ERR`);
+      await assert.rejects(connect({ servers: srv.url, user: "a", pass: "wrong", reconnect: false }));
+      const until = Date.now() + 2000;
+      while (refused.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(refused[0]?.json<{ reason: string }>().reason, "Authentication Failure");
       await sys.close();
     } finally {
       await srv.close();

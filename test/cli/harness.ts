@@ -17,7 +17,18 @@ export const LATTICE_CLI = fileURLToPath(new URL("../../src/cli/lattice.js", imp
 
 /** A config dir for the whole test process, so saved contexts never leak into (or from) the user's. */
 const CONFIG_HOME = mkdtempSync(join(tmpdir(), "lattice-cli-config-"));
-process.on("exit", () => rmSync(CONFIG_HOME, { recursive: true, force: true }));
+/** Every command still running when the test process exits (a failed test) is killed, never orphaned. */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of running) c.kill("SIGKILL");
+  rmSync(CONFIG_HOME, { recursive: true, force: true });
+});
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.on("close", () => running.delete(child));
+  return child;
+}
 
 export interface RunResult {
   code: number | null;
@@ -48,6 +59,8 @@ function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessE
   ]) {
     delete env[k];
   }
+  // A loaded test machine must not turn into failures: a generous default (tests of timeouts pass --timeout).
+  env.NATS_TIMEOUT = "20s";
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -57,11 +70,13 @@ function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessE
 
 /** Run one command to completion (killed after `timeoutMs`, which fails the result with code null). */
 export function lattice(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [LATTICE_CLI, ...args], {
-    env: cliEnv(opts.env),
-    cwd: opts.cwd,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = track(
+    spawn(process.execPath, [LATTICE_CLI, ...args], {
+      env: cliEnv(opts.env),
+      cwd: opts.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+    }),
+  );
   return collect(child, opts);
 }
 
@@ -78,7 +93,7 @@ function collect(child: ChildProcess, opts: RunOptions): Promise<RunResult> {
   if (opts.input !== undefined) child.stdin?.end(opts.input);
   else child.stdin?.end();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -101,6 +116,7 @@ export function background(args: string[], opts: RunOptions = {}): Background {
     cwd: opts.cwd,
     stdio: ["pipe", "pipe", "pipe"],
   });
+  track(child);
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -118,12 +134,12 @@ export function background(args: string[], opts: RunOptions = {}): Background {
       resolve(exited);
     });
   });
-  const hardStop = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+  const hardStop = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
   void exit.then(() => clearTimeout(hardStop));
   return {
     stdout: () => out,
     stderr: () => err,
-    async waitFor(pattern, stream = "stderr", timeoutMs = 10_000) {
+    async waitFor(pattern, stream = "stderr", timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(stream === "stdout" ? out : err)) {
         if (exited !== undefined) throw new Error(`exited (${exited.code}) before ${pattern}: ${err}${out}`);
@@ -132,7 +148,7 @@ export function background(args: string[], opts: RunOptions = {}): Background {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async done(timeoutMs = 10_000) {
+    async done(timeoutMs = 30_000) {
       const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       const r = await exit;
       clearTimeout(t);
@@ -167,7 +183,7 @@ export async function probe(url: string): Promise<Capabilities> {
   const caps: Capabilities = { jetstream: false, streams: false, consumers: false };
   const nc = await connect({ servers: url });
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 2000 }).catch(() => undefined);
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 }).catch(() => undefined);
     if (jsm === undefined) return caps;
     caps.jetstream = true;
     const name = `PROBE_${Math.random().toString(36).slice(2, 8)}`;
@@ -279,7 +295,7 @@ export async function admin(url: string): Promise<{
   close(): Promise<void>;
 }> {
   const nc = await connect({ servers: url });
-  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const jsm = await jetstreamManager(nc, { timeout: 20_000 });
   return { nc, jsm, js: jsm.jetstream(), close: () => nc.close() };
 }
 

@@ -43,8 +43,8 @@ function helpOf(cmd: Command): string {
 }
 
 describe("lattice help", () => {
-  it("every command and subcommand has a description and an example in --help", () => {
-    const program = buildProgram();
+  it("every command and subcommand has a description and an example in --help", async () => {
+    const program = await buildProgram();
     const commands = allCommands(program);
     assert.ok(commands.length > 60, `only ${commands.length} commands`);
     const names = new Set(commands.map((c) => c.path.join(" ")));
@@ -138,7 +138,7 @@ describe("lattice help", () => {
     const version = await lattice(["--version"]);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
-    const program = buildProgram();
+    const program = await buildProgram();
     for (const { path, cmd } of allCommands(program)) {
       const last = path[path.length - 1];
       if (["ls", "info", "status", "history", "keys", "subjects"].includes(last)) {

@@ -63,9 +63,13 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(add.code, 0, add.stderr);
         assert.match(add.stdout, new RegExp(`Information for Consumer ${stream} > worker created`));
         assert.match(add.stdout, /Ack Wait: 30s/);
-        const info = JSON.parse(
-          (await lattice([...s, "consumer", "info", stream, "worker", "--json"])).stdout,
-        ) as {
+        const con = (...args: string[]) => lattice([...s, "consumer", ...args]);
+        const [infoOut, ls, lsNames] = await Promise.all([
+          con("info", stream, "worker", "--json"),
+          con("ls", stream),
+          con("ls", stream, "--names", "--json"),
+        ]);
+        const info = JSON.parse(infoOut.stdout) as {
           config: Record<string, unknown>;
           num_pending: number;
         };
@@ -78,12 +82,8 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(info.config.description, "the worker");
         assert.equal(info.num_pending, 3);
 
-        const ls = await lattice([...s, "consumer", "ls", stream]);
         assert.match(ls.stdout, /│ worker +│ Pull +│ the worker +│/);
-        assert.deepEqual(
-          JSON.parse((await lattice([...s, "consumer", "ls", stream, "--names", "--json"])).stdout),
-          ["worker"],
-        );
+        assert.deepEqual(JSON.parse(lsNames.stdout), ["worker"]);
 
         const next = await lattice([...s, "consumer", "next", stream, "worker", "--count", "2"]);
         assert.equal(next.code, 0, next.stderr);
@@ -92,32 +92,23 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.match(next.stdout, /\[2\] .*two|two/);
         const raw = await lattice([...s, "consumer", "next", stream, "worker", "--raw"]);
         assert.equal(raw.stdout, "three\n");
-        const after = JSON.parse(
-          (await lattice([...s, "consumer", "info", stream, "worker", "--json"])).stdout,
-        ) as {
+        const [afterOut, empty, edit, noForce] = await Promise.all([
+          con("info", stream, "worker", "--json"),
+          con("next", stream, "worker", "--wait", "1s"),
+          con("edit", stream, "worker", "--max-deliver", "9", "--json"),
+          con("rm", stream, "worker"),
+        ]);
+        const after = JSON.parse(afterOut.stdout) as {
           ack_floor: { stream_seq: number };
           num_ack_pending: number;
         };
         assert.equal(after.ack_floor.stream_seq, 4);
         assert.equal(after.num_ack_pending, 0);
-        const empty = await lattice([...s, "consumer", "next", stream, "worker", "--wait", "1s"]);
         assert.equal(empty.code, Exit.TIMEOUT);
         assert.match(empty.stderr, /no messages available/);
-
-        const edit = await lattice([
-          ...s,
-          "consumer",
-          "edit",
-          stream,
-          "worker",
-          "--max-deliver",
-          "9",
-          "--json",
-        ]);
         assert.equal(edit.code, 0, edit.stderr);
         assert.equal((JSON.parse(edit.stdout) as { config: { max_deliver: number } }).config.max_deliver, 9);
-
-        assert.equal((await lattice([...s, "consumer", "rm", stream, "worker"])).code, Exit.USAGE);
+        assert.equal(noForce.code, Exit.USAGE);
         const rm = await lattice([...s, "consumer", "rm", stream, "worker", "-f"]);
         assert.equal(rm.stdout, `Deleted consumer ${stream} > worker\n`);
         const gone = await lattice([...s, "consumer", "info", stream, "worker"]);

@@ -131,12 +131,14 @@ describe("lattice kv", { concurrency: true }, () => {
         for (const p of puts) assert.equal(p.code, 0, p.stderr);
 
         const w = background([...s, "kv", "watch", b, "app.>", "--count", "3"]);
-        const [hist, histJson, keys, keysJson] = await Promise.all([
+        const [hist, histJson, keys, keysJson, lsKeys] = await Promise.all([
           kv("history", b, "app.a"),
           kv("history", b, "app.a", "--json"),
           kv("keys", b),
           kv("keys", b, "app.*", "--json"),
+          kv("ls", b, "--json"),
         ]);
+        assert.deepEqual(JSON.parse(lsKeys.stdout), ["app.a", "app.b", "other"]);
         assert.equal(hist.code, 0, hist.stderr);
         assert.match(hist.stdout, /│ app\.a │ +1 │ PUT │ .* │ +1 │ 1 +│/);
         assert.match(hist.stdout, /│ app\.a │ +\d+ │ PUT │ .* │ +1 │ 2 +│/);

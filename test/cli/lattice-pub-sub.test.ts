@@ -10,6 +10,7 @@ import { createUser } from "@nats-io/nkeys";
 import { Exit } from "../../src/cli/errors.js";
 import { startServer } from "../../src/index.js";
 import { Operator, user } from "../auth/jwt-fixtures.js";
+import { hasOpenssl, makeCerts } from "../tls/certs.js";
 import { background, lattice, latticeTarget, type Target, uniq } from "./harness.js";
 
 describe("lattice pub/sub/request/reply", { concurrency: true }, () => {
@@ -69,15 +70,23 @@ describe("lattice pub/sub/request/reply", { concurrency: true }, () => {
 
   it("sub --queue shares messages among the group; --wait ends a subscription", async () => {
     const subj = uniq("work");
-    const a = background([...s, "sub", subj, "--queue", "workers", "--raw", "--wait", "2s"]);
-    const b = background([...s, "sub", subj, "--queue", "workers", "--raw", "--wait", "2s"]);
+    const a = background([...s, "sub", subj, "--queue", "workers", "--raw"]);
+    const b = background([...s, "sub", subj, "--queue", "workers", "--raw"]);
+    const waiting = background([...s, "sub", uniq("quiet"), "--wait", "300ms"]);
     await Promise.all([a.waitFor(/queue group "workers"/), b.waitFor(/queue group "workers"/)]);
     assert.equal((await lattice([...s, "pub", subj, "m{{Count}}", "--count", "20"])).code, 0);
-    const [ra, rb] = await Promise.all([a.done(), b.done()]);
-    assert.equal(ra.code, 0);
-    const lines = [...ra.stdout.split("\n"), ...rb.stdout.split("\n")].filter((l) => l !== "");
+    const received = () => [...a.stdout().split("\n"), ...b.stdout().split("\n")].filter((l) => l !== "");
+    const deadline = Date.now() + 10_000;
+    while (received().length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [ra, rb] = await Promise.all([a.stop(), b.stop()]);
+    assert.equal(ra.code, 0, "Ctrl-C ends a subscription cleanly");
+    assert.equal(rb.code, 0);
+    const lines = received();
     assert.equal(lines.length, 20, "every message delivered exactly once across the group");
     assert.equal(new Set(lines).size, 20);
+    const w = await waiting.done();
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout, "");
   });
 
   it("pub --force-stdin and pub - read the body from stdin", async () => {
@@ -178,7 +187,13 @@ describe("lattice connection options", { concurrency: true }, () => {
   it("--user/--password, NATS_URL, and a permissions violation reported in one line", async () => {
     const srv = await startServer({
       authorization: {
-        users: [{ user: "a", password: "p", permissions: { publish: { deny: ["secret.>"] } } }],
+        users: [
+          {
+            user: "a",
+            password: "p",
+            permissions: { publish: { deny: ["secret.>"] }, subscribe: { deny: ["secret.>"] } },
+          },
+        ],
       },
     });
     try {
@@ -209,6 +224,18 @@ describe("lattice connection options", { concurrency: true }, () => {
         denied.stderr,
         'lattice: error: permissions violation: not allowed to publish to "secret.plans"\n',
       );
+      const subDenied = await lattice([
+        "-s",
+        srv.url,
+        "--user",
+        "a",
+        "--password",
+        "p",
+        "sub",
+        "secret.plans",
+      ]);
+      assert.equal(subDenied.code, Exit.FAILED);
+      assert.match(subDenied.stderr, /permissions violation: not allowed to subscribe to "secret\.plans"\n$/);
     } finally {
       await srv.close();
     }
@@ -241,6 +268,44 @@ describe("lattice connection options", { concurrency: true }, () => {
     } finally {
       await Promise.all([tok.close(), nkeySrv.close(), jwtSrv.close()]);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--tlsca/--tlscert/--tlskey verify and authenticate over TLS; --tlsfirst for handshake_first servers", {
+    skip: hasOpenssl() ? false : "needs the openssl command to make test certificates",
+  }, async () => {
+    const certs = makeCerts();
+    const tls = { cert_file: certs.serverCert, key_file: certs.serverKey, ca_file: certs.ca, verify: true };
+    const srv = await startServer({ tls });
+    const first = await startServer({ tls: { ...tls, verify: false, handshake_first: true } });
+    try {
+      const client = ["--tlsca", certs.ca, "--tlscert", certs.aliceCert, "--tlskey", certs.aliceKey];
+      const [ok, noCa, noCert, firstOk] = await Promise.all([
+        lattice(["-s", srv.url, ...client, "pub", "x", "y"]),
+        lattice([
+          "-s",
+          srv.url,
+          "--timeout",
+          "2s",
+          "--tlscert",
+          certs.aliceCert,
+          "--tlskey",
+          certs.aliceKey,
+          "pub",
+          "x",
+          "y",
+        ]),
+        lattice(["-s", srv.url, "--timeout", "2s", "--tlsca", certs.ca, "pub", "x", "y"]),
+        lattice(["-s", first.url, "--tlsca", certs.ca, "--tlsfirst", "pub", "x", "y"]),
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(noCa.code, Exit.CONNECT, noCa.stderr);
+      assert.match(noCa.stderr, /^lattice: error: cannot connect to /);
+      assert.equal(noCert.code, Exit.CONNECT, noCert.stderr);
+      assert.equal(firstOk.code, 0, firstOk.stderr);
+    } finally {
+      await Promise.all([srv.close(), first.close()]);
+      certs.remove();
     }
   });
 

@@ -445,11 +445,11 @@ async function benchPubSub(subject: string, o: BenchOptions & { subs: number }, 
     );
 }
 
-/** Stop waiting for subscribers once nothing has arrived for 2s (lost messages must not hang the bench). */
+/** Stop waiting for subscribers once nothing has arrived for 5s (lost messages must not hang the bench). */
 async function drainTimeout(runs: ClientRun[], stop: { stopped: boolean }): Promise<void> {
   let last = -1;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 5000));
     const total = runs.reduce((a, r) => a + r.msgs, 0);
     if (total === last || stop.stopped) {
       stop.stopped = true;

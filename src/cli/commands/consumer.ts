@@ -31,6 +31,7 @@ import {
   parseDuration,
   parseInteger,
   parsePositive,
+  parseSize,
 } from "../parse.js";
 
 type Flags = Record<string, unknown>;
@@ -64,7 +65,7 @@ function addConsumerOptions(cmd: Command, mode: "add" | "edit"): Command {
     .option("--max-waiting <n>", "maximum waiting pull requests (pull)", parseInteger)
     .option("--max-batch <n>", "largest batch a pull may ask for (pull)", parseInteger)
     .option("--max-expires <duration>", "longest expiry a pull may ask for (pull)", durationNanos)
-    .option("--max-pull-bytes <size>", "largest byte count a pull may ask for (pull)", parseInteger)
+    .option("--max-pull-bytes <size>", "largest byte count a pull may ask for (pull)", parseSize)
     .option(
       "--inactive-threshold <duration>",
       "remove the consumer after this long without use",
@@ -479,8 +480,11 @@ export function registerConsumer(program: Command): void {
               printJsMsg(m, opts);
               if (opts.term) m.term();
               else if (opts.nak) m.nak();
-              else if (opts.ack && ci.config.ack_policy !== "none")
-                await m.ackAck({ expect: true } as never).catch(() => m.ack());
+              else if (opts.ack && ci.config.ack_policy !== "none") {
+                // Wait for the server to confirm, so the message is really done when the command exits.
+                const confirmed = await m.ackAck().catch(() => false);
+                if (!confirmed) note(`warning: the acknowledgement of message ${m.seq} was not confirmed`);
+              }
             }
             await s.nc.flush();
             if (got === 0) throw new CliError(`no messages available from ${stream} > ${name}`, Exit.TIMEOUT);

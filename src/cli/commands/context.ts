@@ -23,9 +23,28 @@ import { color, out, printJson, printSections, printTable } from "../output.js";
 
 const SECRET: ReadonlySet<keyof ContextSettings> = new Set(["password", "token"]);
 
+const LABELS: Record<keyof ContextSettings, string> = {
+  description: "Description",
+  url: "Server URLs",
+  user: "User",
+  password: "Password",
+  token: "Token",
+  nkey: "NKey Seed File",
+  creds: "Credentials File",
+  tlscert: "TLS Certificate",
+  tlskey: "TLS Key",
+  tlsca: "TLS CA",
+  tlsfirst: "TLS First",
+  timeout: "Timeout",
+  jsDomain: "JetStream Domain",
+  monitor: "Monitoring URL",
+};
+
 function masked(ctx: ContextSettings): ContextSettings {
   const copy: ContextSettings = { ...ctx };
   for (const k of SECRET) if (copy[k] !== undefined) (copy as Record<string, unknown>)[k] = "********";
+  // Credentials inside server URLs (nats://user:pass@host) are secrets too.
+  if (copy.url !== undefined) copy.url = copy.url.replace(/\/\/[^/@,]+@/g, "//********@");
   return copy;
 }
 
@@ -154,7 +173,7 @@ export function registerContext(program: Command): void {
             rows: [
               ["Path", contextPath(n)],
               ...CONTEXT_KEYS.filter((k) => ctx[k] !== undefined).map((k): [string, string] => [
-                k,
+                LABELS[k],
                 String(ctx[k]),
               ]),
             ],

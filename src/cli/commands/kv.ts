@@ -137,6 +137,23 @@ function printEntry(e: KvEntry, opts: { raw?: boolean; json?: boolean }): void {
   out(displayBody(e.value));
 }
 
+async function printKeys(s: Session, bucket: string, filters: string[], json: boolean): Promise<void> {
+  const b = await openBucket(s, bucket);
+  const found: string[] = [];
+  const iter = await b.keys(filters.length > 0 ? filters : undefined);
+  for await (const k of iter) found.push(k);
+  found.sort();
+  if (json) {
+    printJson(found);
+    return;
+  }
+  if (found.length === 0) {
+    note(`No keys found in bucket ${bucket}`);
+    return;
+  }
+  for (const k of found) out(k);
+}
+
 export function registerKv(program: Command): void {
   const kv = program
     .command("kv")
@@ -154,12 +171,17 @@ export function registerKv(program: Command): void {
   const ls = kv
     .command("ls")
     .alias("list")
-    .description("list buckets: name, values, size, history, TTL")
+    .description("list buckets: name, values, size, history, TTL (or, given a bucket, its keys)")
+    .argument("[bucket]", "list this bucket's keys instead")
     .option("-n, --names", "print only the names")
     .option("--json", "print the bucket status as JSON")
     .action(
-      action(async (opts: { names?: boolean; json?: boolean }, cmd: Command) => {
+      action(async (bucket: string | undefined, opts: { names?: boolean; json?: boolean }, cmd: Command) => {
         await withSession(cmd, async (s) => {
+          if (bucket !== undefined) {
+            await printKeys(s, bucket, [], opts.json === true);
+            return;
+          }
           const kvm = await s.kvm();
           const all: KvStatus[] = [];
           for await (const st of kvm.list()) all.push(st);
@@ -196,7 +218,6 @@ export function registerKv(program: Command): void {
 
   const add = kv
     .command("add")
-    .alias("create-bucket")
     .description("create a bucket")
     .argument("<bucket>", "bucket name")
     .option("--history <n>", "values kept per key", parsePositive, 1)
@@ -499,20 +520,7 @@ export function registerKv(program: Command): void {
     .action(
       action(async (bucket: string, filters: string[], opts: { json?: boolean }, cmd: Command) => {
         await withSession(cmd, async (s) => {
-          const b = await openBucket(s, bucket);
-          const found: string[] = [];
-          const iter = await b.keys(filters.length > 0 ? filters : undefined);
-          for await (const k of iter) found.push(k);
-          found.sort();
-          if (opts.json) {
-            printJson(found);
-            return;
-          }
-          if (found.length === 0) {
-            note(`No keys found in bucket ${bucket}`);
-            return;
-          }
-          for (const k of found) out(k);
+          await printKeys(s, bucket, filters, opts.json === true);
         });
       }),
     );

@@ -39,6 +39,7 @@ import {
   parsePositive,
   parseSize,
 } from "../parse.js";
+import { registerStreamBackup } from "./stream-backup.js";
 
 /** Flags for every stream configuration field; `edit` only gets the ones a stream can change. */
 function addConfigOptions(cmd: Command, mode: "add" | "edit"): Command {
@@ -378,7 +379,9 @@ export function registerStream(program: Command): void {
   const stream = program
     .command("stream")
     .alias("str")
-    .description("manage JetStream streams: ls, add, info, edit, rm, purge, view, get, subjects");
+    .description(
+      "manage JetStream streams: ls, add, info, edit, rm, purge, view, get, subjects, backup, restore",
+    );
   examples(
     stream,
     "lattice stream ls",
@@ -711,4 +714,6 @@ export function registerStream(program: Command): void {
       }),
     );
   examples(subjects, "lattice stream subjects ORDERS", "lattice stream subjects ORDERS 'orders.*' --json");
+
+  registerStreamBackup(stream);
 }

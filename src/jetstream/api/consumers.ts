@@ -3,8 +3,8 @@
 // unpin and reset answer for a consumer that exists with the error a single server gives.
 
 import { apiError } from "../api-errors.js";
-import type { Consumer } from "../consumer/consumer.js";
 import { decodeCreateRequest } from "../consumer/config.js";
+import type { Consumer } from "../consumer/consumer.js";
 import { consumersOf } from "../consumer/consumer-set.js";
 import type { JsAccount } from "../js-account.js";
 import { isBlank, optInt, optTime, parseBody, rfc3339, ZERO_TIME } from "../json.js";
@@ -52,7 +52,8 @@ export const consumerCreate: ApiRoute = {
       if (t.length > 4) filtered = t.slice(4).join(".");
     }
     if (streamName !== cr.stream_name) throw apiError("StreamMismatch");
-    if (consumerName !== "" && /[\\/]/.test(consumerName)) throw apiError("ConsumerNameContainsPathSeparators");
+    if (consumerName !== "" && /[\\/]/.test(consumerName))
+      throw apiError("ConsumerNameContainsPathSeparators");
     const cfg = cr.config;
     if (kind === "durable") {
       if (cfg.durable_name === undefined) throw apiError("ConsumerDurableNameNotSet");
@@ -64,9 +65,12 @@ export const consumerCreate: ApiRoute = {
       }
       cfg.name = consumerName;
     }
-    if (kind === "ephemeral" && cfg.durable_name !== undefined) throw apiError("ConsumerEphemeralWithDurableName");
-    if (filtered !== "" && cfg.filter_subjects !== undefined) throw apiError("ConsumerMultipleFiltersNotAllowed");
-    if (filtered !== "" && cfg.filter_subject !== filtered) throw apiError("ConsumerCreateFilterSubjectMismatch");
+    if (kind === "ephemeral" && cfg.durable_name !== undefined)
+      throw apiError("ConsumerEphemeralWithDurableName");
+    if (filtered !== "" && cfg.filter_subjects !== undefined)
+      throw apiError("ConsumerMultipleFiltersNotAllowed");
+    if (filtered !== "" && cfg.filter_subject !== filtered)
+      throw apiError("ConsumerCreateFilterSubjectMismatch");
     if (cfg.num_replicas > 1) throw apiError("StreamReplicasNotSupported");
     const stream = streamNamed(req, cr.stream_name);
     const set = consumersOf(stream);
@@ -164,7 +168,12 @@ export function consumerAction(type: string): ApiRoute {
 }
 
 /** `CONSUMER.MSG.NEXT.<stream>.<consumer>`: false when there is no such consumer (the caller answers 503). */
-export function consumerPull(account: JsAccount, tokens: readonly string[], reply: string, data: Uint8Array): boolean {
+export function consumerPull(
+  account: JsAccount,
+  tokens: readonly string[],
+  reply: string,
+  data: Uint8Array,
+): boolean {
   if (tokens.length !== 5) return false;
   const stream = account.stream(tokens[3]);
   if (stream === undefined) return false;

@@ -356,6 +356,8 @@ export function checkConfig(c: ConsumerConfig, stream: StreamConfig, lim: Consum
 
 /** Name checks done once the name is known (durable or chosen). */
 export function checkName(name: string, durable: boolean): void {
+  // The name is a directory under the stream's: never a path.
+  if (/[\\/]/.test(name)) throw apiError("ConsumerNameContainsPathSeparators");
   if (durable && name.length > MAX_NAME) throw apiError("ConsumerNameTooLong", { max: MAX_NAME });
   if (!isValidConsumerName(name)) throw apiError("ConsumerBadDurableName");
 }

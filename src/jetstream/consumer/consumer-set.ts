@@ -73,7 +73,8 @@ export class ConsumerSet implements ConsumerHost {
   readonly client: InternalClient;
   readonly advisories: ConsumerAdvisories;
   private readonly consumers = new Map<string, Consumer>();
-  private ackSub: Subscription | undefined;
+  /** Ack subscriptions per consumer (`$JS.ACK.<stream>.<consumer>.>`); none for ack-none consumers. */
+  private readonly ackSubs = new Map<string, Subscription>();
   private fcSub: Subscription | undefined;
   private unwatchInterest: (() => void) | undefined;
   private readonly foreign = new Map<Account, () => void>();
@@ -138,7 +139,8 @@ export class ConsumerSet implements ConsumerHost {
     const cname = isDurable(config) ? config.durable_name! : config.name;
     if (cname !== undefined) {
       const existing = this.consumers.get(cname);
-      if (existing !== undefined) return { consumer: this.updateExisting(existing, config, action), created: false };
+      if (existing !== undefined)
+        return { consumer: this.updateExisting(existing, config, action), created: false };
     }
     if (action === "update") throw apiError("ConsumerDoesNotExist");
     const sl = stream.config.max_consumers;
@@ -179,12 +181,19 @@ export class ConsumerSet implements ConsumerHost {
     const cur = existing.config;
     const same = (a: ConsumerConfig) => configKey({ ...a, name: a.name ?? a.durable_name });
     if (action === "create" && same(config) !== same(cur)) throw apiError("ConsumerAlreadyExists");
-    const problem = updateProblem({ ...cur, name: cur.name ?? cur.durable_name }, {
-      ...config,
-      name: config.name ?? config.durable_name,
-    });
+    const problem = updateProblem(
+      { ...cur, name: cur.name ?? cur.durable_name },
+      {
+        ...config,
+        name: config.name ?? config.durable_name,
+      },
+    );
     if (problem !== undefined) throw apiErrorText("ConsumerCreate", problem);
-    if (isPush(cur) && cur.deliver_subject !== config.deliver_subject && this.hasInterest(cur.deliver_subject!)) {
+    if (
+      isPush(cur) &&
+      cur.deliver_subject !== config.deliver_subject &&
+      this.hasInterest(cur.deliver_subject!)
+    ) {
       throw apiError("ConsumerNameExist");
     }
     if (configKey(cur) === configKey(config)) return existing;
@@ -244,6 +253,15 @@ export class ConsumerSet implements ConsumerHost {
     this.consumers.set(name, c);
     this.stream.consumerCount = this.consumers.size;
     this.ensureSubscriptions();
+    // As nats-server: an ack-none consumer has no ack subscription (a double ack gets no responders).
+    if (config.ack_policy !== "none") {
+      const old = this.ackSubs.get(name);
+      if (old !== undefined) this.client.unsubscribe(old);
+      this.ackSubs.set(
+        name,
+        this.client.subscribe(`${ACK_PREFIX}${this.stream.name}.${name}.>`, (m) => this.onAck(m)),
+      );
+    }
     c.start();
     return c;
   }
@@ -254,11 +272,16 @@ export class ConsumerSet implements ConsumerHost {
     if (c === undefined) return false;
     this.consumers.delete(name);
     this.stream.consumerCount = this.consumers.size;
+    const ackSub = this.ackSubs.get(name);
+    if (ackSub !== undefined) this.client.unsubscribe(ackSub);
+    this.ackSubs.delete(name);
     c.stop({ notify: true, saveState: false });
     try {
       c.store.remove();
     } catch (err) {
-      this.logger.warn(`JetStream consumer '${this.stream.name} > ${name}': remove failed: ${(err as Error).message}`);
+      this.logger.warn(
+        `JetStream consumer '${this.stream.name} > ${name}': remove failed: ${(err as Error).message}`,
+      );
     }
     this.advisories.action(this.stream.name, name, "delete");
     if (this.consumers.size === 0) this.dropSubscriptions();
@@ -299,6 +322,8 @@ export class ConsumerSet implements ConsumerHost {
     }
     if (stored.length > 0) {
       this.logger.info(`  Restored ${this.consumers.size} consumer(s) for stream '${this.stream.name}'`);
+      // Acks that were stored before a crash while the message removals were not: finish them now.
+      if (this.consumers.size > 0 && this.stream.config.retention !== "limits") this.removeUninterested();
     }
   }
 
@@ -315,9 +340,6 @@ export class ConsumerSet implements ConsumerHost {
 
   private ensureSubscriptions(): void {
     const s = this.stream.name;
-    if (this.ackSub === undefined) {
-      this.ackSub = this.client.subscribe(`${ACK_PREFIX}${s}.>`, (m) => this.onAck(m));
-    }
     if (this.fcSub === undefined) {
       this.fcSub = this.client.subscribe(`$JS.FC.${s}.>`, (m) => {
         const t = m.subject.split(".");
@@ -330,9 +352,9 @@ export class ConsumerSet implements ConsumerHost {
   }
 
   private dropSubscriptions(): void {
-    if (this.ackSub !== undefined) this.client.unsubscribe(this.ackSub);
+    for (const sub of this.ackSubs.values()) this.client.unsubscribe(sub);
+    this.ackSubs.clear();
     if (this.fcSub !== undefined) this.client.unsubscribe(this.fcSub);
-    this.ackSub = undefined;
     this.fcSub = undefined;
     this.unwatchInterest?.();
     this.unwatchInterest = undefined;
@@ -378,7 +400,8 @@ export class ConsumerSet implements ConsumerHost {
     this.foreign.set(
       account,
       account.onInterest(() => {
-        for (const c of this.consumers.values()) if (c.config.deliver_subject !== undefined) c.interestChanged();
+        for (const c of this.consumers.values())
+          if (c.config.deliver_subject !== undefined) c.interestChanged();
       }),
     );
   }
@@ -432,9 +455,15 @@ export class ConsumerSet implements ConsumerHost {
   /** Interest retention after a consumer left: drop what nobody needs any more. */
   private removeUninterested(): void {
     const store = this.stream.store;
+    const workQueue = this.stream.config.retention === "workqueue";
+    const all = [...this.consumers.values()];
     const doomed: number[] = [];
     for (let m = store.getNext(1); m !== undefined; m = store.getNext(m.seq + 1)) {
-      if (!this.anyNeeds(m.seq, m.subject)) doomed.push(m.seq);
+      if (this.anyNeeds(m.seq, m.subject)) continue;
+      // A work queue keeps what no consumer has taken on yet.
+      const subject = m.subject;
+      if (workQueue && !all.some((c) => c.matches(subject))) continue;
+      doomed.push(m.seq);
     }
     for (const seq of doomed) this.removeMessage(seq);
   }

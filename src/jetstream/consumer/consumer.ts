@@ -25,7 +25,7 @@ import {
 } from "./config.js";
 import { deadLetter } from "./dead-letter.js";
 import { compileFilter, type SubjectFilter } from "./filter.js";
-import { PullRequestError, parsePullRequest, WaitQueue, type WaitingRequest } from "./pull-queue.js";
+import { PullRequestError, parsePullRequest, type WaitingRequest, WaitQueue } from "./pull-queue.js";
 import { ConsumerState } from "./state.js";
 import type { ConsumerStore } from "./store.js";
 
@@ -491,7 +491,6 @@ export class Consumer {
       if (this.fc.fcid === "" && this.fc.pbytes > this.fc.maxpb / 2) this.sendFlowControl();
       else if (this.fc.fcid !== "" && this.fc.pbytes - this.fc.fcsz >= this.fc.maxpb) this.fc.fcsz += psz;
     }
-    if (this.hbTimer !== undefined) this.hbTimer.refresh();
     this.store.markDirty();
     return psz;
   }
@@ -652,7 +651,11 @@ export class Consumer {
       this.lat = Date.now();
       this.store.markDirty();
       if (this.stream.config.retention !== "limits") {
-        for (let q = this.stream.store.nextSeq(from + 1); q > 0 && q <= sseq; q = this.stream.store.nextSeq(q + 1)) {
+        for (
+          let q = this.stream.store.nextSeq(from + 1);
+          q > 0 && q <= sseq;
+          q = this.stream.store.nextSeq(q + 1)
+        ) {
           done.push(q);
         }
         if (done.length > 0) this.host.retire(this, done);
@@ -928,14 +931,22 @@ export class Consumer {
     return isPush(this.config) && this.active;
   }
 
-  private armHeartbeat(): void {
-    if (this.hbTimer !== undefined) clearInterval(this.hbTimer);
+  /** Push idle heartbeat: sent once nothing was delivered for idle_heartbeat (checked when the timer fires). */
+  private armHeartbeat(delay?: number): void {
+    if (this.hbTimer !== undefined) clearTimeout(this.hbTimer);
     this.hbTimer = undefined;
-    const hb = this.config.idle_heartbeat ?? 0;
-    if (!isPush(this.config) || hb <= 0) return;
-    this.hbTimer = setInterval(() => {
-      if (this.active && !this.closed) this.sendHeartbeat(this.config.deliver_subject!);
-    }, hb / NS_PER_MS);
+    const hb = (this.config.idle_heartbeat ?? 0) / NS_PER_MS;
+    if (!isPush(this.config) || hb <= 0 || this.closed) return;
+    this.hbTimer = setTimeout(() => {
+      this.hbTimer = undefined;
+      const idle = Date.now() - this.ldt;
+      if (idle < hb) {
+        this.armHeartbeat(hb - idle);
+        return;
+      }
+      if (this.active) this.sendHeartbeat(this.config.deliver_subject!);
+      this.armHeartbeat();
+    }, delay ?? hb);
   }
 
   private sendFlowControl(): void {
@@ -1128,7 +1139,7 @@ export class Consumer {
     for (const t of [this.redeliverTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.runTimer]) {
       if (t !== undefined) clearTimeout(t);
     }
-    if (this.hbTimer !== undefined) clearInterval(this.hbTimer);
+    if (this.hbTimer !== undefined) clearTimeout(this.hbTimer);
     this.store.close(opts.saveState ? this.state.encode() : undefined);
   }
 
@@ -1141,6 +1152,10 @@ export class Consumer {
     return seq >= s.sseq || s.pending.has(seq) || this.lssSet.has(seq);
   }
 
+  matches(subject: string): boolean {
+    return this.match(subject);
+  }
+
   get filters(): string[] {
     return filtersOf(this.config);
   }
@@ -1151,4 +1166,3 @@ function filterArg(filters: string[]): string | string[] | undefined {
   if (filters.length === 1) return filters[0] === ">" ? undefined : filters[0];
   return filters;
 }
-

@@ -1,0 +1,263 @@
+// Consumer and KV scenarios for `npm run bench`, through the official clients (@nats-io/jetstream,
+// @nats-io/kv) against a fresh `-js` process of each server (the same client code on both sides, so the
+// ratio compares the servers):
+//   fetch+ack  — a durable pull consumer drains a pre-filled stream with fetch(batch 500), acking each
+//   push       — a push consumer (ack none, flow control + heartbeats) drains the same stream
+//   kv-put     — puts with a window in flight, over a set of keys
+//   kv-get     — gets (direct get) with a window in flight
+//   kv-watch   — a watcher (updates only) sees N puts; the clock runs from the first put to the last seen
+// Each scenario is checked: every message is counted once, the consumer ends with nothing pending.
+
+import { performance } from "node:perf_hooks";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
+import { jsLaunch, makeStoreDir, removeStoreDir, startJsServer } from "./js-servers.js";
+import type { ServerKey } from "./options.js";
+import { fmtRate, median } from "./report.js";
+import { type ManagedProcess, shuttingDown, stopProcess } from "./servers.js";
+
+export const CONSUMER_SCENARIOS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
+export type ConsumerScenario = (typeof CONSUMER_SCENARIOS)[number];
+
+export interface ConsumerBenchOptions {
+  /** Messages in the stream the consumers drain. */
+  messages: number;
+  /** KV operations (puts, gets, watched updates). */
+  kvOps: number;
+  repeat: number;
+}
+
+export const DEFAULT_CONSUMER_BENCH: ConsumerBenchOptions = { messages: 200_000, kvOps: 100_000, repeat: 1 };
+
+const PAYLOAD = new Uint8Array(128).fill(97);
+const WINDOW = 1000;
+
+async function fill(nc: NatsConnection, stream: string, subject: string, n: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: stream, subjects: [subject] });
+  const js = jetstream(nc);
+  let inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(js.publish(subject, PAYLOAD));
+    if (inflight.length >= WINDOW) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+}
+
+async function fetchAck(nc: NatsConnection, n: number): Promise<number> {
+  await fill(nc, "BFETCH", "bench.fetch", n);
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add("BFETCH", {
+    durable_name: "fa",
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: -1,
+  });
+  const c = await jetstream(nc).consumers.get("BFETCH", "fa");
+  let got = 0;
+  const t0 = performance.now();
+  while (got < n) {
+    const iter = await c.fetch({ max_messages: 500, expires: 5000 });
+    let batch = 0;
+    for await (const m of iter) {
+      m.ack();
+      batch++;
+    }
+    if (batch === 0) throw new Error(`fetch stalled at ${got} of ${n}`);
+    got += batch;
+  }
+  await nc.flush();
+  const secs = (performance.now() - t0) / 1000;
+  const ci = await jsm.consumers.info("BFETCH", "fa");
+  if (ci.num_pending !== 0 || ci.delivered.stream_seq !== n) {
+    throw new Error(
+      `consumer state after fetch: pending ${ci.num_pending}, delivered ${ci.delivered.stream_seq}`,
+    );
+  }
+  return n / secs;
+}
+
+async function push(nc: NatsConnection, n: number): Promise<number> {
+  await fill(nc, "BPUSH", "bench.push", n);
+  const jsm = await jetstreamManager(nc);
+  const inbox = createInbox();
+  let got = 0;
+  let t0 = 0;
+  const done = new Promise<void>((resolve) => {
+    nc.subscribe(inbox, {
+      callback: (_e, m) => {
+        if (m.headers?.code === 100) {
+          if (m.reply) m.respond();
+          return;
+        }
+        if (got === 0) t0 = performance.now();
+        if (++got === n) resolve();
+      },
+    });
+  });
+  const start = performance.now();
+  await jsm.consumers.add("BPUSH", {
+    name: "p",
+    deliver_subject: inbox,
+    ack_policy: AckPolicy.None,
+    flow_control: true,
+    idle_heartbeat: 5_000_000_000,
+  });
+  await done;
+  const secs = (performance.now() - Math.min(t0 || start, start)) / 1000;
+  return n / secs;
+}
+
+async function kvPut(nc: NatsConnection, n: number): Promise<number> {
+  const kv = await new Kvm(nc).create("BKVPUT");
+  const t0 = performance.now();
+  let inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(kv.put(`k${i % 1000}`, PAYLOAD));
+    if (inflight.length >= WINDOW) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function kvGet(nc: NatsConnection, n: number): Promise<number> {
+  const kv = await new Kvm(nc).create("BKVGET");
+  const keys = 1000;
+  await Promise.all(Array.from({ length: keys }, (_, i) => kv.put(`k${i}`, PAYLOAD)));
+  const t0 = performance.now();
+  let inflight: Promise<unknown>[] = [];
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    inflight.push(
+      kv.get(`k${i % keys}`).then((e) => {
+        if (e === null) missing++;
+      }),
+    );
+    if (inflight.length >= WINDOW) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+  if (missing > 0) throw new Error(`${missing} gets found nothing`);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function kvWatch(nc: NatsConnection, n: number): Promise<number> {
+  const kv = await new Kvm(nc).create("BKVWATCH");
+  const w = await kv.watch({ include: "updates" as never });
+  let seen = 0;
+  const done = (async () => {
+    for await (const _e of w) if (++seen === n) break;
+  })();
+  const t0 = performance.now();
+  let inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(kv.put(`k${i % 1000}`, PAYLOAD));
+    if (inflight.length >= WINDOW) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+  await done;
+  return n / ((performance.now() - t0) / 1000);
+}
+
+type Outcome = { ok: true; rate: number } | { ok: false; error: string };
+
+async function runOne(
+  key: ServerKey,
+  id: ConsumerScenario,
+  o: ConsumerBenchOptions,
+  cpus: string | null,
+): Promise<Outcome> {
+  const l = jsLaunch(key, cpus);
+  if (typeof l === "string") return { ok: false, error: l };
+  const dir = makeStoreDir(null, key);
+  let proc: ManagedProcess | undefined;
+  try {
+    proc = await startJsServer(l, dir);
+    const nc = await connect({ servers: `127.0.0.1:${proc.port}`, timeout: 20_000 });
+    try {
+      const rate =
+        id === "fetch+ack"
+          ? await fetchAck(nc, o.messages)
+          : id === "push"
+            ? await push(nc, o.messages)
+            : id === "kv-put"
+              ? await kvPut(nc, o.kvOps)
+              : id === "kv-get"
+                ? await kvGet(nc, o.kvOps)
+                : await kvWatch(nc, o.kvOps);
+      return { ok: true, rate };
+    } finally {
+      await nc.close().catch(() => {});
+    }
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  } finally {
+    if (proc) await stopProcess(proc, 10_000);
+    removeStoreDir(dir);
+  }
+}
+
+const UNIT: Record<ConsumerScenario, string> = {
+  "fetch+ack": "msgs/s",
+  push: "msgs/s",
+  "kv-put": "puts/s",
+  "kv-get": "gets/s",
+  "kv-watch": "updates/s",
+};
+
+/** Run every scenario on each server (fresh process each) and render the side-by-side table. */
+export async function runConsumerBench(
+  keys: ServerKey[],
+  cpus: string | null,
+  o: ConsumerBenchOptions,
+  log: (m: string) => void,
+): Promise<string> {
+  log(
+    `\nConsumers and KV (official clients, ${o.messages} msgs of ${PAYLOAD.length} B per consumer run, ` +
+      `${o.kvOps} KV ops, window ${WINDOW})`,
+  );
+  const rows: string[][] = [];
+  for (const id of CONSUMER_SCENARIOS) {
+    const results = new Map<ServerKey, Outcome[]>();
+    for (let r = 0; r < o.repeat; r++) {
+      for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
+        if (shuttingDown()) return "";
+        const out = await runOne(key, id, o, cpus);
+        log(`  [${id}] ${key}: ${out.ok ? `${fmtRate(out.rate)} ${UNIT[id]}` : `ERROR ${out.error}`}`);
+        results.set(key, [...(results.get(key) ?? []), out]);
+      }
+    }
+    const pick = (k: ServerKey): Outcome | undefined => {
+      const list = results.get(k) ?? [];
+      const good = list.filter((x): x is { ok: true; rate: number } => x.ok);
+      return good.length > 0 ? median(good, (x) => x.rate) : list[0];
+    };
+    const lat = pick("lattice");
+    const ref = pick("nats");
+    const fmt = (x: Outcome | undefined) => (x === undefined ? "-" : x.ok ? fmtRate(x.rate) : "ERROR");
+    const ratio = lat?.ok && ref?.ok ? lat.rate / ref.rate : null;
+    rows.push([
+      `${id} (${UNIT[id]})`,
+      fmt(lat),
+      fmt(ref),
+      ratio === null ? "-" : `${ratio.toFixed(2)}x`,
+      ">= 1.00x",
+      ratio === null ? "-" : ratio >= 1 ? "PASS" : "MISS",
+    ]);
+  }
+  const header = ["metric", "Lattice", "nats-server", "ratio", "target", "result"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+  return ["\nConsumers and KV — official clients, file storage", line(header), ...rows.map(line)].join("\n");
+}
