@@ -29,6 +29,8 @@ import { type ConsumerConfig, configFromDisk, configToDisk } from "./config.js";
 export const CONSUMERS_DIR = "obs";
 const STATE_FILE = "o.dat";
 const PREV_FILE = "o.dat.prev";
+/** How long a state change may wait for its write when nobody waits for it. */
+const LAZY_WRITE_MS = 50;
 
 function sum(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -64,7 +66,8 @@ export class FileConsumerStore implements ConsumerStore {
   private dirtyGen = 0;
   private savedGen = 0;
   private writing = false;
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerUrgent = false;
   private closed = false;
   private waiters: { gen: number; resolve: () => void }[] = [];
 
@@ -83,22 +86,33 @@ export class FileConsumerStore implements ConsumerStore {
   markDirty(): void {
     if (this.closed) return;
     this.dirtyGen++;
-    this.schedule();
+    this.schedule(this.waiters.length > 0);
   }
 
   saved(): Promise<void> {
     if (this.closed || this.savedGen >= this.dirtyGen) return Promise.resolve();
     const gen = this.dirtyGen;
-    return new Promise((resolve) => this.waiters.push({ gen, resolve }));
+    const p = new Promise<void>((resolve) => this.waiters.push({ gen, resolve }));
+    this.schedule(true);
+    return p;
   }
 
-  private schedule(): void {
-    if (this.writing || this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+  /**
+   * Write soon: at once when someone waits for it (an ack with a reply), else after a short delay, so a
+   * stream of deliveries and plain acks costs a few writes per second rather than one per event-loop turn.
+   */
+  private schedule(urgent: boolean): void {
+    if (this.writing) return;
+    if (this.timer !== undefined) {
+      if (!urgent || this.timerUrgent) return;
+      clearTimeout(this.timer);
+    }
+    this.timerUrgent = urgent;
+    const run = () => {
+      this.timer = undefined;
       void this.write();
-    });
+    };
+    this.timer = urgent ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, LAZY_WRITE_MS);
   }
 
   private async write(): Promise<void> {
@@ -129,7 +143,7 @@ export class FileConsumerStore implements ConsumerStore {
     this.writing = false;
     this.savedGen = gen;
     this.release();
-    if (this.dirtyGen > this.savedGen) this.schedule();
+    if (this.dirtyGen > this.savedGen) this.schedule(this.waiters.length > 0);
   }
 
   private release(): void {
@@ -144,6 +158,7 @@ export class FileConsumerStore implements ConsumerStore {
 
   close(finalState?: string): void {
     if (this.closed) return;
+    this.clearTimer();
     if (finalState !== undefined && this.dirtyGen > 0) {
       try {
         writeStateSync(this.dir, finalState);
@@ -155,7 +170,15 @@ export class FileConsumerStore implements ConsumerStore {
     this.release();
   }
 
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    if (this.timerUrgent) clearImmediate(this.timer as unknown as NodeJS.Immediate);
+    else clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   remove(): void {
+    this.clearTimer();
     this.closed = true;
     this.release();
     rmSync(this.dir, { recursive: true, force: true });
