@@ -41,7 +41,7 @@ describe("limits", () => {
   });
 
   it("closes a slow consumer and keeps everyone else flowing", async () => {
-    const srv = await startLattice({ max_pending: 2 * 1024 * 1024, max_payload: 64 * 1024 });
+    const srv = await startLattice({ max_pending: 8 * 1024 * 1024, max_payload: 64 * 1024 });
     try {
       // A subscriber that never reads: its socket fills up and its pending bytes pass max_pending.
       const slow = net.connect(srv.port, "127.0.0.1");
@@ -64,10 +64,10 @@ describe("limits", () => {
       await good.flush();
       const pub = await connect({ servers: srv.url });
       const payload = new Uint8Array(1024);
-      const N = 20000;
+      const N = 40000;
       for (let i = 0; i < N; i++) {
         pub.publish("load", payload);
-        if (i % 1000 === 0) await pub.flush();
+        if (i % 500 === 0) await pub.flush();
       }
       await pub.flush();
       await good.flush();
