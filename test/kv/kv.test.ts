@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { hasNatsServer, startNatsServer } from "../helpers/servers.js";
-import { type JsEnv, sleep, startJs, until } from "../jetstream/helpers.js";
+import { type JsEnv, removeDir, sleep, startJs, until } from "../jetstream/helpers.js";
 
 async function collect<T>(it: AsyncIterable<T>, n?: number): Promise<T[]> {
   const out: T[] = [];
@@ -50,6 +50,7 @@ describe("kv", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("put, get, get by revision, create, update, delete, purge", async () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type ObjectInfo, type ObjectStore, Objm } from "@nats-io/obj";
-import { type JsEnv, startJs, until } from "../jetstream/helpers.js";
+import { type JsEnv, removeDir, startJs, until } from "../jetstream/helpers.js";
 
 function bytes(n: number, seed = 1): Uint8Array {
   const b = new Uint8Array(n);
@@ -27,6 +27,7 @@ describe("object store", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("puts and gets an object larger than max_payload, digest intact", async () => {

@@ -37,6 +37,34 @@ export function parseAckSubject(subject: string): AckTarget | undefined {
   return { stream: t[2], consumer: t[3], deliveries, sseq, dseq };
 }
 
+/**
+ * The numbers of an ack subject whose `$JS.ACK.<stream>.<consumer>` prefix (`prefixLength` characters) is
+ * already known (the subscription was per consumer): read from the end, without splitting the subject.
+ */
+export function parseAckTail(subject: string, prefixLength: number): AckTarget | undefined {
+  let end = subject.length;
+  let deliveries = 0;
+  let sseq = 0;
+  let dseq = 0;
+  for (let k = 0; k < 5; k++) {
+    const dot = subject.lastIndexOf(".", end - 1);
+    if (dot < prefixLength) return undefined;
+    let v = 0;
+    if (dot + 1 === end) return undefined;
+    for (let i = dot + 1; i < end; i++) {
+      const d = subject.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return undefined;
+      v = v * 10 + d;
+    }
+    if (k === 2) dseq = v;
+    else if (k === 3) sseq = v;
+    else if (k === 4) deliveries = v;
+    end = dot;
+  }
+  if (end !== prefixLength) return undefined;
+  return { stream: "", consumer: "", deliveries, sseq, dseq };
+}
+
 export type AckKind = "ack" | "nak" | "progress" | "next" | "term";
 
 export interface AckPayload {

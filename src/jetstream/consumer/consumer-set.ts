@@ -13,7 +13,7 @@ import { apiError, apiErrorText } from "../api-errors.js";
 import type { JsAccount } from "../js-account.js";
 import type { StoreProblem } from "../store/index.js";
 import type { Stream } from "../stream.js";
-import { ACK_PREFIX, parseAckPayload, parseAckSubject } from "./ack.js";
+import { ACK_PREFIX, parseAckPayload, parseAckTail } from "./ack.js";
 import { ConsumerAdvisories } from "./advisories.js";
 import {
   applyDefaults,
@@ -259,7 +259,7 @@ export class ConsumerSet implements ConsumerHost {
       if (old !== undefined) this.client.unsubscribe(old);
       this.ackSubs.set(
         name,
-        this.client.subscribe(`${ACK_PREFIX}${this.stream.name}.${name}.>`, (m) => this.onAck(m)),
+        this.client.subscribe(`${ACK_PREFIX}${this.stream.name}.${name}.>`, (m) => this.onAck(c, m)),
       );
     }
     c.start();
@@ -362,11 +362,9 @@ export class ConsumerSet implements ConsumerHost {
     this.foreign.clear();
   }
 
-  private onAck(m: InternalMessage): void {
-    const t = parseAckSubject(m.subject);
-    if (t === undefined) return;
-    const c = this.consumers.get(t.consumer);
-    if (c === undefined) return;
+  private onAck(c: Consumer, m: InternalMessage): void {
+    const t = parseAckTail(m.subject, ACK_PREFIX.length + this.stream.name.length + 1 + c.name.length);
+    if (t === undefined || this.consumers.get(c.name) !== c) return;
     c.processAck(t, parseAckPayload(m.data), m.reply);
   }
 

@@ -31,7 +31,7 @@ import type { ConsumerStore } from "./store.js";
 
 const EMPTY = new Uint8Array(0);
 /** Messages one run of the delivery loop sends before yielding to I/O. */
-const RUN_BUDGET_MSGS = 512;
+const RUN_BUDGET_MSGS = 256;
 const RUN_BUDGET_BYTES = 4 * 1024 * 1024;
 /** Flow control window: starts at 1/16 of the limit and doubles with every answered request. */
 const FC_LIMIT = 32 * 1024 * 1024;

@@ -10,7 +10,7 @@ import {
   type JetStreamManager,
   jetstream,
 } from "@nats-io/jetstream";
-import { api, errCode, type JsEnv, startJs } from "../helpers.js";
+import { api, errCode, type JsEnv, removeDir, startJs } from "../helpers.js";
 
 describe("consumer API", () => {
   let env: JsEnv;
@@ -25,6 +25,7 @@ describe("consumer API", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("creates a durable pull consumer with nats-server's defaults", async () => {

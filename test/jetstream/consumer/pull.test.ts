@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AckPolicy, type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import { createInbox, type Msg } from "@nats-io/transport-node";
-import { type JsEnv, sleep, startJs } from "../helpers.js";
+import { type JsEnv, removeDir, sleep, startJs } from "../helpers.js";
 
 const te = new TextEncoder();
 
@@ -54,6 +54,7 @@ describe("pull consumers", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("fetches batches with exact ack subjects and pending counts", async () => {

@@ -12,7 +12,7 @@ import {
   ReplayPolicy,
 } from "@nats-io/jetstream";
 import { createInbox, type Msg } from "@nats-io/transport-node";
-import { type JsEnv, sleep, startJs, until } from "../helpers.js";
+import { type JsEnv, removeDir, sleep, startJs, until } from "../helpers.js";
 
 describe("push consumers", () => {
   let env: JsEnv;
@@ -28,6 +28,7 @@ describe("push consumers", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("delivers to the deliver subject with the stream subject and an ack reply", async () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AckPolicy, type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import { createInbox, type Msg } from "@nats-io/transport-node";
-import { type JsEnv, sleep, startJs, until } from "../helpers.js";
+import { type JsEnv, removeDir, sleep, startJs, until } from "../helpers.js";
 
 const td = new TextDecoder();
 
@@ -22,6 +22,7 @@ describe("redelivery", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   it("redelivers after ack_wait with growing delivery counts", async () => {

@@ -113,8 +113,10 @@ describe("consumer state across restarts", () => {
   it("kill -9 in the middle of work: no confirmed ack comes back, nothing unacknowledged is lost", async () => {
     const dir = tempDir();
     const TOTAL = 300;
+    let child: ChildProcess | undefined;
     try {
-      let { child, url } = await startProcess(dir);
+      let url: string;
+      ({ child, url } = await startProcess(dir));
       let nc = await connect({ servers: url });
       let jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: "K9", subjects: ["k9"] });
@@ -132,6 +134,7 @@ describe("consumer state across restarts", () => {
       }
       assert.ok(confirmed.size >= 70);
       child.kill("SIGKILL");
+      await new Promise((r) => child?.once("exit", r));
       await nc.close().catch(() => {});
 
       ({ child, url } = await startProcess(dir));
@@ -156,8 +159,8 @@ describe("consumer state across restarts", () => {
       // Those delivered before the crash come back marked as redeliveries.
       for (let s = 1; s <= 149; s += 2) assert.ok((got.get(s) ?? 0) >= 2, `seq ${s} count ${got.get(s)}`);
       await nc.close();
-      child.kill("SIGKILL");
     } finally {
+      child?.kill("SIGKILL");
       removeDir(dir);
     }
   });

@@ -10,7 +10,7 @@ import {
   jetstream,
   RetentionPolicy,
 } from "@nats-io/jetstream";
-import { type JsEnv, sleep, startJs, until } from "../helpers.js";
+import { type JsEnv, removeDir, sleep, startJs, until } from "../helpers.js";
 
 describe("retention", () => {
   let env: JsEnv;
@@ -24,6 +24,7 @@ describe("retention", () => {
   });
   after(async () => {
     await env.close();
+    removeDir(env.dir);
   });
 
   const messages = async (s: string) => (await jsm.streams.info(s)).state.messages;
