@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
-import { createServer as createServerKey } from "@nats-io/nkeys";
 import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
@@ -20,6 +19,7 @@ import type { ServerOptions } from "./options.js";
 import { FlushQueue } from "./outbound.js";
 import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
 import { Router } from "./router.js";
+import { newServerId } from "./server-id.js";
 import { ServerStats } from "./stats.js";
 import { TcpTransport, type Transport } from "./transport.js";
 
@@ -74,7 +74,7 @@ export class Server extends EventEmitter implements ClientContext {
 
   constructor(readonly options: ServerOptions) {
     super();
-    this.id = createServerKey().getPublicKey();
+    this.id = newServerId();
     this.name = options.serverName ?? this.id;
     this.logger = new Logger({
       debug: options.debug,
