@@ -13,7 +13,7 @@ import { healthz } from "./healthz.js";
 import { indexPage } from "./index-page.js";
 import { jsz } from "./jsz.js";
 import { leafz } from "./leafz.js";
-import { ServerMetrics } from "./metrics.js";
+import type { ServerMetrics } from "./metrics.js";
 import { routez } from "./routez.js";
 import { subsz } from "./subsz.js";
 import { type EndpointResult, HttpError } from "./types.js";
@@ -42,14 +42,14 @@ export class MonitorListener implements Listener {
   private basePath = "";
   private readonly reqStats = new Map<string, number>();
   private readonly cpu = new CpuSampler();
-  private metrics: ServerMetrics | undefined;
+  /** prom-client takes ~100 ms to load: it is loaded once the listener is up, not on the startup path. */
+  private metrics: Promise<ServerMetrics> | undefined;
   private routes = new Map<string, Endpoint>();
 
   async start(server: Server): Promise<string[]> {
     this.server = server;
     const o = server.options;
     this.basePath = normalizeBasePath(o.httpBasePath);
-    this.metrics = new ServerMetrics(server);
     this.routes = this.buildRoutes(server);
     const http = createServer((req, res) => this.handle(req, res));
     this.http = http;
@@ -63,7 +63,13 @@ export class MonitorListener implements Listener {
     this.port = (http.address() as AddressInfo).port;
     const host = o.httpHost.includes(":") ? `[${o.httpHost}]` : o.httpHost;
     server.logger.info(`Starting http monitor on ${host}:${this.port}`);
+    setImmediate(() => this.loadMetrics(server));
     return [`http://${displayHost(o.httpHost)}:${this.port}`];
+  }
+
+  private loadMetrics(server: Server): Promise<ServerMetrics> {
+    this.metrics ??= import("./metrics.js").then(({ ServerMetrics }) => new ServerMetrics(server));
+    return this.metrics;
   }
 
   async stop(): Promise<void> {
@@ -121,7 +127,8 @@ export class MonitorListener implements Listener {
     }
     if (path === "/metrics") {
       this.count(path);
-      return { status: 200, type: this.metrics!.contentType, body: await this.metrics!.render() };
+      const metrics = await this.loadMetrics(this.server!);
+      return { status: 200, type: metrics.contentType, body: await metrics.render() };
     }
     const endpoint = this.routes.get(path);
     if (endpoint === undefined) return NOT_FOUND;
