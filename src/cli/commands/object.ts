@@ -1,154 +1,29 @@
-// lattice object ls|add|put|get|info|rm|watch|seal: object store buckets, with a progress bar for big files.
+// lattice object ls|add|put|get|info|rm|watch|seal|link: object store buckets, with a progress bar for big files.
 
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
 import { rm as removeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { JetStreamApiError, StorageType } from "@nats-io/jetstream";
-import type { ObjectInfo, ObjectStore, ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
+import { StorageType } from "@nats-io/jetstream";
+import type { ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
 import { headers as makeHeaders } from "@nats-io/transport-node";
 import { type Command, Option } from "commander";
+import { bucketExists, OBJ_BUCKET } from "../buckets.js";
 import { action, confirm, examples, interrupted } from "../command-kit.js";
-import { type Session, withSession } from "../connect-options.js";
+import { withSession } from "../connect-options.js";
 import { CliError, Exit } from "../errors.js";
-import { headerLines } from "../messages.js";
-import {
-  color,
-  humanBytes,
-  humanNanos,
-  humanTime,
-  note,
-  out,
-  printJson,
-  printSections,
-  printTable,
-} from "../output.js";
+import { humanBytes, humanTime, note, out, printJson, printTable } from "../output.js";
 import { collect, durationNanos, pairsToRecord, parsePositive, parseSize, splitPair } from "../parse.js";
 import { progressBar, progressWanted } from "../progress.js";
-
-const OBJ_PREFIX = "OBJ_";
-/** Files at least this big get a progress bar (on a terminal). */
-const PROGRESS_MIN = 1024 * 1024;
-
-async function openStore(s: Session, bucket: string): Promise<ObjectStore> {
-  const jsm = await s.jsm();
-  try {
-    await jsm.streams.info(`${OBJ_PREFIX}${bucket}`);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) {
-      throw new CliError(`no such object store bucket "${bucket}" (JetStream error 10059, status 404)`);
-    }
-    throw err;
-  }
-  return (await s.objm()).open(bucket, false);
-}
-
-function statusJson(st: ObjectStoreStatus): Record<string, unknown> {
-  return {
-    bucket: st.bucket,
-    description: st.description,
-    ttl: st.ttl,
-    storage: st.storage,
-    replicas: st.replicas,
-    sealed: st.sealed,
-    size: st.size,
-    backing_store: st.backingStore,
-    compression: st.compression,
-    metadata: st.metadata,
-    stream_info: st.streamInfo,
-  };
-}
-
-function infoJson(i: ObjectInfo): Record<string, unknown> {
-  // ObjectInfo from the library is a class with getters: copy the fields explicitly.
-  const h: Record<string, string[]> = {};
-  if (i.headers) for (const [k, v] of i.headers) h[k] = v;
-  return {
-    name: i.name,
-    bucket: i.bucket,
-    description: i.description,
-    size: i.size,
-    chunks: i.chunks,
-    digest: i.digest,
-    mtime: i.mtime,
-    nuid: i.nuid,
-    revision: i.revision,
-    deleted: i.deleted,
-    options: i.options,
-    metadata: i.metadata,
-    headers: Object.keys(h).length > 0 ? h : undefined,
-  };
-}
-
-function printBucketStatus(st: ObjectStoreStatus): void {
-  out(
-    color.bold(
-      `Information for Object Store Bucket ${st.bucket} created ${humanTime(st.streamInfo.created)}`,
-    ),
-  );
-  out();
-  printSections([
-    {
-      title: "Configuration",
-      rows: [
-        ["Bucket Name", st.bucket],
-        st.description ? ["Description", st.description] : undefined,
-        ["Replicas", st.replicas],
-        ["TTL", humanNanos(st.ttl, "forever")],
-        ["Sealed", String(st.sealed)],
-        ["Size", humanBytes(st.size)],
-        ["Maximum Bucket Size", humanBytes(st.streamInfo.config.max_bytes)],
-        ["Storage", st.storage === StorageType.Memory ? "Memory" : "File"],
-        ["Compressed", String(st.compression === true)],
-        [
-          "Backing Store",
-          st.backingStore === "JetStream" ? `JetStream stream ${st.streamInfo.config.name}` : st.backingStore,
-        ],
-        ...Object.entries(st.metadata ?? {})
-          .filter(([k]) => !k.startsWith("_nats."))
-          .map(([k, v]): [string, string] => [`Metadata ${k}`, v]),
-      ],
-    },
-  ]);
-}
-
-function printObjectInfo(i: ObjectInfo): void {
-  out(color.bold(`Object information for ${i.bucket} > ${i.name}`));
-  out();
-  const hl = headerLines(i.headers);
-  printSections([
-    {
-      rows: [
-        i.description ? ["Description", i.description] : undefined,
-        ["Size", humanBytes(i.size)],
-        ["Modification Time", humanTime(i.mtime)],
-        ["Chunks", i.chunks],
-        ["Digest", i.digest],
-        ["Revision", i.revision],
-        i.options?.link
-          ? ["Link", `${i.options.link.bucket}${i.options.link.name ? ` > ${i.options.link.name}` : ""}`]
-          : undefined,
-        i.deleted ? ["Deleted", "true"] : undefined,
-        ...hl.map((l): [string, string] => ["Header", l]),
-        ...Object.entries(i.metadata ?? {}).map(([k, v]): [string, string] => [`Metadata ${k}`, v]),
-      ],
-    },
-  ]);
-}
-
-/** A web stream over a Node readable that reports how many bytes passed. */
-function countingStream(src: Readable, onBytes: (n: number) => void): ReadableStream<Uint8Array> {
-  const web = Readable.toWeb(src) as unknown as ReadableStream<Uint8Array>;
-  return web.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        onBytes(chunk.length);
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-}
+import {
+  countingStream,
+  infoJson,
+  openStore,
+  PROGRESS_MIN,
+  printBucketStatus,
+  printObjectInfo,
+  statusJson,
+} from "./object-common.js";
 
 export function registerObject(program: Command): void {
   const obj = program
@@ -266,11 +141,8 @@ export function registerObject(program: Command): void {
           const md = pairsToRecord(opts.metadata);
           if (md !== undefined) o.metadata = md;
           await withSession(cmd, async (s) => {
-            const exists = await (await s.jsm()).streams.info(`${OBJ_PREFIX}${bucket}`).then(
-              () => true,
-              () => false,
-            );
-            if (exists) throw new CliError(`object store bucket "${bucket}" already exists`);
+            if (await bucketExists(s, OBJ_BUCKET, bucket))
+              throw new CliError(`object store bucket "${bucket}" already exists`);
             const store = await (await s.objm()).create(bucket, o);
             const st = await store.status();
             if (opts.json) printJson(statusJson(st));
