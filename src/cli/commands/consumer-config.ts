@@ -28,6 +28,7 @@ import {
   parseDuration,
   parseInteger,
   parsePositive,
+  parseSince,
   parseSize,
 } from "../parse.js";
 
@@ -87,22 +88,16 @@ function applyDeliver(c: Record<string, unknown>, spec: string): void {
     c.opt_start_seq = Number(s);
     return;
   }
-  const t = Date.parse(spec);
-  if (/^\d{4}-\d{2}-\d{2}/.test(spec) && !Number.isNaN(t)) {
-    c.deliver_policy = "by_start_time";
-    c.opt_start_time = new Date(t).toISOString();
-    return;
-  }
-  let ms: number;
+  let since: Date;
   try {
-    ms = parseDuration(spec);
+    since = parseSince(spec);
   } catch {
     throw usageError(
       `--deliver "${spec}": use all, last, new, last-per-subject, a sequence, a duration or a time`,
     );
   }
   c.deliver_policy = "by_start_time";
-  c.opt_start_time = new Date(Date.now() - ms).toISOString();
+  c.opt_start_time = since.toISOString();
 }
 
 export function applyConsumerFlags(cfg: Partial<ConsumerConfig>, f: Flags): Partial<ConsumerConfig> {

@@ -1,6 +1,10 @@
+// What every `lattice kv` command shares: opening a bucket, and showing entries and bucket status.
+
+import { JetStreamApiError } from "@nats-io/jetstream";
 import type { KV, KvEntry, KvStatus } from "@nats-io/kv";
 import { bucketStream, KV_BUCKET, metadataRows, storageName } from "../buckets.js";
 import type { Session } from "../connect-options.js";
+import { CliError } from "../errors.js";
 import {
   color,
   displayBody,
@@ -14,6 +18,21 @@ import {
   printSections,
   type Section,
 } from "../output.js";
+
+/** JetStream's "wrong last sequence" error: a compare-and-set on a key lost. */
+export const WRONG_LAST_SEQUENCE = 10071;
+
+/**
+ * A lost compare-and-set (create of an existing key, update from a stale revision) as one line that says what
+ * happened to the key, keeping the server's description and code.
+ */
+export function casFailure(err: unknown, what: string): unknown {
+  if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
+    const api = err.apiError();
+    return new CliError(`${what} (${api.description}; JetStream error ${api.err_code}, status ${api.code})`);
+  }
+  return err;
+}
 
 /** Open a bucket after checking it exists, so a typo is "bucket not found", not a timeout or no-responders. */
 export async function openBucket(s: Session, bucket: string): Promise<KV> {

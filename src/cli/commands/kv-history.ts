@@ -1,12 +1,12 @@
 // lattice kv history|keys|watch|compact: a bucket's keys and their revisions over time.
 
-import type { KvEntry } from "@nats-io/kv";
+import type { KV, KvEntry } from "@nats-io/kv";
 import type { Command } from "commander";
-import { action, examples, interrupted } from "../command-kit.js";
+import { action, confirm, examples, interrupted } from "../command-kit.js";
 import { withSession } from "../connect-options.js";
 import { CliError } from "../errors.js";
-import { displayBody, ellipsis, humanTime, note, out, printJson, printTable } from "../output.js";
-import { parsePositive } from "../parse.js";
+import { displayBody, ellipsis, humanCount, humanTime, note, out, printJson, printTable } from "../output.js";
+import { parseDuration, parsePositive } from "../parse.js";
 import { entryJson, openBucket, printKeys } from "./kv-common.js";
 
 export function registerKvHistory(kv: Command): void {
@@ -119,4 +119,42 @@ export function registerKvHistory(kv: Command): void {
     "lattice kv watch CONFIG 'app.>' --updates-only",
     "lattice kv watch CONFIG mode --count 1 --json",
   );
+
+  const compact = kv
+    .command("compact")
+    .description(
+      "reclaim the space of deleted keys: drop what is left of their history, and delete markers older than --older-than",
+    )
+    .argument("<bucket>", "bucket name")
+    .option(
+      "--older-than <duration>",
+      "delete markers at least this old go too (younger ones stay, so watchers still see the delete)",
+      parseDuration,
+      30 * 60 * 1000,
+    )
+    .option("-f, --force", "do not ask for confirmation")
+    .option("--json", "print how many messages were removed as JSON")
+    .action(
+      action(
+        async (
+          bucket: string,
+          opts: { olderThan: number; force?: boolean; json?: boolean },
+          cmd: Command,
+        ) => {
+          await confirm(`Really remove the history of deleted keys in bucket ${bucket}?`, opts.force);
+          await withSession(cmd, async (s) => {
+            const b = (await openBucket(s, bucket)) as KV & {
+              purgeDeletes?: (olderMillis?: number) => Promise<{ purged: number }>;
+            };
+            if (typeof b.purgeDeletes !== "function") {
+              throw new CliError("this version of the key-value library cannot compact buckets");
+            }
+            const r = await b.purgeDeletes(opts.olderThan);
+            if (opts.json) printJson({ bucket, purged: r.purged });
+            else out(`Compacted bucket ${bucket}: removed ${humanCount(r.purged)} messages`);
+          });
+        },
+      ),
+    );
+  examples(compact, "lattice kv compact CONFIG -f", "lattice kv compact CONFIG --older-than 0s -f --json");
 }

@@ -4,9 +4,9 @@ import type { Command } from "commander";
 import { action, bodyFrom, confirm, examples } from "../command-kit.js";
 import { withSession } from "../connect-options.js";
 import { CliError, Exit } from "../errors.js";
-import { out, printJson } from "../output.js";
+import { displayBody, ellipsis, note, out, printJson } from "../output.js";
 import { parseInteger, parsePositive } from "../parse.js";
-import { openBucket, printEntry } from "./kv-common.js";
+import { casFailure, openBucket, printEntry } from "./kv-common.js";
 
 export function registerKvValues(kv: Command): void {
   const put = kv
@@ -108,7 +108,9 @@ export function registerKvValues(kv: Command): void {
           const data = await bodyFrom(value, opts.forceStdin);
           await withSession(cmd, async (s) => {
             const b = await openBucket(s, bucket);
-            const rev = await b.create(key, data);
+            const rev = await b.create(key, data).catch((err: unknown) => {
+              throw casFailure(err, `key "${key}" already exists in bucket ${bucket}`);
+            });
             if (opts.json) printJson({ bucket, key, revision: rev });
             else out(`Created ${bucket} > ${key} at revision ${rev}`);
           });
@@ -138,7 +140,9 @@ export function registerKvValues(kv: Command): void {
           const data = await bodyFrom(value, false);
           await withSession(cmd, async (s) => {
             const b = await openBucket(s, bucket);
-            const rev = await b.update(key, data, revision);
+            const rev = await b.update(key, data, revision).catch((err: unknown) => {
+              throw casFailure(err, `key "${key}" in bucket ${bucket} is no longer at revision ${revision}`);
+            });
             if (opts.json) printJson({ bucket, key, revision: rev });
             else out(`Updated ${bucket} > ${key} from revision ${revision} to ${rev}`);
           });
@@ -183,4 +187,65 @@ export function registerKvValues(kv: Command): void {
       }),
     );
   examples(purge, "lattice kv purge CONFIG mode -f");
+
+  const revert = kv
+    .command("revert")
+    .description("store an earlier revision's value again, as the key's newest revision")
+    .argument("<bucket>", "bucket name")
+    .argument("<key>", "key")
+    .argument("<revision>", "the revision whose value to bring back", parsePositive)
+    .option("-f, --force", "do not ask for confirmation")
+    .option("--json", "print the new revision as JSON")
+    .action(
+      action(
+        async (
+          bucket: string,
+          key: string,
+          revision: number,
+          opts: { force?: boolean; json?: boolean },
+          cmd: Command,
+        ) => {
+          await withSession(cmd, async (s) => {
+            const b = await openBucket(s, bucket);
+            const old = await b.get(key, { revision });
+            if (old === null || old.key !== key) {
+              throw new CliError(`no revision ${revision} of key "${key}" in bucket ${bucket}`);
+            }
+            if (old.operation !== "PUT") {
+              throw new CliError(
+                `revision ${revision} of key "${key}" in bucket ${bucket} is a ${old.operation === "DEL" ? "delete" : "purge"}, not a value`,
+              );
+            }
+            const current = await b.get(key);
+            if (current !== null && current.revision === revision) {
+              if (opts.json) printJson({ bucket, key, revision, unchanged: true });
+              else note(`${bucket} > ${key} is already at revision ${revision}: nothing to revert`);
+              return;
+            }
+            if (!opts.json && !opts.force) {
+              note(`Revision ${revision}: ${ellipsis(displayBody(old.value), 60)}`);
+              if (current !== null) {
+                const now =
+                  current.operation === "PUT" ? ellipsis(displayBody(current.value), 60) : "(deleted)";
+                note(`Current (revision ${current.revision}): ${now}`);
+              }
+            }
+            await confirm(`Revert ${bucket} > ${key} to the value of revision ${revision}?`, opts.force);
+            // Only over the revision just looked at: a change in between is reported, not overwritten.
+            const write =
+              current === null ? b.create(key, old.value) : b.update(key, old.value, current.revision);
+            const rev = await write.catch((err: unknown) => {
+              throw casFailure(err, `key "${key}" in bucket ${bucket} changed while reverting; try again`);
+            });
+            if (opts.json) printJson({ bucket, key, revision: rev, reverted_to: revision });
+            else out(`Reverted ${bucket} > ${key} to the value of revision ${revision}: now revision ${rev}`);
+          });
+        },
+      ),
+    );
+  examples(
+    revert,
+    "lattice kv history CONFIG mode   # find the revision",
+    "lattice kv revert CONFIG mode 3 -f",
+  );
 }

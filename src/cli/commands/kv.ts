@@ -18,7 +18,7 @@ export function registerKv(program: Command): void {
   const kv = program
     .command("kv")
     .description(
-      "key-value buckets: ls, add, put, get, create, update, del, purge, history, keys, watch, rm, status",
+      "key-value buckets: ls, add, put, get, create, update, del, purge, revert, history, keys, watch, compact, rm, status",
     );
   examples(
     kv,

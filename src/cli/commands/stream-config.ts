@@ -1,3 +1,5 @@
+// The stream configuration flags of `lattice stream add|edit`, and applying them onto a configuration.
+
 import type { StreamConfig } from "@nats-io/jetstream";
 import { type Command, Option } from "commander";
 import {

@@ -1,3 +1,5 @@
+// lattice stream purge|view|get|subjects: a stream's messages, read without a consumer.
+
 import type { JetStreamManager, MsgRequest, PurgeOpts, StoredMsg } from "@nats-io/jetstream";
 import type { Command } from "commander";
 import { action, askYes, confirm, examples } from "../command-kit.js";
@@ -5,7 +7,7 @@ import { withSession } from "../connect-options.js";
 import { CliError, usageError } from "../errors.js";
 import { printMsg } from "../messages.js";
 import { humanCount, note, out, printJson, printTable } from "../output.js";
-import { parseNonNegative, parsePositive } from "../parse.js";
+import { parseNonNegative, parsePositive, parseSince } from "../parse.js";
 
 import { printStreamInfo } from "./stream-info.js";
 
@@ -26,6 +28,30 @@ async function streamPage(
     seq = m.seq + 1;
   }
   return msgs;
+}
+
+/**
+ * The first sequence whose message was stored at or after `since`, found by binary search over the stream
+ * (timestamps grow with sequences), so it works on any server that answers message gets: O(log n) requests.
+ * Returns last_seq + 1 when every message is older.
+ */
+export async function firstSeqSince(
+  jsm: JetStreamManager,
+  stream: string,
+  since: Date,
+  firstSeq: number,
+  lastSeq: number,
+): Promise<number> {
+  let lo = Math.max(firstSeq, 1);
+  let hi = lastSeq + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    // The first message at or after `mid` (deleted sequences are skipped).
+    const m = await jsm.streams.getMessage(stream, { seq: mid, next_by_subj: ">" } as unknown as MsgRequest);
+    if (m === null || m.seq > lastSeq || m.time.getTime() >= since.getTime()) hi = mid;
+    else lo = m.seq + 1;
+  }
+  return lo;
 }
 
 function printStored(m: StoredMsg, opts: { raw?: boolean; json?: boolean }): void {
@@ -91,6 +117,11 @@ export function registerStreamMessages(stream: Command): void {
     .argument("<stream>", "stream name")
     .option("--subject <filter>", "only messages on this subject (wildcards allowed)")
     .option("--start-seq <n>", "start at this sequence", parsePositive)
+    .option(
+      "--since <when>",
+      "start with messages stored since a time (RFC 3339) or a duration ago (e.g. 1h)",
+      parseSince,
+    )
     .option("--count <n>", "messages per page", parsePositive, 10)
     .option("--all", "print every message without paging")
     .option("--raw", "print only message bodies")
@@ -102,6 +133,7 @@ export function registerStreamMessages(stream: Command): void {
           opts: {
             subject?: string;
             startSeq?: number;
+            since?: Date;
             count: number;
             all?: boolean;
             raw?: boolean;
@@ -109,10 +141,15 @@ export function registerStreamMessages(stream: Command): void {
           },
           cmd: Command,
         ) => {
+          if (opts.startSeq !== undefined && opts.since !== undefined)
+            throw usageError("--start-seq and --since cannot be combined");
           await withSession(cmd, async (s) => {
             const jsm = await s.jsm();
             const si = await jsm.streams.info(name);
             let seq = Math.max(opts.startSeq ?? si.state.first_seq, 1);
+            if (opts.since !== undefined) {
+              seq = await firstSeqSince(jsm, name, opts.since, si.state.first_seq, si.state.last_seq);
+            }
             const filter = opts.subject ?? ">";
             const interactive = !opts.all && !opts.json && !opts.raw && process.stdin.isTTY === true;
             let shown = 0;
@@ -121,15 +158,20 @@ export function registerStreamMessages(stream: Command): void {
               for (const m of page) printStored(m, opts);
               shown += page.length;
               if (page.length === 0) {
-                if (shown === 0 && !opts.json)
-                  note(`No messages in stream ${name}${opts.subject ? ` on ${opts.subject}` : ""}`);
+                if (shown === 0 && !opts.json) {
+                  const since = opts.since ? ` since ${opts.since.toISOString()}` : "";
+                  note(`No messages in stream ${name}${opts.subject ? ` on ${opts.subject}` : ""}${since}`);
+                }
                 return;
               }
               seq = page[page.length - 1].seq + 1;
               if (seq > si.state.last_seq && !opts.all) return;
               if (opts.all) continue;
               if (!interactive) {
-                note(`More messages may follow: lattice stream view ${name} --start-seq ${seq}`);
+                const subject = opts.subject ? ` --subject '${opts.subject}'` : "";
+                note(
+                  `More messages may follow: lattice stream view ${name}${subject} --start-seq ${seq} --count ${opts.count}`,
+                );
                 return;
               }
               if (!(await askYes("Next page?"))) return;
@@ -142,7 +184,8 @@ export function registerStreamMessages(stream: Command): void {
     view,
     "lattice stream view ORDERS",
     "lattice stream view ORDERS --subject 'orders.new' --start-seq 100 --count 20",
-    "lattice stream view ORDERS --all --json",
+    "lattice stream view ORDERS --since 30m --subject 'orders.*'",
+    "lattice stream view ORDERS --since 2025-01-01T00:00:00Z --all --json",
   );
 
   const get = stream

@@ -1,3 +1,6 @@
+// lattice stream ls|add|info|edit|rm (and, from their own files, purge|view|get|subjects|backup|restore):
+// manage JetStream streams.
+
 import type { StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import type { Command } from "commander";
 import { action, confirm, examples } from "../command-kit.js";
