@@ -1,7 +1,7 @@
 // What the `lattice object` commands share: opening a store, showing bucket status and object information.
 
 import { Readable } from "node:stream";
-import type { ObjectInfo, ObjectStore, ObjectStoreStatus } from "@nats-io/obj";
+import type { ObjectInfo, ObjectStore, ObjectStoreLink, ObjectStoreStatus } from "@nats-io/obj";
 import { bucketStream, metadataRows, OBJ_BUCKET, storageName } from "../buckets.js";
 import type { Session } from "../connect-options.js";
 import { headerLines } from "../messages.js";
@@ -31,13 +31,14 @@ export function statusJson(st: ObjectStoreStatus): Record<string, unknown> {
   };
 }
 
-export function infoJson(i: ObjectInfo): Record<string, unknown> {
+/** `bucket`: the bucket the object is in (a link's own record names its target's bucket). */
+export function infoJson(i: ObjectInfo, bucket: string = i.bucket): Record<string, unknown> {
   // ObjectInfo from the library is a class with getters: copy the fields explicitly.
   const h: Record<string, string[]> = {};
   if (i.headers) for (const [k, v] of i.headers) h[k] = v;
   return {
     name: i.name,
-    bucket: i.bucket,
+    bucket,
     description: i.description,
     size: i.size,
     chunks: i.chunks,
@@ -82,22 +83,26 @@ export function printBucketStatus(st: ObjectStoreStatus): void {
   ]);
 }
 
-export function printObjectInfo(i: ObjectInfo): void {
-  out(color.bold(`Object information for ${i.bucket} > ${i.name}`));
+/** "BUCKET > name" for a link to an object, "BUCKET (whole bucket)" for a link to a store. */
+export function linkTarget(link: ObjectStoreLink): string {
+  return link.name ? `${link.bucket} > ${link.name}` : `${link.bucket} (whole bucket)`;
+}
+
+export function printObjectInfo(i: ObjectInfo, bucket: string = i.bucket): void {
+  out(color.bold(`Object information for ${bucket} > ${i.name}`));
+  const content = i.options?.link === undefined;
   out();
   const hl = headerLines(i.headers);
   printSections([
     {
       rows: [
         i.description ? ["Description", i.description] : undefined,
-        ["Size", humanBytes(i.size)],
-        ["Modification Time", humanTime(i.mtime)],
-        ["Chunks", i.chunks],
-        ["Digest", i.digest],
+        content ? ["Size", humanBytes(i.size)] : undefined,
+        i.mtime ? ["Modification Time", humanTime(i.mtime)] : undefined,
+        content ? ["Chunks", i.chunks] : undefined,
+        content ? ["Digest", i.digest] : undefined,
         ["Revision", i.revision],
-        i.options?.link
-          ? ["Link", `${i.options.link.bucket}${i.options.link.name ? ` > ${i.options.link.name}` : ""}`]
-          : undefined,
+        i.options?.link ? ["Link", linkTarget(i.options.link)] : undefined,
         i.deleted ? ["Deleted", "true"] : undefined,
         ...hl.map((l): [string, string] => ["Header", l]),
         ...Object.entries(i.metadata ?? {}).map(([k, v]): [string, string] => [`Metadata ${k}`, v]),

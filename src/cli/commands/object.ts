@@ -5,7 +5,7 @@ import { rm as removeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { finished } from "node:stream/promises";
 import { StorageType } from "@nats-io/jetstream";
-import type { ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
+import type { ObjectInfo, ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
 import { headers as makeHeaders } from "@nats-io/transport-node";
 import { type Command, Option } from "commander";
 import { bucketExists, OBJ_BUCKET } from "../buckets.js";
@@ -18,6 +18,7 @@ import { progressBar, progressWanted } from "../progress.js";
 import {
   countingStream,
   infoJson,
+  linkTarget,
   openStore,
   PROGRESS_MIN,
   printBucketStatus,
@@ -29,7 +30,7 @@ export function registerObject(program: Command): void {
   const obj = program
     .command("object")
     .alias("obj")
-    .description("object store buckets: ls, add, put, get, info, rm, watch, seal");
+    .description("object store buckets: ls, add, put, get, info, link, rm, watch, seal");
   examples(
     obj,
     "lattice object add FILES",
@@ -81,7 +82,7 @@ export function registerObject(program: Command): void {
           const objects = (await store.list()).filter((o) => !o.deleted);
           objects.sort((a, b) => a.name.localeCompare(b.name));
           if (opts.json) {
-            printJson(opts.names ? objects.map((o) => o.name) : objects.map(infoJson));
+            printJson(opts.names ? objects.map((o) => o.name) : objects.map((o) => infoJson(o, bucket)));
             return;
           }
           if (opts.names) {
@@ -94,7 +95,11 @@ export function registerObject(program: Command): void {
           }
           printTable(
             ["Name", "Size", "Time"],
-            objects.map((o) => [o.name, humanBytes(o.size), humanTime(o.mtime, false)]),
+            objects.map((o) => [
+              o.name,
+              o.options?.link ? `link to ${linkTarget(o.options.link)}` : humanBytes(o.size),
+              humanTime(o.mtime, false),
+            ]),
             `Bucket ${bucket} (${objects.length} object${objects.length === 1 ? "" : "s"})`,
           );
         });
@@ -209,8 +214,8 @@ export function registerObject(program: Command): void {
                 countingStream(src, (n) => bar.increment(n)),
               );
               bar.stop();
-              if (opts.json) printJson(infoJson(info));
-              else printObjectInfo(info);
+              if (opts.json) printJson(infoJson(info, bucket));
+              else printObjectInfo(info, bucket);
             } finally {
               bar.stop();
             }
@@ -253,6 +258,12 @@ export function registerObject(program: Command): void {
           }
           await withSession(cmd, async (s) => {
             const store = await openStore(s, bucket);
+            const meta = await store.info(name);
+            if (meta?.options?.link && !meta.options.link.name) {
+              throw new CliError(
+                `${bucket} > ${name} links to the whole bucket ${meta.options.link.bucket}: get an object from it (lattice object ls ${meta.options.link.bucket})`,
+              );
+            }
             const r = await store.get(name);
             if (r === null) throw new CliError(`object "${name}" not found in bucket ${bucket}`);
             const bar = progressBar(
@@ -319,8 +330,8 @@ export function registerObject(program: Command): void {
           }
           const i = await store.info(name);
           if (i === null || i.deleted) throw new CliError(`object "${name}" not found in bucket ${bucket}`);
-          if (opts.json) printJson(infoJson(i));
-          else printObjectInfo(i);
+          if (opts.json) printJson(infoJson(i, bucket));
+          else printObjectInfo(i, bucket);
         });
       }),
     );
@@ -378,7 +389,7 @@ export function registerObject(program: Command): void {
               for await (const i of iter) {
                 if (i === null) continue; // end-of-history marker from the library
                 n++;
-                if (opts.json) out(JSON.stringify(infoJson(i)));
+                if (opts.json) out(JSON.stringify(infoJson(i, bucket)));
                 else
                   out(
                     `[${humanTime(i.mtime, false)}] ${i.deleted ? "DEL" : "PUT"} ${i.bucket} > ${i.name}: ${humanBytes(i.size)}`,
@@ -412,4 +423,52 @@ export function registerObject(program: Command): void {
       }),
     );
   examples(seal, "lattice object seal FILES -f");
+
+  const link = obj
+    .command("link")
+    .description("add a link to an object (or a whole bucket), in this bucket or another one")
+    .argument("<bucket>", "bucket to put the link in")
+    .argument("<name>", "name of the link")
+    .argument("<target-bucket>", "bucket the link points into")
+    .argument("[target-object]", "object the link points to (omitted: the whole target bucket)")
+    .option("--json", "print the link's object information as JSON")
+    .action(
+      action(
+        async (
+          bucket: string,
+          name: string,
+          targetBucket: string,
+          targetObject: string | undefined,
+          opts: { json?: boolean },
+          cmd: Command,
+        ) => {
+          await withSession(cmd, async (s) => {
+            const store = await openStore(s, bucket);
+            const target = targetBucket === bucket ? store : await openStore(s, targetBucket);
+            let info: ObjectInfo;
+            if (targetObject === undefined) {
+              info = await store.linkStore(name, target);
+            } else {
+              const meta = await target.info(targetObject);
+              if (meta === null || meta.deleted) {
+                throw new CliError(`object "${targetObject}" not found in bucket ${targetBucket}`);
+              }
+              if (meta.options?.link) {
+                throw new CliError(
+                  `${targetBucket} > ${targetObject} is itself a link (to ${linkTarget(meta.options.link)}): links of links are not allowed`,
+                );
+              }
+              info = await store.link(name, meta);
+            }
+            if (opts.json) printJson(infoJson(info, bucket));
+            else printObjectInfo(info, bucket);
+          });
+        },
+      ),
+    );
+  examples(
+    link,
+    "lattice object link FILES latest.tgz FILES releases/v1.tgz",
+    "lattice object link FILES shared-assets ASSETS   # the whole ASSETS bucket",
+  );
 }
