@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Exit } from "../../src/cli/errors.js";
-import { jetStreamTargets, lattice, needs, seedStream, uniq } from "./harness.js";
+import { admin, jetStreamTargets, lattice, needs, seedStream, uniq } from "./harness.js";
 
 const targets = await jetStreamTargets();
 after(() => Promise.all(targets.map((t) => t.close())));
@@ -271,6 +271,69 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.match(missing.stderr, /no message with sequence 99 .*\(JetStream error 10037, status 404\)/);
         assert.equal(both.code, Exit.USAGE);
         assert.deepEqual(JSON.parse(subjects.stdout), { [`${name}.a`]: 3, [`${name}.b`]: 2 });
+      });
+
+      it("view --since a time or a duration ago, with --subject; paging hints keep the filter", {
+        skip: js,
+      }, async () => {
+        const name = uniq("SINCE");
+        await seedStream(
+          t.url,
+          name,
+          [`${name}.*`],
+          [
+            [`${name}.a`, "old-a"],
+            [`${name}.b`, "old-b"],
+          ],
+        );
+        await new Promise((r) => setTimeout(r, 50));
+        const cut = new Date();
+        await new Promise((r) => setTimeout(r, 50));
+        const a = await admin(t.url);
+        try {
+          for (const [subj, body] of [
+            ["a", "new-a1"],
+            ["b", "new-b1"],
+            ["a", "new-a2"],
+            ["a", "new-a3"],
+          ]) {
+            await a.js.publish(`${name}.${subj}`, body);
+          }
+        } finally {
+          await a.close();
+        }
+        const str = (...args: string[]) => lattice([...s, "stream", ...args]);
+        const [since, sinceA, hour, future, page, both, bad] = await Promise.all([
+          str("view", name, "--since", cut.toISOString(), "--all", "--raw"),
+          str("view", name, "--since", cut.toISOString(), "--subject", `${name}.a`, "--all", "--json"),
+          str("view", name, "--since", "1h", "--raw", "--all"),
+          str("view", name, "--since", new Date(Date.now() + 3_600_000).toISOString()),
+          str("view", name, "--since", cut.toISOString(), "--subject", `${name}.a`, "--count", "2", "--raw"),
+          str("view", name, "--since", "1h", "--start-seq", "2"),
+          str("view", name, "--since", "yesterday"),
+        ]);
+        assert.equal(since.code, 0, since.stderr);
+        assert.equal(since.stdout, "new-a1\nnew-b1\nnew-a2\nnew-a3\n");
+        assert.deepEqual(
+          sinceA.stdout
+            .trim()
+            .split("\n")
+            .map((l) => (JSON.parse(l) as { seq: number }).seq),
+          [3, 5, 6],
+        );
+        assert.equal(hour.stdout, "old-a\nold-b\nnew-a1\nnew-b1\nnew-a2\nnew-a3\n");
+        assert.equal(future.code, 0, future.stderr);
+        assert.equal(future.stdout, "");
+        assert.match(future.stderr, new RegExp(`No messages in stream ${name} since `));
+        assert.equal(page.stdout, "new-a1\nnew-a2\n");
+        assert.match(
+          page.stderr,
+          new RegExp(`lattice stream view ${name} --subject '${name}\\.a' --start-seq 6 --count 2`),
+        );
+        assert.equal(both.code, Exit.USAGE);
+        assert.match(both.stderr, /--start-seq and --since cannot be combined/);
+        assert.equal(bad.code, Exit.USAGE);
+        assert.match(bad.stderr, /neither a time .* nor a duration ago/);
       });
 
       it("purge by subject, up to a sequence, keeping the newest, then everything", {
