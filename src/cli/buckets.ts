@@ -4,10 +4,7 @@
 import type { StreamInfo } from "@nats-io/jetstream";
 import { JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { Session } from "./connect-options.js";
-import { CliError } from "./errors.js";
-
-/** JetStream's "stream not found" error code. */
-export const STREAM_NOT_FOUND = 10059;
+import { CliError, STREAM_NOT_FOUND } from "./errors.js";
 
 export type BucketKind = { prefix: "KV_" | "OBJ_"; label: string };
 export const KV_BUCKET: BucketKind = { prefix: "KV_", label: "bucket" };
