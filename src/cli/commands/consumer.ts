@@ -199,6 +199,7 @@ export function registerConsumer(program: Command): void {
     .argument("<consumer>", "consumer name")
     .option("--count <n>", "pull this many messages", parsePositive, 1)
     .option("--wait <duration>", "how long to wait for messages (default: --timeout)", parseDuration)
+    .option("--ack", "acknowledge each message once printed (the default)")
     .option("--no-ack", "do not acknowledge (they will be redelivered after the ack wait)")
     .option("--nak", "negatively acknowledge instead (redeliver now)")
     .option("--term", "terminate instead (never redeliver)")
@@ -212,7 +213,8 @@ export function registerConsumer(program: Command): void {
           opts: {
             count: number;
             wait?: number;
-            ack: boolean;
+            /** undefined unless --ack or --no-ack was given: acknowledging is the default. */
+            ack?: boolean;
             nak?: boolean;
             term?: boolean;
             raw?: boolean;
@@ -220,6 +222,11 @@ export function registerConsumer(program: Command): void {
           },
           cmd: Command,
         ) => {
+          if (opts.nak && opts.term) throw usageError("--nak and --term cannot be combined");
+          const ack = opts.ack !== false;
+          if (!ack && (opts.nak || opts.term)) {
+            throw usageError(`--no-ack and --${opts.nak ? "nak" : "term"} cannot be combined`);
+          }
           await withSession(cmd, async (s) => {
             const ci = await (await s.jsm()).consumers.info(stream, name);
             if (ci.config.deliver_subject) {
@@ -236,7 +243,7 @@ export function registerConsumer(program: Command): void {
               printJsMsg(m, opts);
               if (opts.term) m.term();
               else if (opts.nak) m.nak();
-              else if (opts.ack && ci.config.ack_policy !== "none") {
+              else if (ack && ci.config.ack_policy !== "none") {
                 // Wait for the server to confirm, so the message is really done when the command exits.
                 const confirmed = await m.ackAck().catch(() => false);
                 if (!confirmed) note(`warning: the acknowledgement of message ${m.seq} was not confirmed`);
