@@ -8,7 +8,7 @@ import { type Flags, loadConfigFile } from "../config-flags.js";
 import { withSession } from "../connect-options.js";
 import { CliError, Exit, usageError } from "../errors.js";
 import { printMsg } from "../messages.js";
-import { ago, humanCount, humanTime, note, out, printJson, printTable } from "../output.js";
+import { ago, humanCount, humanTime, note, out, printJson, printListing } from "../output.js";
 import { parseDuration, parsePositive } from "../parse.js";
 import { addConsumerOptions, applyConsumerFlags, printConsumerInfo } from "./consumer-config.js";
 
@@ -61,21 +61,11 @@ export function registerConsumer(program: Command): void {
           const infos: ConsumerInfo[] = [];
           for await (const ci of jsm.consumers.list(stream)) infos.push(ci);
           infos.sort((a, b) => a.name.localeCompare(b.name));
-          if (opts.json) {
-            printJson(opts.names ? infos.map((i) => i.name) : infos);
-            return;
-          }
-          if (opts.names) {
-            for (const i of infos) out(i.name);
-            return;
-          }
-          if (infos.length === 0) {
-            out(`No consumers defined on stream ${stream}`);
-            return;
-          }
-          printTable(
-            ["Name", "Type", "Description", "Created", "Ack Pending", "Unprocessed", "Last Delivery"],
-            infos.map((i) => [
+          printListing(infos, opts, {
+            name: (i) => i.name,
+            empty: `No consumers defined on stream ${stream}`,
+            head: ["Name", "Type", "Description", "Created", "Ack Pending", "Unprocessed", "Last Delivery"],
+            row: (i) => [
               i.name,
               i.config.deliver_subject ? "Push" : "Pull",
               i.config.description ?? "",
@@ -83,9 +73,9 @@ export function registerConsumer(program: Command): void {
               i.num_ack_pending,
               i.num_pending,
               typeof i.delivered.last_active === "string" ? ago(i.delivered.last_active) : "never",
-            ]),
-            `Consumers on stream ${stream} (${infos.length})`,
-          );
+            ],
+            title: `Consumers on stream ${stream} (${infos.length})`,
+          });
         });
       }),
     );

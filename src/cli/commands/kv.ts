@@ -8,7 +8,7 @@ import { bucketExists, KV_BUCKET } from "../buckets.js";
 import { action, confirm, examples } from "../command-kit.js";
 import { withSession } from "../connect-options.js";
 import { CliError } from "../errors.js";
-import { humanBytes, humanDuration, humanTime, out, printJson, printTable } from "../output.js";
+import { humanBytes, humanDuration, humanTime, out, printJson, printListing } from "../output.js";
 import { collect, pairsToRecord, parseDuration, parsePositive, parseSize } from "../parse.js";
 import { openBucket, printKeys, printStatus, statusJson } from "./kv-common.js";
 import { registerKvHistory } from "./kv-history.js";
@@ -46,21 +46,12 @@ export function registerKv(program: Command): void {
           const all: KvStatus[] = [];
           for await (const st of kvm.list()) all.push(st);
           all.sort((a, b) => a.bucket.localeCompare(b.bucket));
-          if (opts.json) {
-            printJson(opts.names ? all.map((b) => b.bucket) : all.map(statusJson));
-            return;
-          }
-          if (opts.names) {
-            for (const b of all) out(b.bucket);
-            return;
-          }
-          if (all.length === 0) {
-            out("No Key-Value buckets found");
-            return;
-          }
-          printTable(
-            ["Bucket", "Description", "Values", "Size", "History", "TTL", "Last Update"],
-            all.map((b) => [
+          printListing(all, opts, {
+            name: (b) => b.bucket,
+            json: statusJson,
+            empty: "No Key-Value buckets found",
+            head: ["Bucket", "Description", "Values", "Size", "History", "TTL", "Last Update"],
+            row: (b) => [
               b.bucket,
               b.description,
               b.values,
@@ -68,9 +59,9 @@ export function registerKv(program: Command): void {
               b.history,
               b.ttl > 0 ? humanDuration(b.ttl) : "forever",
               b.streamInfo.state.last_seq > 0 ? humanTime(b.streamInfo.state.last_ts) : "never",
-            ]),
-            `Key-Value Buckets (${all.length})`,
-          );
+            ],
+            title: `Key-Value Buckets (${all.length})`,
+          });
         });
       }),
     );

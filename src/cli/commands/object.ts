@@ -12,7 +12,7 @@ import { bucketExists, OBJ_BUCKET } from "../buckets.js";
 import { action, confirm, examples, interrupted } from "../command-kit.js";
 import { withSession } from "../connect-options.js";
 import { CliError, Exit } from "../errors.js";
-import { humanBytes, humanTime, note, out, printJson, printTable } from "../output.js";
+import { humanBytes, humanTime, note, out, printJson, printListing } from "../output.js";
 import { collect, durationNanos, pairsToRecord, parsePositive, parseSize, splitPair } from "../parse.js";
 import { progressBar, progressWanted } from "../progress.js";
 import {
@@ -52,56 +52,38 @@ export function registerObject(program: Command): void {
             const all: ObjectStoreStatus[] = [];
             for await (const st of (await s.objm()).list()) all.push(st);
             all.sort((a, b) => a.bucket.localeCompare(b.bucket));
-            if (opts.json) {
-              printJson(opts.names ? all.map((b) => b.bucket) : all.map(statusJson));
-              return;
-            }
-            if (opts.names) {
-              for (const b of all) out(b.bucket);
-              return;
-            }
-            if (all.length === 0) {
-              out("No Object Store buckets found");
-              return;
-            }
-            printTable(
-              ["Bucket", "Description", "Created", "Size", "Sealed", "Last Update"],
-              all.map((b) => [
+            printListing(all, opts, {
+              name: (b) => b.bucket,
+              json: statusJson,
+              empty: "No Object Store buckets found",
+              head: ["Bucket", "Description", "Created", "Size", "Sealed", "Last Update"],
+              row: (b) => [
                 b.bucket,
                 b.description,
                 humanTime(b.streamInfo.created, false),
                 humanBytes(b.size),
                 String(b.sealed),
                 b.streamInfo.state.last_seq > 0 ? humanTime(b.streamInfo.state.last_ts) : "never",
-              ]),
-              `Object Store Buckets (${all.length})`,
-            );
+              ],
+              title: `Object Store Buckets (${all.length})`,
+            });
             return;
           }
           const store = await openStore(s, bucket);
           const objects = (await store.list()).filter((o) => !o.deleted);
           objects.sort((a, b) => a.name.localeCompare(b.name));
-          if (opts.json) {
-            printJson(opts.names ? objects.map((o) => o.name) : objects.map((o) => infoJson(o, bucket)));
-            return;
-          }
-          if (opts.names) {
-            for (const o of objects) out(o.name);
-            return;
-          }
-          if (objects.length === 0) {
-            out(`No objects in bucket ${bucket}`);
-            return;
-          }
-          printTable(
-            ["Name", "Size", "Time"],
-            objects.map((o) => [
+          printListing(objects, opts, {
+            name: (o) => o.name,
+            json: (o) => infoJson(o, bucket),
+            empty: `No objects in bucket ${bucket}`,
+            head: ["Name", "Size", "Time"],
+            row: (o) => [
               o.name,
               o.options?.link ? `link to ${linkTarget(o.options.link)}` : humanBytes(o.size),
               humanTime(o.mtime, false),
-            ]),
-            `Bucket ${bucket} (${objects.length} object${objects.length === 1 ? "" : "s"})`,
-          );
+            ],
+            title: `Bucket ${bucket} (${objects.length} object${objects.length === 1 ? "" : "s"})`,
+          });
         });
       }),
     );

@@ -7,7 +7,7 @@ import { action, confirm, examples } from "../command-kit.js";
 import { diffConfigs, type Flags, loadConfigFile } from "../config-flags.js";
 import { withSession } from "../connect-options.js";
 import { usageError } from "../errors.js";
-import { ago, humanBytes, note, out, printJson, printTable } from "../output.js";
+import { ago, humanBytes, note, out, printJson, printListing } from "../output.js";
 import { registerStreamBackup } from "./stream-backup.js";
 import { addConfigOptions, applyStreamFlags } from "./stream-config.js";
 import { printStreamInfo } from "./stream-info.js";
@@ -41,30 +41,20 @@ export function registerStream(program: Command): void {
           const infos: StreamInfo[] = [];
           for await (const si of jsm.streams.list(opts.subject)) infos.push(si);
           infos.sort((a, b) => a.config.name.localeCompare(b.config.name));
-          if (opts.json) {
-            printJson(opts.names ? infos.map((i) => i.config.name) : infos);
-            return;
-          }
-          if (opts.names) {
-            for (const i of infos) out(i.config.name);
-            return;
-          }
-          if (infos.length === 0) {
-            out("No streams defined");
-            return;
-          }
-          printTable(
-            ["Name", "Subjects", "Messages", "Size", "Last Message"],
-            infos.map((i) => [
+          printListing(infos, opts, {
+            name: (i) => i.config.name,
+            empty: "No streams defined",
+            head: ["Name", "Subjects", "Messages", "Size", "Last Message"],
+            row: (i) => [
               i.config.name,
               (i.config.subjects ?? []).join(", ") ||
                 (i.config.mirror ? `mirror of ${i.config.mirror.name}` : ""),
               i.state.messages,
               humanBytes(i.state.bytes),
               i.state.messages > 0 || i.state.last_seq > 0 ? ago(i.state.last_ts) : "never",
-            ]),
-            `Streams (${infos.length})`,
-          );
+            ],
+            title: `Streams (${infos.length})`,
+          });
         });
       }),
     );
