@@ -222,6 +222,34 @@ describe("lattice kv", { concurrency: true }, () => {
         const kept = await kv("history", b, "k", "--json");
         assert.equal((JSON.parse(kept.stdout) as unknown[]).length, 4);
       });
+
+      it("edit changes only the settings given and shows what changed", { skip: streams }, async () => {
+        const b = uniq("EDIT");
+        assert.equal((await kv("add", b)).code, 0);
+        const e = await kv("edit", b, "--history", "4", "--ttl", "90s", "--description", "tuned");
+        assert.equal(e.code, 0, e.stderr);
+        assert.match(e.stdout, new RegExp(`^Bucket ${b} was updated:\n`));
+        assert.match(e.stdout, / {2}max_msgs_per_subject: 1 -> 4\n/);
+        assert.match(e.stdout, / {2}max_age: 0 -> 90000000000\n/);
+        assert.match(e.stdout, /History Kept: 4/);
+        const [same, nothing, missing, bad] = await Promise.all([
+          kv("edit", b, "--json"),
+          kv("edit", b),
+          kv("edit", uniq("NOPE"), "--history", "2"),
+          kv("edit", b, "--history", "0"),
+        ]);
+        assert.equal(same.code, 0, same.stderr);
+        assert.match(nothing.stderr, new RegExp(`Bucket ${b}: nothing to change`));
+        const st = JSON.parse(same.stdout) as Record<string, unknown>;
+        assert.deepEqual([st.history, st.ttl_ms, st.description], [4, 90_000, "tuned"]);
+        assert.equal(missing.code, Exit.FAILED);
+        assert.match(missing.stderr, /no such bucket ".*" \(JetStream error 10059, status 404\)/);
+        assert.equal(bad.code, Exit.USAGE);
+        // The history setting applies: five puts, four kept.
+        for (const v of ["1", "2", "3", "4", "5"]) assert.equal((await kv("put", b, "k", v)).code, 0);
+        const status = JSON.parse((await kv("status", b, "--json")).stdout) as { values: number };
+        assert.equal(status.values, 4);
+      });
     });
   }
 });
