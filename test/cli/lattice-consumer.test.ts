@@ -225,6 +225,19 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(info.num_ack_pending, 0);
         assert.equal(info.num_pending, 0);
         assert.equal(info.ack_floor.stream_seq, 4);
+
+        // edit shows what changed, and says when nothing would.
+        const edit = await con("edit", stream, "w", "--max-deliver", "5", "--description", "batch worker");
+        assert.equal(edit.code, 0, edit.stderr);
+        assert.match(
+          edit.stdout,
+          new RegExp(
+            `^Consumer ${stream} > w was updated:\n  description: \\(unset\\) -> "batch worker"\n  max_deliver: -1 -> 5\n`,
+          ),
+        );
+        const same = await con("edit", stream, "w", "--max-deliver", "5");
+        assert.equal(same.code, 0, same.stderr);
+        assert.match(same.stderr, new RegExp(`Consumer ${stream} > w: nothing to change`));
       });
 
       it("pause and resume (servers before 2.11 get a clear error)", { skip }, async () => {

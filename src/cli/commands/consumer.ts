@@ -4,7 +4,7 @@ import type { ConsumerConfig, ConsumerInfo, JsMsg } from "@nats-io/jetstream";
 import { TimeoutError } from "@nats-io/transport-node";
 import type { Command } from "commander";
 import { action, confirm, examples } from "../command-kit.js";
-import { type Flags, loadConfigFile } from "../config-flags.js";
+import { diffConfigs, type Flags, loadConfigFile } from "../config-flags.js";
 import { withSession } from "../connect-options.js";
 import { CliError, Exit, usageError } from "../errors.js";
 import { printMsg } from "../messages.js";
@@ -156,13 +156,32 @@ export function registerConsumer(program: Command): void {
         if (opts.config !== undefined)
           next = { ...next, ...loadConfigFile<ConsumerConfig>(opts.config as string, "consumer") };
         next = applyConsumerFlags(next, opts);
+        const changes = diffConfigs(
+          current as unknown as Record<string, unknown>,
+          next as unknown as Record<string, unknown>,
+        );
+        if (changes.length === 0) {
+          if (opts.json) printJson(await jsm.consumers.info(stream, name));
+          else note(`Consumer ${stream} > ${name}: nothing to change`);
+          return;
+        }
         const ci = await jsm.consumers.update(stream, name, next);
-        if (opts.json) printJson(ci);
-        else printConsumerInfo(ci);
+        if (opts.json) {
+          printJson(ci);
+          return;
+        }
+        out(`Consumer ${stream} > ${name} was updated:`);
+        out(changes.join("\n"));
+        out();
+        printConsumerInfo(ci);
       });
     }),
   );
-  examples(edit, "lattice consumer edit ORDERS worker --max-deliver 10 --description 'order worker'");
+  examples(
+    edit,
+    "lattice consumer edit ORDERS worker --max-deliver 10 --description 'order worker'",
+    "lattice consumer edit ORDERS worker --filter 'orders.new,orders.paid' --backoff 1s,10s,1m",
+  );
 
   const rm = consumer
     .command("rm")
