@@ -336,6 +336,41 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.match(bad.stderr, /neither a time .* nor a duration ago/);
       });
 
+      it("rmm deletes one message by sequence (confirmation, --erase, errors with the server's code)", {
+        skip: js,
+      }, async () => {
+        const name = uniq("RMM");
+        await seedStream(
+          t.url,
+          name,
+          [`${name}.*`],
+          ["1", "2", "3", "4"].map((b): [string, string] => [`${name}.a`, b]),
+        );
+        const str = (...args: string[]) => lattice([...s, "stream", ...args]);
+        const noForce = await str("rmm", name, "2");
+        assert.equal(noForce.code, Exit.USAGE);
+        assert.match(noForce.stderr, /refusing without --force/);
+        const [two, three] = await Promise.all([
+          str("rmm", name, "2", "-f"),
+          str("delete-msg", name, "3", "--erase", "-f"),
+        ]);
+        assert.equal(two.code, 0, two.stderr);
+        assert.equal(two.stdout, `Deleted message 2 from stream ${name}\n`);
+        assert.equal(three.code, 0, three.stderr);
+        const [again, view, info, bad] = await Promise.all([
+          str("rmm", name, "2", "-f"),
+          str("view", name, "--all", "--raw"),
+          str("info", name, "--json"),
+          str("rmm", name, "0", "-f"),
+        ]);
+        assert.equal(again.code, Exit.FAILED);
+        assert.match(again.stderr, /^lattice: error: .* \(JetStream error \d+, status \d+\)\n$/);
+        assert.equal(view.stdout, "1\n4\n");
+        const st = (JSON.parse(info.stdout) as { state: { messages: number; num_deleted: number } }).state;
+        assert.deepEqual([st.messages, st.num_deleted], [2, 2]);
+        assert.equal(bad.code, Exit.USAGE);
+      });
+
       it("purge by subject, up to a sequence, keeping the newest, then everything", {
         skip: js,
       }, async () => {

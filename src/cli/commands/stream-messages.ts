@@ -1,4 +1,4 @@
-// lattice stream purge|view|get|subjects: a stream's messages, read without a consumer.
+// lattice stream purge|view|get|rmm|subjects: a stream's messages, read without a consumer.
 
 import type { JetStreamManager, MsgRequest, PurgeOpts, StoredMsg } from "@nats-io/jetstream";
 import type { Command } from "commander";
@@ -226,6 +226,25 @@ export function registerStreamMessages(stream: Command): void {
       ),
     );
   examples(get, "lattice stream get ORDERS 12", "lattice stream get ORDERS --last-for orders.new --raw");
+
+  const rmm = stream
+    .command("rmm")
+    .alias("delete-msg")
+    .description("delete one message from a stream by its sequence")
+    .argument("<stream>", "stream name")
+    .argument("<seq>", "sequence number", parsePositive)
+    .option("--erase", "overwrite the message's data in storage too (slower)")
+    .option("-f, --force", "do not ask for confirmation")
+    .action(
+      action(async (name: string, seq: number, opts: { erase?: boolean; force?: boolean }, cmd: Command) => {
+        await confirm(`Really delete message ${seq} from stream ${name}?`, opts.force);
+        await withSession(cmd, async (s) => {
+          await (await s.jsm()).streams.deleteMessage(name, seq, opts.erase === true);
+          out(`Deleted message ${seq} from stream ${name}`);
+        });
+      }),
+    );
+  examples(rmm, "lattice stream rmm ORDERS 12 -f", "lattice stream rmm ORDERS 12 --erase -f");
 
   const subjects = stream
     .command("subjects")

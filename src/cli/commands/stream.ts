@@ -1,4 +1,4 @@
-// lattice stream ls|add|info|edit|rm (and, from their own files, purge|view|get|subjects|backup|restore):
+// lattice stream ls|add|info|edit|rm (and, from their own files, purge|view|get|rmm|subjects|backup|restore):
 // manage JetStream streams.
 
 import type { StreamConfig, StreamInfo } from "@nats-io/jetstream";
@@ -18,7 +18,7 @@ export function registerStream(program: Command): void {
     .command("stream")
     .alias("str")
     .description(
-      "manage JetStream streams: ls, add, info, edit, rm, purge, view, get, subjects, backup, restore",
+      "manage JetStream streams: ls, add, info, edit, rm, purge, view, get, rmm, subjects, backup, restore",
     );
   examples(
     stream,
