@@ -336,7 +336,7 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.match(bad.stderr, /neither a time .* nor a duration ago/);
       });
 
-      it("rmm deletes one message by sequence (confirmation, --erase, errors with the server's code)", {
+      it("rmm deletes one message by sequence; seal stops deletes and purges (errors carry the server's code)", {
         skip: js,
       }, async () => {
         const name = uniq("RMM");
@@ -369,6 +369,23 @@ describe("lattice stream", { concurrency: true }, () => {
         const st = (JSON.parse(info.stdout) as { state: { messages: number; num_deleted: number } }).state;
         assert.deepEqual([st.messages, st.num_deleted], [2, 2]);
         assert.equal(bad.code, Exit.USAGE);
+
+        // A sealed stream refuses deletes and purges, with the server's code.
+        assert.equal((await str("seal", name)).code, Exit.USAGE);
+        const seal = await str("seal", name, "-f");
+        assert.equal(seal.code, 0, seal.stderr);
+        assert.match(seal.stdout, new RegExp(`^Stream ${name} is sealed\n`));
+        assert.match(seal.stdout, /Sealed: true/);
+        const [rmSealed, purgeSealed, again2] = await Promise.all([
+          str("rmm", name, "1", "-f"),
+          str("purge", name, "-f"),
+          str("seal", name, "-f", "--json"),
+        ]);
+        for (const r of [rmSealed, purgeSealed]) {
+          assert.equal(r.code, Exit.FAILED);
+          assert.match(r.stderr, /\(JetStream error \d+, status 400\)\n$/);
+        }
+        assert.equal((JSON.parse(again2.stdout) as { config: { sealed: boolean } }).config.sealed, true);
       });
 
       it("purge by subject, up to a sequence, keeping the newest, then everything", {

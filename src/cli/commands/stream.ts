@@ -1,4 +1,4 @@
-// lattice stream ls|add|info|edit|rm (and, from their own files, purge|view|get|rmm|subjects|backup|restore):
+// lattice stream ls|add|info|edit|rm|seal (and, from their own files, purge|view|get|rmm|subjects|backup|restore):
 // manage JetStream streams.
 
 import type { StreamConfig, StreamInfo } from "@nats-io/jetstream";
@@ -18,7 +18,7 @@ export function registerStream(program: Command): void {
     .command("stream")
     .alias("str")
     .description(
-      "manage JetStream streams: ls, add, info, edit, rm, purge, view, get, rmm, subjects, backup, restore",
+      "manage JetStream streams: ls, add, info, edit, rm, seal, purge, view, get, rmm, subjects, backup, restore",
     );
   examples(
     stream,
@@ -169,6 +169,32 @@ export function registerStream(program: Command): void {
       }),
     );
   examples(rm, "lattice stream rm ORDERS -f");
+
+  const seal = stream
+    .command("seal")
+    .description("seal a stream: no more writes, deletes or purges, ever (the same as edit --seal)")
+    .argument("<stream>", "stream name")
+    .option("-f, --force", "do not ask for confirmation")
+    .option("--json", "print the sealed stream's information as JSON")
+    .action(
+      action(async (name: string, opts: { force?: boolean; json?: boolean }, cmd: Command) => {
+        await confirm(`Really seal stream ${name}? This cannot be undone`, opts.force);
+        await withSession(cmd, async (s) => {
+          const jsm = await s.jsm();
+          const current = (await jsm.streams.info(name)).config;
+          const si = current.sealed
+            ? await jsm.streams.info(name)
+            : await jsm.streams.update(name, { ...current, sealed: true } as Partial<StreamConfig>);
+          if (opts.json) printJson(si);
+          else {
+            out(`Stream ${name} is sealed`);
+            out();
+            printStreamInfo(si, "Information for Stream");
+          }
+        });
+      }),
+    );
+  examples(seal, "lattice stream seal ORDERS -f");
 
   registerStreamMessages(stream);
   registerStreamBackup(stream);
