@@ -24,6 +24,7 @@ import { type MsgHdrs, headers as makeHeaders } from "@nats-io/transport-node";
 import { subjectMatches } from "../../subjects/pattern.js";
 import type { Session } from "../connect-options.js";
 import { CliError, Exit, STREAM_NOT_FOUND } from "../errors.js";
+import { headersToRecord } from "../messages.js";
 import { progressBar, progressWanted } from "../progress.js";
 
 export const MESSAGES_FORMAT = "lattice-messages/1";
@@ -44,13 +45,6 @@ interface SavedMsg {
   headers?: Record<string, string[]>;
   /** base64 */
   data: string;
-}
-
-function headersRecord(h: MsgHdrs | undefined): Record<string, string[]> | undefined {
-  if (h === undefined) return undefined;
-  const r: Record<string, string[]> = {};
-  for (const [k, v] of h) r[k] = v;
-  return Object.keys(r).length > 0 ? r : undefined;
 }
 
 /** Headers that instruct the server about a publish (already satisfied when the message was stored). */
@@ -114,7 +108,7 @@ export async function backupMessages(
             seq: m.seq,
             subject: m.subject,
             time: m.time.toISOString(),
-            headers: headersRecord(m.headers),
+            headers: headersToRecord(m.headers),
             data: Buffer.from(m.data).toString("base64"),
           };
           if (!file.write(`${JSON.stringify(saved)}\n`)) {
