@@ -583,6 +583,19 @@ describe("lattice stream", { concurrency: true }, () => {
           assert.equal(cc.config.filter_subject, `${name}.a`);
           assert.equal(cc.num_pending, 2);
 
+          // A restore the server refuses part way names how far it got and the server's reason.
+          const small = join(dir, "small.json");
+          writeFileSync(small, JSON.stringify({ max_msg_size: 1 }));
+          assert.equal((await str("rm", name, "-f")).code, 0);
+          const refused = await str("restore", target, "--config", small);
+          assert.equal(refused.code, Exit.FAILED);
+          assert.match(
+            refused.stderr,
+            new RegExp(
+              `restoring stream ${name} stopped after 0 of 3 messages, leaving the stream as it is: .*\\(JetStream error 10054, status 400\\)\n$`,
+            ),
+          );
+
           // A mirror's messages come from its origin.
           const meta = JSON.parse(readFileSync(join(target, "backup.json"), "utf8")) as Record<
             string,

@@ -23,7 +23,7 @@ import {
 import { type MsgHdrs, headers as makeHeaders } from "@nats-io/transport-node";
 import { subjectMatches } from "../../subjects/pattern.js";
 import type { Session } from "../connect-options.js";
-import { CliError, Exit, STREAM_NOT_FOUND } from "../errors.js";
+import { CliError, describeError, Exit, STREAM_NOT_FOUND } from "../errors.js";
 import { headersToRecord } from "../messages.js";
 import { progressBar, progressWanted } from "../progress.js";
 
@@ -239,6 +239,13 @@ export async function restoreMessages(
       if (inFlight.size >= WINDOW) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+  } catch (err) {
+    // The stream stays as far as it got: say so, with the server's reason.
+    const { message, exitCode } = describeError(err);
+    throw new CliError(
+      `restoring stream ${name} stopped after ${published} of ${total} messages, leaving the stream as it is: ${message}`,
+      exitCode,
+    );
   } finally {
     bar.stop();
   }
