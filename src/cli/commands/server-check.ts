@@ -133,7 +133,8 @@ function checkCommand(check: Command, name: string, description: string): Comman
     .description(description)
     .addOption(
       new Option("--format <format>", "output format").choices(["nagios", "json", "text"]).default("nagios"),
-    );
+    )
+    .addOption(new Option("--json", "the same as --format json").implies({ format: "json" }));
 }
 
 /**
