@@ -249,6 +249,13 @@ describe("lattice kv", { concurrency: true }, () => {
         for (const v of ["1", "2", "3", "4", "5"]) assert.equal((await kv("put", b, "k", v)).code, 0);
         const status = JSON.parse((await kv("status", b, "--json")).stdout) as { values: number };
         assert.equal(status.values, 4);
+        // Values that are not UTF-8 come out of --json as base64.
+        const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x01]);
+        const bin = await lattice([...s, "kv", "put", b, "bin", "-"], { input: bytes });
+        assert.equal(bin.code, 0, bin.stderr);
+        const got = JSON.parse((await kv("get", b, "bin", "--json")).stdout) as Record<string, unknown>;
+        assert.equal(got.value, undefined);
+        assert.equal(got.value_base64, bytes.toString("base64"));
       });
     });
   }

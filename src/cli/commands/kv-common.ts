@@ -5,6 +5,7 @@ import type { KV, KvEntry, KvStatus } from "@nats-io/kv";
 import { bucketStream, KV_BUCKET, metadataRows, storageName } from "../buckets.js";
 import type { Session } from "../connect-options.js";
 import { CliError } from "../errors.js";
+import { bodyJson } from "../messages.js";
 import {
   color,
   displayBody,
@@ -49,7 +50,7 @@ export function entryJson(e: KvEntry): Record<string, unknown> {
     operation: e.operation,
     created: e.created.toISOString(),
     length: e.length,
-    value: Buffer.from(e.value).toString("utf8"),
+    ...bodyJson(e.value, "value"),
     delta: e.delta,
   };
 }
