@@ -160,6 +160,21 @@ describe("lattice stream", { concurrency: true }, () => {
           infos.map((i) => [i.config.name, i.state.messages]),
           [[a, 3]],
         );
+
+        // Bucket streams have their own commands: listed with --all only. A stream merely named KV_... is not one.
+        const bucket = uniq("LSKV");
+        const lookalike = `KV_${uniq("PLAIN")}`;
+        assert.equal((await lattice([...s, "kv", "add", bucket])).code, 0);
+        await seedStream(t.url, lookalike, [`${lookalike}.>`]);
+        const [plain, all] = await Promise.all([
+          lattice([...s, "stream", "ls", "--names"]),
+          lattice([...s, "stream", "ls", "-a", "--json", "--names"]),
+        ]);
+        const shown = plain.stdout.split("\n");
+        assert.ok(!shown.includes(`KV_${bucket}`), plain.stdout);
+        assert.ok(shown.includes(lookalike) && shown.includes(a));
+        const allNames = JSON.parse(all.stdout) as string[];
+        assert.ok(allNames.includes(`KV_${bucket}`) && allNames.includes(lookalike));
       });
 
       it("edit changes only the given fields and prints what changed", { skip: js }, async () => {

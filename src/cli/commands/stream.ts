@@ -13,6 +13,14 @@ import { addConfigOptions, applyStreamFlags } from "./stream-config.js";
 import { printStreamInfo } from "./stream-info.js";
 import { registerStreamMessages } from "./stream-messages.js";
 
+/** The backing stream of a key-value or object store bucket (by its name and subjects, not its name alone). */
+export function isBucketStream(c: StreamConfig): boolean {
+  const subjects = c.subjects ?? [];
+  if (c.name.startsWith("KV_")) return subjects.includes(`$KV.${c.name.slice(3)}.>`);
+  if (c.name.startsWith("OBJ_")) return subjects.includes(`$O.${c.name.slice(4)}.C.>`);
+  return false;
+}
+
 export function registerStream(program: Command): void {
   const stream = program
     .command("stream")
@@ -32,35 +40,46 @@ export function registerStream(program: Command): void {
     .alias("list")
     .description("list streams: name, subjects, messages, size, last message")
     .option("--subject <subject>", "only streams that listen on this subject")
+    .option("-a, --all", "include the streams behind key-value and object store buckets")
     .option("-n, --names", "print only the names")
     .option("--json", "print the stream information as JSON")
     .action(
-      action(async (opts: { subject?: string; names?: boolean; json?: boolean }, cmd: Command) => {
-        await withSession(cmd, async (s) => {
-          const jsm = await s.jsm();
-          const infos: StreamInfo[] = [];
-          for await (const si of jsm.streams.list(opts.subject)) infos.push(si);
-          infos.sort((a, b) => a.config.name.localeCompare(b.config.name));
-          printListing(infos, opts, {
-            name: (i) => i.config.name,
-            empty: "No streams defined",
-            head: ["Name", "Subjects", "Messages", "Size", "Last Message"],
-            row: (i) => [
-              i.config.name,
-              (i.config.subjects ?? []).join(", ") ||
-                (i.config.mirror ? `mirror of ${i.config.mirror.name}` : ""),
-              i.state.messages,
-              humanBytes(i.state.bytes),
-              i.state.messages > 0 || i.state.last_seq > 0 ? ago(i.state.last_ts) : "never",
-            ],
-            title: `Streams (${infos.length})`,
+      action(
+        async (opts: { subject?: string; all?: boolean; names?: boolean; json?: boolean }, cmd: Command) => {
+          await withSession(cmd, async (s) => {
+            const jsm = await s.jsm();
+            const infos: StreamInfo[] = [];
+            let hidden = 0;
+            for await (const si of jsm.streams.list(opts.subject)) {
+              if (!opts.all && isBucketStream(si.config)) hidden++;
+              else infos.push(si);
+            }
+            infos.sort((a, b) => a.config.name.localeCompare(b.config.name));
+            printListing(infos, opts, {
+              name: (i) => i.config.name,
+              empty:
+                hidden > 0
+                  ? `No streams defined (${hidden} behind key-value or object store buckets: --all shows them)`
+                  : "No streams defined",
+              head: ["Name", "Subjects", "Messages", "Size", "Last Message"],
+              row: (i) => [
+                i.config.name,
+                (i.config.subjects ?? []).join(", ") ||
+                  (i.config.mirror ? `mirror of ${i.config.mirror.name}` : ""),
+                i.state.messages,
+                humanBytes(i.state.bytes),
+                i.state.messages > 0 || i.state.last_seq > 0 ? ago(i.state.last_ts) : "never",
+              ],
+              title: `Streams (${infos.length})`,
+            });
           });
-        });
-      }),
+        },
+      ),
     );
   examples(
     ls,
     "lattice stream ls",
+    "lattice stream ls --all   # with the streams behind kv and object buckets",
     "lattice stream ls --subject 'orders.new' --names",
     "lattice stream ls --json",
   );
