@@ -39,6 +39,9 @@ Exit codes:
   4  timed out, or no responders
   (server check uses 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)`;
 
+/** JetStream API error codes the commands recognise. */
+export const STREAM_NOT_FOUND = 10059;
+
 /** An error meant for the user: printed as is, with its exit code. */
 export class CliError extends Error {
   constructor(

@@ -47,10 +47,17 @@ export function msgToJson(m: PrintableMsg): Record<string, unknown> {
   if (m.reply) o.reply = m.reply;
   const hdrs = headersToRecord(m.headers);
   if (hdrs !== undefined) o.headers = hdrs;
-  const text = Buffer.from(m.data).toString("utf8");
-  if (Buffer.from(text, "utf8").equals(Buffer.from(m.data))) o.data = text;
-  else o.data_base64 = Buffer.from(m.data).toString("base64");
+  Object.assign(o, bodyJson(m.data, "data"));
   return o;
+}
+
+/** A body for JSON output: `{ [field]: text }` when it is UTF-8, else `{ [field]_base64: ... }`. */
+export function bodyJson(data: Uint8Array, field: string): Record<string, string> {
+  const buf = Buffer.from(data);
+  const text = buf.toString("utf8");
+  return Buffer.from(text, "utf8").equals(buf)
+    ? { [field]: text }
+    : { [`${field}_base64`]: buf.toString("base64") };
 }
 
 export function printMsg(m: PrintableMsg, opts: PrintOptions): void {

@@ -70,6 +70,40 @@ export function printTable(head: string[], rows: Cell[][], title?: string): void
   out(renderTable(head, rows, title));
 }
 
+/** How a listing command (`stream ls`, `kv ls` ...) shows its items. */
+export interface Listing<T> {
+  name: (item: T) => string;
+  /** The JSON of one item (default: the item itself). */
+  json?: (item: T) => unknown;
+  /** The line printed when there is nothing to list. */
+  empty: string;
+  head: string[];
+  row: (item: T) => Cell[];
+  title: string;
+}
+
+/** A listing: JSON with --json (names only with --names too), names with --names, else a table. */
+export function printListing<T>(items: T[], opts: { json?: boolean; names?: boolean }, l: Listing<T>): void {
+  if (opts.json) {
+    const json = l.json;
+    printJson(opts.names ? items.map((i) => l.name(i)) : json ? items.map((i) => json(i)) : items);
+    return;
+  }
+  if (opts.names) {
+    for (const i of items) out(l.name(i));
+    return;
+  }
+  if (items.length === 0) {
+    out(l.empty);
+    return;
+  }
+  printTable(
+    l.head,
+    items.map((i) => l.row(i)),
+    l.title,
+  );
+}
+
 /**
  * Labelled key/value sections, labels right-aligned, as `stream info` and friends print them:
  *

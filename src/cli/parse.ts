@@ -34,6 +34,28 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+/**
+ * A point in the past: an RFC 3339 time ("2025-01-01T00:00:00Z", a date alone is midnight UTC) or a duration
+ * ago ("1h", "30m"). Throws on anything else.
+ */
+export function parseSince(text: string): Date {
+  const s = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+    const t = Date.parse(s);
+    if (!Number.isNaN(t)) return new Date(t);
+    throw new InvalidArgumentError(`"${text}" is not a time (example: 2025-01-01T12:00:00Z)`);
+  }
+  let ms: number;
+  try {
+    ms = parseDuration(s);
+  } catch {
+    throw new InvalidArgumentError(
+      `"${text}" is neither a time (2025-01-01T12:00:00Z) nor a duration ago (30s, 1h, 7d)`,
+    );
+  }
+  return new Date(Date.now() - ms);
+}
+
 /** A duration as JetStream wants it: nanoseconds, integral. */
 export function durationNanos(text: string): number {
   return Math.round(parseDuration(text) * 1e6);

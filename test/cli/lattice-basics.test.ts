@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Command } from "commander";
 import { renderTemplate } from "../../src/cli/command-kit.js";
+import { diffConfigs } from "../../src/cli/config-flags.js";
 import { splitUrlCredentials } from "../../src/cli/connect-options.js";
 import { describeError, Exit } from "../../src/cli/errors.js";
 import {
@@ -15,7 +16,7 @@ import {
   setJsonMode,
   useColor,
 } from "../../src/cli/output.js";
-import { parseDuration, parseSize, splitPair } from "../../src/cli/parse.js";
+import { parseDuration, parseSince, parseSize, splitPair } from "../../src/cli/parse.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { lattice } from "./harness.js";
 
@@ -189,9 +190,23 @@ describe("lattice usage errors and exit codes", { concurrency: true }, () => {
   });
 
   it("destructive commands refuse without --force when there is no terminal to ask on", async () => {
-    const r = await lattice(["-s", "nats://127.0.0.1:1", "stream", "rm", "X"]);
-    assert.equal(r.code, Exit.USAGE);
-    assert.match(r.stderr, /refusing without --force/);
+    const offline = ["-s", "nats://127.0.0.1:1"];
+    const runs = await Promise.all(
+      [
+        ["stream", "rm", "X"],
+        ["stream", "purge", "X"],
+        ["stream", "seal", "X"],
+        ["stream", "rmm", "X", "1"],
+        ["consumer", "rm", "X", "C"],
+        ["kv", "rm", "B"],
+        ["kv", "compact", "B"],
+        ["object", "rm", "B"],
+      ].map((args) => lattice([...offline, ...args])),
+    );
+    for (const r of runs) {
+      assert.equal(r.code, Exit.USAGE, r.stderr);
+      assert.match(r.stderr, /refusing without --force/);
+    }
   });
 });
 
@@ -212,6 +227,24 @@ describe("lattice parsers and formatters", () => {
     assert.deepEqual(splitPair("a:b:c"), ["a", "b:c"]);
     assert.deepEqual(splitPair("k=v"), ["k", "v"]);
     assert.throws(() => splitPair("novalue"), /key:value/);
+  });
+
+  it("parses --since: a time, a date, or a duration ago", () => {
+    assert.equal(parseSince("2025-01-02T03:04:05Z").toISOString(), "2025-01-02T03:04:05.000Z");
+    assert.equal(parseSince("2025-01-02").toISOString(), "2025-01-02T00:00:00.000Z");
+    const ago = Date.now() - parseSince("1h").getTime();
+    assert.ok(ago >= 3_600_000 && ago < 3_660_000, `${ago}`);
+    assert.throws(() => parseSince("2025-13-45"), /not a time/);
+    assert.throws(() => parseSince("last tuesday"), /neither a time .* nor a duration ago/);
+  });
+
+  it("shows configuration changes field by field", () => {
+    assert.deepEqual(diffConfigs({ a: 1, b: [1], c: "x" }, { a: 2, b: [1], d: true }), [
+      "  a: 1 -> 2",
+      '  c: "x" -> (unset)',
+      "  d: (unset) -> true",
+    ]);
+    assert.deepEqual(diffConfigs({ a: { x: 1 } }, { a: { x: 1 } }), []);
   });
 
   it("takes credentials out of server URLs", () => {

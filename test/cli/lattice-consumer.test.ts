@@ -182,6 +182,64 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal((await lattice([...s, "consumer", "add", stream])).code, Exit.USAGE);
       });
 
+      it("next --count with --ack (default), --nak, --term; partial batches and an empty consumer", {
+        skip,
+      }, async () => {
+        const stream = uniq("NEXT");
+        await seedStream(
+          t.url,
+          stream,
+          [`${stream}.>`],
+          [1, 2, 3, 4].map((i): [string, string] => [`${stream}.a`, `m${i}`]),
+        );
+        const con = (...args: string[]) => lattice([...s, "consumer", ...args]);
+        assert.equal((await con("add", stream, "w")).code, 0);
+        const [both, noAckNak] = await Promise.all([
+          con("next", stream, "w", "--nak", "--term"),
+          con("next", stream, "w", "--no-ack", "--nak"),
+        ]);
+        assert.equal(both.code, Exit.USAGE);
+        assert.match(both.stderr, /--nak and --term cannot be combined/);
+        assert.equal(noAckNak.code, Exit.USAGE);
+
+        const two = await con("next", stream, "w", "--count", "2", "--ack", "--raw");
+        assert.equal(two.code, 0, two.stderr);
+        assert.equal(two.stdout, "m1\nm2\n");
+        // --nak: delivered again at once; --term: never again.
+        const nak = await con("next", stream, "w", "--nak", "--raw");
+        assert.equal(nak.stdout, "m3\n");
+        const again = await con("next", stream, "w", "--term", "--raw");
+        assert.equal(again.stdout, "m3\n");
+        const rest = await con("next", stream, "w", "--count", "5", "--wait", "1s");
+        assert.equal(rest.code, 0, rest.stderr);
+        assert.match(rest.stdout, /m4/);
+        assert.match(rest.stderr, /received 1 of 5 messages/);
+        const empty = await con("next", stream, "w", "--wait", "500ms");
+        assert.equal(empty.code, Exit.TIMEOUT);
+        assert.match(empty.stderr, /no messages available from /);
+        const info = JSON.parse((await con("info", stream, "w", "--json")).stdout) as {
+          num_ack_pending: number;
+          num_pending: number;
+          ack_floor: { stream_seq: number };
+        };
+        assert.equal(info.num_ack_pending, 0);
+        assert.equal(info.num_pending, 0);
+        assert.equal(info.ack_floor.stream_seq, 4);
+
+        // edit shows what changed, and says when nothing would.
+        const edit = await con("edit", stream, "w", "--max-deliver", "5", "--description", "batch worker");
+        assert.equal(edit.code, 0, edit.stderr);
+        assert.match(
+          edit.stdout,
+          new RegExp(
+            `^Consumer ${stream} > w was updated:\n  description: \\(unset\\) -> "batch worker"\n  max_deliver: -1 -> 5\n`,
+          ),
+        );
+        const same = await con("edit", stream, "w", "--max-deliver", "5");
+        assert.equal(same.code, 0, same.stderr);
+        assert.match(same.stderr, new RegExp(`Consumer ${stream} > w: nothing to change`));
+      });
+
       it("pause and resume (servers before 2.11 get a clear error)", { skip }, async () => {
         const stream = uniq("PAUSE");
         await seedStream(t.url, stream, [`${stream}.>`]);

@@ -133,6 +133,57 @@ describe("lattice object", { concurrency: true }, () => {
         assert.match(exists.stderr, /exists: use --force/);
         assert.equal((await obj("get", b, "big.bin", "-O", out, "--force")).code, 0);
       });
+
+      it("link to an object (same or other bucket) and to a whole bucket", {
+        skip: streams || consumers,
+      }, async () => {
+        const a = uniq("LNKA");
+        const b = uniq("LNKB");
+        for (const x of [a, b]) assert.equal((await obj("add", x)).code, 0);
+        const put = await lattice([...s, "object", "put", a, "-", "--name", "v1.txt"], {
+          input: "version 1",
+        });
+        assert.equal(put.code, 0, put.stderr);
+
+        const [same, other, whole] = await Promise.all([
+          obj("link", a, "latest", a, "v1.txt"),
+          obj("link", b, "from-a", a, "v1.txt", "--json"),
+          obj("link", a, "everything-b", b),
+        ]);
+        assert.equal(same.code, 0, same.stderr);
+        assert.match(same.stdout, new RegExp(`Object information for ${a} > latest`));
+        assert.match(same.stdout, new RegExp(`Link: ${a} > v1\\.txt`));
+        assert.doesNotMatch(same.stdout, /Digest/);
+        assert.equal(other.code, 0, other.stderr);
+        const info = JSON.parse(other.stdout) as { name: string; bucket: string; options: unknown };
+        assert.equal(info.name, "from-a");
+        assert.equal(info.bucket, b);
+        assert.deepEqual(info.options, { link: { bucket: a, name: "v1.txt" } });
+        assert.equal(whole.code, 0, whole.stderr);
+        assert.match(whole.stdout, new RegExp(`Link: ${b} \\(whole bucket\\)`));
+
+        const [viaSame, viaOther, viaWhole, linkOfLink, noTarget, noBucket, ls] = await Promise.all([
+          obj("get", a, "latest", "-O", "-"),
+          obj("get", b, "from-a", "-O", "-"),
+          obj("get", a, "everything-b", "-O", "-"),
+          obj("link", a, "again", a, "latest"),
+          obj("link", a, "nothing", a, "nope"),
+          obj("link", a, "x", "NO_SUCH_BUCKET"),
+          obj("ls", a),
+        ]);
+        assert.equal(viaSame.stdout, "version 1");
+        assert.equal(viaOther.stdout, "version 1");
+        assert.equal(viaWhole.code, Exit.FAILED);
+        assert.match(viaWhole.stderr, new RegExp(`links to the whole bucket ${b}`));
+        assert.equal(linkOfLink.code, Exit.FAILED);
+        assert.match(linkOfLink.stderr, /is itself a link .*: links of links are not allowed/);
+        assert.equal(noTarget.code, Exit.FAILED);
+        assert.match(noTarget.stderr, new RegExp(`object "nope" not found in bucket ${a}`));
+        assert.equal(noBucket.code, Exit.FAILED);
+        assert.match(noBucket.stderr, /no such object store bucket "NO_SUCH_BUCKET" \(JetStream error 10059/);
+        assert.match(ls.stdout, new RegExp(`│ latest +│ link to ${a} > v1\\.txt +│`));
+        assert.match(ls.stdout, new RegExp(`│ everything-b +│ link to ${b} \\(whole bucket\\) +│`));
+      });
     });
   }
 });

@@ -89,6 +89,10 @@ describe("lattice server", { concurrency: true }, () => {
         const wj = JSON.parse(warn.stdout) as { status: string; warnings: string[] };
         assert.equal(wj.status, "WARNING");
         assert.match(wj.warnings[0], /^rtt /);
+        // --json is --format json, as everywhere else.
+        const json = await lattice([...s, "server", "check", "connection", "--json", "--rtt-warning", "0s"]);
+        assert.equal(json.code, 1);
+        assert.equal((JSON.parse(json.stdout) as { status: string }).status, "WARNING");
         const down = await lattice([
           "-s",
           "nats://127.0.0.1:1",

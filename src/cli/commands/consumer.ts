@@ -1,261 +1,16 @@
 // lattice consumer ls|add|info|edit|rm|next|pause|resume: manage JetStream consumers and pull from them.
 
-import { readFileSync } from "node:fs";
 import type { ConsumerConfig, ConsumerInfo, JsMsg } from "@nats-io/jetstream";
 import { TimeoutError } from "@nats-io/transport-node";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { action, confirm, examples } from "../command-kit.js";
+import { diffConfigs, type Flags, loadConfigFile } from "../config-flags.js";
 import { withSession } from "../connect-options.js";
 import { CliError, Exit, usageError } from "../errors.js";
 import { printMsg } from "../messages.js";
-import {
-  ago,
-  type Cell,
-  color,
-  humanBytes,
-  humanCount,
-  humanNanos,
-  humanTime,
-  note,
-  out,
-  printJson,
-  printSections,
-  printTable,
-  type Section,
-} from "../output.js";
-import {
-  collect,
-  collectList,
-  durationNanos,
-  pairsToRecord,
-  parseDuration,
-  parseInteger,
-  parsePositive,
-  parseSize,
-} from "../parse.js";
-
-type Flags = Record<string, unknown>;
-
-function addConsumerOptions(cmd: Command, mode: "add" | "edit"): Command {
-  const add = mode === "add";
-  cmd.option("--config <file>", "consumer configuration as JSON (flags override its fields)");
-  if (add) {
-    cmd
-      .option("--ephemeral", "create an ephemeral consumer (removed after --inactive-threshold without use)")
-      .option("--pull", "a pull consumer (the default)")
-      .option("--target <subject>", "a push consumer delivering to this subject")
-      .option("--deliver-group <group>", "queue group for a push consumer's subscribers")
-      .option(
-        "--deliver <policy>",
-        "where to start: all, last, new, last-per-subject, a sequence number, a duration ago (1h) or a time (RFC 3339)",
-      )
-      .addOption(new Option("--ack <policy>", "acknowledgement policy").choices(["explicit", "none", "all"]))
-      .addOption(new Option("--replay <policy>", "replay policy").choices(["instant", "original"]))
-      .option("--heartbeat <duration>", "idle heartbeat interval (push)", durationNanos)
-      .option("--flow-control", "enable flow control (push)")
-      .option("--rate-limit <bits-per-second>", "limit delivery rate (push)", parseInteger)
-      .option("--memory", "keep consumer state in memory");
-  }
-  return cmd
-    .option("--description <text>", "description")
-    .option("--filter <subject>", "only messages on this subject (repeatable, comma separated)", collectList)
-    .option("--wait <duration>", "acknowledgement wait", durationNanos)
-    .option("--max-deliver <n>", "deliveries per message before giving up (-1 unlimited)", parseInteger)
-    .option("--max-pending <n>", "maximum outstanding unacknowledged messages", parseInteger)
-    .option("--max-waiting <n>", "maximum waiting pull requests (pull)", parseInteger)
-    .option("--max-batch <n>", "largest batch a pull may ask for (pull)", parseInteger)
-    .option("--max-expires <duration>", "longest expiry a pull may ask for (pull)", durationNanos)
-    .option("--max-pull-bytes <size>", "largest byte count a pull may ask for (pull)", parseSize)
-    .option(
-      "--inactive-threshold <duration>",
-      "remove the consumer after this long without use",
-      durationNanos,
-    )
-    .option("--backoff <durations>", "redelivery backoff, comma separated (e.g. 1s,5s,30s)", collectList)
-    .option("--sample <percent>", "sample this percentage of acknowledgements as advisories", parseInteger)
-    .option("--headers-only", "deliver only headers (and the body size)")
-    .option("--no-headers-only", "deliver whole messages")
-    .option("--replicas <n>", "replicas of the consumer state", parsePositive)
-    .option("--metadata <key=value>", "metadata entry (repeatable)", collect)
-    .option("--json", "print the resulting consumer information as JSON");
-}
-
-function loadConfigFile(path: string): Partial<ConsumerConfig> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, Exit.USAGE);
-  }
-  try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("not a JSON object");
-    return (v.config !== undefined && typeof v.config === "object" ? v.config : v) as Partial<ConsumerConfig>;
-  } catch (err) {
-    throw new CliError(`${path}: invalid consumer configuration: ${(err as Error).message}`, Exit.USAGE);
-  }
-}
-
-function applyDeliver(c: Record<string, unknown>, spec: string): void {
-  const s = spec.toLowerCase();
-  delete c.opt_start_seq;
-  delete c.opt_start_time;
-  if (s === "all" || s === "last" || s === "new" || s === "last-per-subject" || s === "last_per_subject") {
-    c.deliver_policy = s.replace(/-/g, "_");
-    return;
-  }
-  if (/^\d+$/.test(s)) {
-    c.deliver_policy = "by_start_sequence";
-    c.opt_start_seq = Number(s);
-    return;
-  }
-  const t = Date.parse(spec);
-  if (/^\d{4}-\d{2}-\d{2}/.test(spec) && !Number.isNaN(t)) {
-    c.deliver_policy = "by_start_time";
-    c.opt_start_time = new Date(t).toISOString();
-    return;
-  }
-  let ms: number;
-  try {
-    ms = parseDuration(spec);
-  } catch {
-    throw usageError(
-      `--deliver "${spec}": use all, last, new, last-per-subject, a sequence, a duration or a time`,
-    );
-  }
-  c.deliver_policy = "by_start_time";
-  c.opt_start_time = new Date(Date.now() - ms).toISOString();
-}
-
-export function applyConsumerFlags(cfg: Partial<ConsumerConfig>, f: Flags): Partial<ConsumerConfig> {
-  const c = cfg as Record<string, unknown>;
-  const set = (key: string, v: unknown) => {
-    if (v !== undefined) c[key] = v;
-  };
-  if (f.target !== undefined && f.pull === true) throw usageError("--pull and --target cannot be combined");
-  set("deliver_subject", f.target);
-  set("deliver_group", f.deliverGroup);
-  if (f.deliver !== undefined) applyDeliver(c, f.deliver as string);
-  set("ack_policy", f.ack);
-  set("replay_policy", f.replay);
-  set("idle_heartbeat", f.heartbeat);
-  set("flow_control", f.flowControl);
-  set("rate_limit_bps", f.rateLimit);
-  if (f.memory === true) c.mem_storage = true;
-  set("description", f.description);
-  const filters = f.filter as string[] | undefined;
-  if (filters !== undefined) {
-    delete c.filter_subject;
-    delete c.filter_subjects;
-    if (filters.length === 1) c.filter_subject = filters[0];
-    else c.filter_subjects = filters;
-  }
-  set("ack_wait", f.wait);
-  set("max_deliver", f.maxDeliver);
-  set("max_ack_pending", f.maxPending);
-  set("max_waiting", f.maxWaiting);
-  set("max_batch", f.maxBatch);
-  set("max_expires", f.maxExpires);
-  set("max_bytes", f.maxPullBytes);
-  set("inactive_threshold", f.inactiveThreshold);
-  if (f.backoff !== undefined)
-    c.backoff = (f.backoff as string[]).map((d) => Math.round(parseDuration(d) * 1e6));
-  if (f.sample !== undefined) c.sample_freq = `${f.sample}%`;
-  set("headers_only", f.headersOnly);
-  set("num_replicas", f.replicas);
-  const md = pairsToRecord(f.metadata as string[] | undefined);
-  if (md !== undefined) c.metadata = { ...((c.metadata as Record<string, string>) ?? {}), ...md };
-  return cfg;
-}
-
-function deliverText(c: ConsumerConfig): string {
-  switch (c.deliver_policy) {
-    case "by_start_sequence":
-      return `from sequence ${c.opt_start_seq}`;
-    case "by_start_time":
-      return `from ${humanTime(c.opt_start_time, false)}`;
-    case "last_per_subject":
-      return "last per subject";
-    default:
-      return String(c.deliver_policy);
-  }
-}
-
-function lastActive(v: unknown): string {
-  return typeof v === "string" ? humanTime(v) : "never";
-}
-
-export function consumerInfoSections(ci: ConsumerInfo): Section[] {
-  const c = ci.config;
-  const push = c.deliver_subject !== undefined && c.deliver_subject !== "";
-  const filters = c.filter_subjects?.length ? c.filter_subjects.join(", ") : c.filter_subject;
-  return [
-    {
-      title: "Configuration",
-      rows: [
-        ["Name", ci.name],
-        c.durable_name ? ["Durable Name", c.durable_name] : ["Ephemeral", "true"],
-        c.description ? ["Description", c.description] : undefined,
-        ["Type", push ? "Push" : "Pull"],
-        push ? ["Delivery Subject", c.deliver_subject] : undefined,
-        c.deliver_group ? ["Deliver Queue Group", c.deliver_group] : undefined,
-        filters ? ["Filter Subject", filters] : undefined,
-        ["Deliver Policy", deliverText(c)],
-        ["Ack Policy", c.ack_policy],
-        c.ack_wait ? ["Ack Wait", humanNanos(c.ack_wait)] : undefined,
-        ["Replay Policy", c.replay_policy],
-        ["Max Deliver", humanCount(c.max_deliver ?? -1, true)],
-        c.max_ack_pending !== undefined
-          ? ["Max Ack Pending", humanCount(c.max_ack_pending, true)]
-          : undefined,
-        !push && c.max_waiting !== undefined ? ["Max Waiting Pulls", humanCount(c.max_waiting)] : undefined,
-        c.max_batch ? ["Max Pull Batch", humanCount(c.max_batch)] : undefined,
-        c.max_expires ? ["Max Pull Expires", humanNanos(c.max_expires)] : undefined,
-        c.max_bytes ? ["Max Pull Bytes", humanBytes(c.max_bytes)] : undefined,
-        c.inactive_threshold ? ["Inactive Threshold", humanNanos(c.inactive_threshold)] : undefined,
-        c.backoff?.length ? ["Backoff", c.backoff.map((b) => humanNanos(b)).join(", ")] : undefined,
-        c.idle_heartbeat ? ["Idle Heartbeat", humanNanos(c.idle_heartbeat)] : undefined,
-        c.flow_control ? ["Flow Control", "true"] : undefined,
-        c.headers_only ? ["Headers Only", "true"] : undefined,
-        c.sample_freq ? ["Sampling Rate", c.sample_freq] : undefined,
-        c.rate_limit_bps ? ["Rate Limit", `${humanCount(c.rate_limit_bps)} bps`] : undefined,
-        c.num_replicas ? ["Replicas", c.num_replicas] : undefined,
-        c.mem_storage ? ["Memory Storage", "true"] : undefined,
-        ...Object.entries(c.metadata ?? {})
-          .filter(([k]) => !k.startsWith("_nats."))
-          .map(([k, v]): [string, Cell] => [`Metadata ${k}`, v]),
-      ],
-    },
-    {
-      title: "State",
-      rows: [
-        [
-          "Last Delivered Message",
-          `Consumer sequence: ${humanCount(ci.delivered.consumer_seq)} Stream sequence: ${humanCount(ci.delivered.stream_seq)} Last delivery: ${lastActive(ci.delivered.last_active)}`,
-        ],
-        [
-          "Acknowledgment Floor",
-          `Consumer sequence: ${humanCount(ci.ack_floor.consumer_seq)} Stream sequence: ${humanCount(ci.ack_floor.stream_seq)}`,
-        ],
-        ["Outstanding Acks", humanCount(ci.num_ack_pending)],
-        ["Redelivered Messages", humanCount(ci.num_redelivered)],
-        ["Unprocessed Messages", humanCount(ci.num_pending)],
-        !push
-          ? ["Waiting Pulls", humanCount(ci.num_waiting)]
-          : ["Active Interest", ci.push_bound ? "true" : "false"],
-        ci.paused
-          ? ["Paused Until", `${humanTime(c.pause_until)} (${humanNanos(ci.pause_remaining, "0s")} left)`]
-          : undefined,
-      ],
-    },
-  ];
-}
-
-function printConsumerInfo(ci: ConsumerInfo): void {
-  out(color.bold(`Information for Consumer ${ci.stream_name} > ${ci.name} created ${humanTime(ci.created)}`));
-  out();
-  printSections(consumerInfoSections(ci));
-}
+import { ago, humanCount, humanTime, note, out, printJson, printListing } from "../output.js";
+import { parseDuration, parsePositive } from "../parse.js";
+import { addConsumerOptions, applyConsumerFlags, printConsumerInfo } from "./consumer-config.js";
 
 /** "1h" from now, or an RFC 3339 time. */
 function pauseUntil(spec: string): Date {
@@ -306,21 +61,11 @@ export function registerConsumer(program: Command): void {
           const infos: ConsumerInfo[] = [];
           for await (const ci of jsm.consumers.list(stream)) infos.push(ci);
           infos.sort((a, b) => a.name.localeCompare(b.name));
-          if (opts.json) {
-            printJson(opts.names ? infos.map((i) => i.name) : infos);
-            return;
-          }
-          if (opts.names) {
-            for (const i of infos) out(i.name);
-            return;
-          }
-          if (infos.length === 0) {
-            out(`No consumers defined on stream ${stream}`);
-            return;
-          }
-          printTable(
-            ["Name", "Type", "Description", "Created", "Ack Pending", "Unprocessed", "Last Delivery"],
-            infos.map((i) => [
+          printListing(infos, opts, {
+            name: (i) => i.name,
+            empty: `No consumers defined on stream ${stream}`,
+            head: ["Name", "Type", "Description", "Created", "Ack Pending", "Unprocessed", "Last Delivery"],
+            row: (i) => [
               i.name,
               i.config.deliver_subject ? "Push" : "Pull",
               i.config.description ?? "",
@@ -328,9 +73,9 @@ export function registerConsumer(program: Command): void {
               i.num_ack_pending,
               i.num_pending,
               typeof i.delivered.last_active === "string" ? ago(i.delivered.last_active) : "never",
-            ]),
-            `Consumers on stream ${stream} (${infos.length})`,
-          );
+            ],
+            title: `Consumers on stream ${stream} (${infos.length})`,
+          });
         });
       }),
     );
@@ -349,7 +94,7 @@ export function registerConsumer(program: Command): void {
   ).action(
     action(async (stream: string, name: string | undefined, opts: Flags, cmd: Command) => {
       const base: Partial<ConsumerConfig> =
-        opts.config !== undefined ? loadConfigFile(opts.config as string) : {};
+        opts.config !== undefined ? loadConfigFile<ConsumerConfig>(opts.config as string, "consumer") : {};
       const cfg = applyConsumerFlags(base, opts) as Record<string, unknown>;
       cfg.ack_policy ??= "explicit";
       cfg.deliver_policy ??= "all";
@@ -408,15 +153,35 @@ export function registerConsumer(program: Command): void {
         const jsm = await s.jsm();
         const current = (await jsm.consumers.info(stream, name)).config;
         let next: Partial<ConsumerConfig> = structuredClone(current);
-        if (opts.config !== undefined) next = { ...next, ...loadConfigFile(opts.config as string) };
+        if (opts.config !== undefined)
+          next = { ...next, ...loadConfigFile<ConsumerConfig>(opts.config as string, "consumer") };
         next = applyConsumerFlags(next, opts);
+        const changes = diffConfigs(
+          current as unknown as Record<string, unknown>,
+          next as unknown as Record<string, unknown>,
+        );
+        if (changes.length === 0) {
+          if (opts.json) printJson(await jsm.consumers.info(stream, name));
+          else note(`Consumer ${stream} > ${name}: nothing to change`);
+          return;
+        }
         const ci = await jsm.consumers.update(stream, name, next);
-        if (opts.json) printJson(ci);
-        else printConsumerInfo(ci);
+        if (opts.json) {
+          printJson(ci);
+          return;
+        }
+        out(`Consumer ${stream} > ${name} was updated:`);
+        out(changes.join("\n"));
+        out();
+        printConsumerInfo(ci);
       });
     }),
   );
-  examples(edit, "lattice consumer edit ORDERS worker --max-deliver 10 --description 'order worker'");
+  examples(
+    edit,
+    "lattice consumer edit ORDERS worker --max-deliver 10 --description 'order worker'",
+    "lattice consumer edit ORDERS worker --filter 'orders.new,orders.paid' --backoff 1s,10s,1m",
+  );
 
   const rm = consumer
     .command("rm")
@@ -443,6 +208,7 @@ export function registerConsumer(program: Command): void {
     .argument("<consumer>", "consumer name")
     .option("--count <n>", "pull this many messages", parsePositive, 1)
     .option("--wait <duration>", "how long to wait for messages (default: --timeout)", parseDuration)
+    .option("--ack", "acknowledge each message once printed (the default)")
     .option("--no-ack", "do not acknowledge (they will be redelivered after the ack wait)")
     .option("--nak", "negatively acknowledge instead (redeliver now)")
     .option("--term", "terminate instead (never redeliver)")
@@ -456,7 +222,8 @@ export function registerConsumer(program: Command): void {
           opts: {
             count: number;
             wait?: number;
-            ack: boolean;
+            /** undefined unless --ack or --no-ack was given: acknowledging is the default. */
+            ack?: boolean;
             nak?: boolean;
             term?: boolean;
             raw?: boolean;
@@ -464,6 +231,11 @@ export function registerConsumer(program: Command): void {
           },
           cmd: Command,
         ) => {
+          if (opts.nak && opts.term) throw usageError("--nak and --term cannot be combined");
+          const ack = opts.ack !== false;
+          if (!ack && (opts.nak || opts.term)) {
+            throw usageError(`--no-ack and --${opts.nak ? "nak" : "term"} cannot be combined`);
+          }
           await withSession(cmd, async (s) => {
             const ci = await (await s.jsm()).consumers.info(stream, name);
             if (ci.config.deliver_subject) {
@@ -480,7 +252,7 @@ export function registerConsumer(program: Command): void {
               printJsMsg(m, opts);
               if (opts.term) m.term();
               else if (opts.nak) m.nak();
-              else if (opts.ack && ci.config.ack_policy !== "none") {
+              else if (ack && ci.config.ack_policy !== "none") {
                 // Wait for the server to confirm, so the message is really done when the command exits.
                 const confirmed = await m.ackAck().catch(() => false);
                 if (!confirmed) note(`warning: the acknowledgement of message ${m.seq} was not confirmed`);

@@ -1,160 +1,36 @@
-// lattice object ls|add|put|get|info|rm|watch|seal: object store buckets, with a progress bar for big files.
+// lattice object ls|add|put|get|info|rm|watch|seal|link: object store buckets, with a progress bar for big files.
 
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
 import { rm as removeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { JetStreamApiError, StorageType } from "@nats-io/jetstream";
-import type { ObjectInfo, ObjectStore, ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
+import { StorageType } from "@nats-io/jetstream";
+import type { ObjectInfo, ObjectStoreOptions, ObjectStoreStatus } from "@nats-io/obj";
 import { headers as makeHeaders } from "@nats-io/transport-node";
 import { type Command, Option } from "commander";
+import { bucketExists, OBJ_BUCKET } from "../buckets.js";
 import { action, confirm, examples, interrupted } from "../command-kit.js";
-import { type Session, withSession } from "../connect-options.js";
+import { withSession } from "../connect-options.js";
 import { CliError, Exit } from "../errors.js";
-import { headerLines } from "../messages.js";
-import {
-  color,
-  humanBytes,
-  humanNanos,
-  humanTime,
-  note,
-  out,
-  printJson,
-  printSections,
-  printTable,
-} from "../output.js";
+import { humanBytes, humanTime, note, out, printJson, printListing } from "../output.js";
 import { collect, durationNanos, pairsToRecord, parsePositive, parseSize, splitPair } from "../parse.js";
 import { progressBar, progressWanted } from "../progress.js";
-
-const OBJ_PREFIX = "OBJ_";
-/** Files at least this big get a progress bar (on a terminal). */
-const PROGRESS_MIN = 1024 * 1024;
-
-async function openStore(s: Session, bucket: string): Promise<ObjectStore> {
-  const jsm = await s.jsm();
-  try {
-    await jsm.streams.info(`${OBJ_PREFIX}${bucket}`);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) {
-      throw new CliError(`no such object store bucket "${bucket}" (JetStream error 10059, status 404)`);
-    }
-    throw err;
-  }
-  return (await s.objm()).open(bucket, false);
-}
-
-function statusJson(st: ObjectStoreStatus): Record<string, unknown> {
-  return {
-    bucket: st.bucket,
-    description: st.description,
-    ttl: st.ttl,
-    storage: st.storage,
-    replicas: st.replicas,
-    sealed: st.sealed,
-    size: st.size,
-    backing_store: st.backingStore,
-    compression: st.compression,
-    metadata: st.metadata,
-    stream_info: st.streamInfo,
-  };
-}
-
-function infoJson(i: ObjectInfo): Record<string, unknown> {
-  // ObjectInfo from the library is a class with getters: copy the fields explicitly.
-  const h: Record<string, string[]> = {};
-  if (i.headers) for (const [k, v] of i.headers) h[k] = v;
-  return {
-    name: i.name,
-    bucket: i.bucket,
-    description: i.description,
-    size: i.size,
-    chunks: i.chunks,
-    digest: i.digest,
-    mtime: i.mtime,
-    nuid: i.nuid,
-    revision: i.revision,
-    deleted: i.deleted,
-    options: i.options,
-    metadata: i.metadata,
-    headers: Object.keys(h).length > 0 ? h : undefined,
-  };
-}
-
-function printBucketStatus(st: ObjectStoreStatus): void {
-  out(
-    color.bold(
-      `Information for Object Store Bucket ${st.bucket} created ${humanTime(st.streamInfo.created)}`,
-    ),
-  );
-  out();
-  printSections([
-    {
-      title: "Configuration",
-      rows: [
-        ["Bucket Name", st.bucket],
-        st.description ? ["Description", st.description] : undefined,
-        ["Replicas", st.replicas],
-        ["TTL", humanNanos(st.ttl, "forever")],
-        ["Sealed", String(st.sealed)],
-        ["Size", humanBytes(st.size)],
-        ["Maximum Bucket Size", humanBytes(st.streamInfo.config.max_bytes)],
-        ["Storage", st.storage === StorageType.Memory ? "Memory" : "File"],
-        ["Compressed", String(st.compression === true)],
-        [
-          "Backing Store",
-          st.backingStore === "JetStream" ? `JetStream stream ${st.streamInfo.config.name}` : st.backingStore,
-        ],
-        ...Object.entries(st.metadata ?? {})
-          .filter(([k]) => !k.startsWith("_nats."))
-          .map(([k, v]): [string, string] => [`Metadata ${k}`, v]),
-      ],
-    },
-  ]);
-}
-
-function printObjectInfo(i: ObjectInfo): void {
-  out(color.bold(`Object information for ${i.bucket} > ${i.name}`));
-  out();
-  const hl = headerLines(i.headers);
-  printSections([
-    {
-      rows: [
-        i.description ? ["Description", i.description] : undefined,
-        ["Size", humanBytes(i.size)],
-        ["Modification Time", humanTime(i.mtime)],
-        ["Chunks", i.chunks],
-        ["Digest", i.digest],
-        ["Revision", i.revision],
-        i.options?.link
-          ? ["Link", `${i.options.link.bucket}${i.options.link.name ? ` > ${i.options.link.name}` : ""}`]
-          : undefined,
-        i.deleted ? ["Deleted", "true"] : undefined,
-        ...hl.map((l): [string, string] => ["Header", l]),
-        ...Object.entries(i.metadata ?? {}).map(([k, v]): [string, string] => [`Metadata ${k}`, v]),
-      ],
-    },
-  ]);
-}
-
-/** A web stream over a Node readable that reports how many bytes passed. */
-function countingStream(src: Readable, onBytes: (n: number) => void): ReadableStream<Uint8Array> {
-  const web = Readable.toWeb(src) as unknown as ReadableStream<Uint8Array>;
-  return web.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        onBytes(chunk.length);
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-}
+import {
+  countingStream,
+  infoJson,
+  linkTarget,
+  openStore,
+  PROGRESS_MIN,
+  printBucketStatus,
+  printObjectInfo,
+  statusJson,
+} from "./object-common.js";
 
 export function registerObject(program: Command): void {
   const obj = program
     .command("object")
     .alias("obj")
-    .description("object store buckets: ls, add, put, get, info, rm, watch, seal");
+    .description("object store buckets: ls, add, put, get, info, link, rm, watch, seal");
   examples(
     obj,
     "lattice object add FILES",
@@ -176,52 +52,38 @@ export function registerObject(program: Command): void {
             const all: ObjectStoreStatus[] = [];
             for await (const st of (await s.objm()).list()) all.push(st);
             all.sort((a, b) => a.bucket.localeCompare(b.bucket));
-            if (opts.json) {
-              printJson(opts.names ? all.map((b) => b.bucket) : all.map(statusJson));
-              return;
-            }
-            if (opts.names) {
-              for (const b of all) out(b.bucket);
-              return;
-            }
-            if (all.length === 0) {
-              out("No Object Store buckets found");
-              return;
-            }
-            printTable(
-              ["Bucket", "Description", "Created", "Size", "Sealed", "Last Update"],
-              all.map((b) => [
+            printListing(all, opts, {
+              name: (b) => b.bucket,
+              json: statusJson,
+              empty: "No Object Store buckets found",
+              head: ["Bucket", "Description", "Created", "Size", "Sealed", "Last Update"],
+              row: (b) => [
                 b.bucket,
                 b.description,
                 humanTime(b.streamInfo.created, false),
                 humanBytes(b.size),
                 String(b.sealed),
                 b.streamInfo.state.last_seq > 0 ? humanTime(b.streamInfo.state.last_ts) : "never",
-              ]),
-              `Object Store Buckets (${all.length})`,
-            );
+              ],
+              title: `Object Store Buckets (${all.length})`,
+            });
             return;
           }
           const store = await openStore(s, bucket);
           const objects = (await store.list()).filter((o) => !o.deleted);
           objects.sort((a, b) => a.name.localeCompare(b.name));
-          if (opts.json) {
-            printJson(opts.names ? objects.map((o) => o.name) : objects.map(infoJson));
-            return;
-          }
-          if (opts.names) {
-            for (const o of objects) out(o.name);
-            return;
-          }
-          if (objects.length === 0) {
-            out(`No objects in bucket ${bucket}`);
-            return;
-          }
-          printTable(
-            ["Name", "Size", "Time"],
-            objects.map((o) => [o.name, humanBytes(o.size), humanTime(o.mtime, false)]),
-            `Bucket ${bucket} (${objects.length} object${objects.length === 1 ? "" : "s"})`,
-          );
+          printListing(objects, opts, {
+            name: (o) => o.name,
+            json: (o) => infoJson(o, bucket),
+            empty: `No objects in bucket ${bucket}`,
+            head: ["Name", "Size", "Time"],
+            row: (o) => [
+              o.name,
+              o.options?.link ? `link to ${linkTarget(o.options.link)}` : humanBytes(o.size),
+              humanTime(o.mtime, false),
+            ],
+            title: `Bucket ${bucket} (${objects.length} object${objects.length === 1 ? "" : "s"})`,
+          });
         });
       }),
     );
@@ -266,11 +128,8 @@ export function registerObject(program: Command): void {
           const md = pairsToRecord(opts.metadata);
           if (md !== undefined) o.metadata = md;
           await withSession(cmd, async (s) => {
-            const exists = await (await s.jsm()).streams.info(`${OBJ_PREFIX}${bucket}`).then(
-              () => true,
-              () => false,
-            );
-            if (exists) throw new CliError(`object store bucket "${bucket}" already exists`);
+            if (await bucketExists(s, OBJ_BUCKET, bucket))
+              throw new CliError(`object store bucket "${bucket}" already exists`);
             const store = await (await s.objm()).create(bucket, o);
             const st = await store.status();
             if (opts.json) printJson(statusJson(st));
@@ -337,8 +196,8 @@ export function registerObject(program: Command): void {
                 countingStream(src, (n) => bar.increment(n)),
               );
               bar.stop();
-              if (opts.json) printJson(infoJson(info));
-              else printObjectInfo(info);
+              if (opts.json) printJson(infoJson(info, bucket));
+              else printObjectInfo(info, bucket);
             } finally {
               bar.stop();
             }
@@ -381,6 +240,12 @@ export function registerObject(program: Command): void {
           }
           await withSession(cmd, async (s) => {
             const store = await openStore(s, bucket);
+            const meta = await store.info(name);
+            if (meta?.options?.link && !meta.options.link.name) {
+              throw new CliError(
+                `${bucket} > ${name} links to the whole bucket ${meta.options.link.bucket}: get an object from it (lattice object ls ${meta.options.link.bucket})`,
+              );
+            }
             const r = await store.get(name);
             if (r === null) throw new CliError(`object "${name}" not found in bucket ${bucket}`);
             const bar = progressBar(
@@ -447,8 +312,8 @@ export function registerObject(program: Command): void {
           }
           const i = await store.info(name);
           if (i === null || i.deleted) throw new CliError(`object "${name}" not found in bucket ${bucket}`);
-          if (opts.json) printJson(infoJson(i));
-          else printObjectInfo(i);
+          if (opts.json) printJson(infoJson(i, bucket));
+          else printObjectInfo(i, bucket);
         });
       }),
     );
@@ -506,7 +371,7 @@ export function registerObject(program: Command): void {
               for await (const i of iter) {
                 if (i === null) continue; // end-of-history marker from the library
                 n++;
-                if (opts.json) out(JSON.stringify(infoJson(i)));
+                if (opts.json) out(JSON.stringify(infoJson(i, bucket)));
                 else
                   out(
                     `[${humanTime(i.mtime, false)}] ${i.deleted ? "DEL" : "PUT"} ${i.bucket} > ${i.name}: ${humanBytes(i.size)}`,
@@ -540,4 +405,52 @@ export function registerObject(program: Command): void {
       }),
     );
   examples(seal, "lattice object seal FILES -f");
+
+  const link = obj
+    .command("link")
+    .description("add a link to an object (or a whole bucket), in this bucket or another one")
+    .argument("<bucket>", "bucket to put the link in")
+    .argument("<name>", "name of the link")
+    .argument("<target-bucket>", "bucket the link points into")
+    .argument("[target-object]", "object the link points to (omitted: the whole target bucket)")
+    .option("--json", "print the link's object information as JSON")
+    .action(
+      action(
+        async (
+          bucket: string,
+          name: string,
+          targetBucket: string,
+          targetObject: string | undefined,
+          opts: { json?: boolean },
+          cmd: Command,
+        ) => {
+          await withSession(cmd, async (s) => {
+            const store = await openStore(s, bucket);
+            const target = targetBucket === bucket ? store : await openStore(s, targetBucket);
+            let info: ObjectInfo;
+            if (targetObject === undefined) {
+              info = await store.linkStore(name, target);
+            } else {
+              const meta = await target.info(targetObject);
+              if (meta === null || meta.deleted) {
+                throw new CliError(`object "${targetObject}" not found in bucket ${targetBucket}`);
+              }
+              if (meta.options?.link) {
+                throw new CliError(
+                  `${targetBucket} > ${targetObject} is itself a link (to ${linkTarget(meta.options.link)}): links of links are not allowed`,
+                );
+              }
+              info = await store.link(name, meta);
+            }
+            if (opts.json) printJson(infoJson(info, bucket));
+            else printObjectInfo(info, bucket);
+          });
+        },
+      ),
+    );
+  examples(
+    link,
+    "lattice object link FILES latest.tgz FILES releases/v1.tgz",
+    "lattice object link FILES shared-assets ASSETS   # the whole ASSETS bucket",
+  );
 }

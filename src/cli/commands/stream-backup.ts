@@ -1,6 +1,7 @@
-// lattice stream backup|restore: a stream's snapshot to a directory (backup.json + stream.tar.s2) and back,
-// over the JetStream snapshot/restore API ($JS.API.STREAM.SNAPSHOT / RESTORE), which the client libraries do
-// not wrap. Chunks are acknowledged one by one, which is the server's flow control.
+// lattice stream backup|restore: a stream to a directory and back. Two formats: the server's snapshot
+// (backup.json + stream.tar.s2) over the JetStream snapshot/restore API ($JS.API.STREAM.SNAPSHOT / RESTORE),
+// which the client libraries do not wrap (chunks are acknowledged one by one, the server's flow control); or,
+// where a server has no snapshots or on request, the messages themselves (see stream-backup-messages.ts).
 
 import {
   createWriteStream,
@@ -16,15 +17,25 @@ import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { type ApiError, JetStreamApiError, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import { createInbox, Empty, type Msg } from "@nats-io/transport-node";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { action, examples } from "../command-kit.js";
+import { loadConfigFile } from "../config-flags.js";
 import { type Session, withSession } from "../connect-options.js";
 import { CliError, Exit } from "../errors.js";
-import { humanBytes, humanCount, out, printJson } from "../output.js";
+import { humanBytes, humanCount, note, out, printJson } from "../output.js";
 import { parseSize } from "../parse.js";
 import { progressBar, progressWanted } from "../progress.js";
+import {
+  backupMessages,
+  MESSAGES_FILE,
+  MESSAGES_FORMAT,
+  type MessageBackupMeta,
+  restoreMessages,
+} from "./stream-backup-messages.js";
 
 const META = "backup.json";
+/** JetStream's "not implemented" error code, which a server without stream snapshots answers. */
+const NOT_IMPLEMENTED = 10501;
 const DATA = "stream.tar.s2";
 
 interface BackupMeta {
@@ -111,23 +122,34 @@ async function backup(
   return { meta, bytes, chunks };
 }
 
-async function restore(
-  s: Session,
-  dir: string,
-  opts: { config?: string; chunkSize: number; progress: boolean },
-): Promise<StreamInfo> {
-  let meta: BackupMeta;
+/** backup.json of either format, with --config's fields applied (never the name). */
+function loadBackup(dir: string, configPath: string | undefined): BackupMeta | MessageBackupMeta {
+  let meta: BackupMeta | MessageBackupMeta;
   try {
-    meta = JSON.parse(readFileSync(join(dir, META), "utf8")) as BackupMeta;
+    meta = JSON.parse(readFileSync(join(dir, META), "utf8")) as BackupMeta | MessageBackupMeta;
   } catch (err) {
     throw new CliError(`${dir} does not hold a backup (${META}): ${(err as Error).message}`, Exit.USAGE);
   }
-  const dataPath = join(dir, DATA);
-  if (!existsSync(dataPath)) throw new CliError(`${dir} has no ${DATA}`, Exit.USAGE);
-  if (opts.config !== undefined) {
-    const override = JSON.parse(readFileSync(opts.config, "utf8")) as Partial<StreamConfig>;
+  const data = isMessageBackup(meta) ? MESSAGES_FILE : DATA;
+  if (!existsSync(join(dir, data))) throw new CliError(`${dir} has no ${data}`, Exit.USAGE);
+  if (configPath !== undefined) {
+    const override = loadConfigFile<StreamConfig>(configPath, "stream");
     meta.config = { ...meta.config, ...override, name: meta.config.name };
   }
+  return meta;
+}
+
+function isMessageBackup(meta: BackupMeta | MessageBackupMeta): meta is MessageBackupMeta {
+  return (meta as Partial<MessageBackupMeta>).format === MESSAGES_FORMAT;
+}
+
+async function restore(
+  s: Session,
+  dir: string,
+  meta: BackupMeta,
+  opts: { chunkSize: number; progress: boolean },
+): Promise<StreamInfo> {
+  const dataPath = join(dir, DATA);
   const name = meta.config.name;
   const { deliver_subject } = await api<{ deliver_subject: string }>(s, `STREAM.RESTORE.${name}`, {
     config: meta.config,
@@ -161,9 +183,19 @@ async function restore(
 export function registerStreamBackup(stream: Command): void {
   const b = stream
     .command("backup")
-    .description(`save a stream (and its consumers) to a directory: ${META} and ${DATA}`)
+    .description(
+      `save a stream (and its consumers) to a directory: ${META} and the server's snapshot (${DATA}) or the messages (${MESSAGES_FILE})`,
+    )
     .argument("<stream>", "stream name")
     .argument("<dir>", "directory to write (created if missing)")
+    .addOption(
+      new Option(
+        "--format <format>",
+        "snapshot: the server's own; messages: portable, read with a consumer; auto: a snapshot where the server can make one",
+      )
+        .choices(["auto", "snapshot", "messages"])
+        .default("auto"),
+    )
     .option("--no-consumers", "leave the consumers out")
     .option("--chunk-size <size>", "snapshot chunk size", parseSize, 128 * 1024)
     .option("-f, --force", "write into a directory that is not empty")
@@ -174,18 +206,51 @@ export function registerStreamBackup(stream: Command): void {
         async (
           name: string,
           dir: string,
-          opts: { consumers: boolean; chunkSize: number; force?: boolean; progress: boolean; json?: boolean },
+          opts: {
+            format: "auto" | "snapshot" | "messages";
+            consumers: boolean;
+            chunkSize: number;
+            force?: boolean;
+            progress: boolean;
+            json?: boolean;
+          },
           cmd: Command,
         ) => {
           if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force) {
             throw new CliError(`${dir} is not empty: use --force to write into it`, Exit.USAGE);
           }
           await withSession(cmd, async (s) => {
-            const r = await backup(s, name, dir, opts);
+            let snapshot: Awaited<ReturnType<typeof backup>> | undefined;
+            if (opts.format !== "messages") {
+              try {
+                snapshot = await backup(s, name, dir, opts);
+              } catch (err) {
+                const unsupported = err instanceof JetStreamApiError && err.code === NOT_IMPLEMENTED;
+                if (opts.format === "snapshot" || !unsupported) throw err;
+                note(
+                  `The server cannot make stream snapshots: saving the messages instead (--format messages)`,
+                );
+              }
+            }
+            if (snapshot === undefined) {
+              const m = await backupMessages(s, name, dir, opts);
+              // Written last: a directory with backup.json holds a complete backup.
+              writeFileSync(join(dir, META), `${JSON.stringify(m.meta, null, 2)}\n`);
+              if (opts.json) {
+                printJson({ stream: name, dir, format: "messages", messages: m.messages, bytes: m.bytes });
+                return;
+              }
+              out(
+                `Backed up stream ${name} (${humanCount(m.messages)} messages, ${humanBytes(m.bytes)} of message data${m.meta.consumers.length > 0 ? `, ${m.meta.consumers.length} consumer${m.meta.consumers.length === 1 ? "" : "s"}` : ""}) to ${dir}`,
+              );
+              return;
+            }
+            const r = snapshot;
             if (opts.json) {
               printJson({
                 stream: name,
                 dir,
+                format: "snapshot",
                 bytes: r.bytes,
                 chunks: r.chunks,
                 messages: r.meta.state.messages,
@@ -203,11 +268,25 @@ export function registerStreamBackup(stream: Command): void {
     b,
     "lattice stream backup ORDERS ./backups/orders",
     "lattice stream backup ORDERS /tmp/orders --no-consumers --force",
+    "lattice stream backup ORDERS ./backups/orders --format messages",
+  );
+  b.addHelpText(
+    "after",
+    `
+A message backup (--format messages, or auto on a server without snapshots) keeps the configuration, every
+message's subject, headers and body in order, and the durable consumers' configurations. It does not keep
+sequence numbers after gaps (restored messages are numbered without gaps, from the first sequence where the
+server honours first_seq), stored timestamps (max_age counts from the restore), or consumers' delivery and
+acknowledgement state. Messages whose Nats-Msg-Id repeats within the duplicate window are dropped on restore,
+and reported. Mirrors cannot be restored from their messages: restore their origin.
+`,
   );
 
   const r = stream
     .command("restore")
-    .description("recreate a stream from a backup directory (the stream must not exist)")
+    .description(
+      "recreate a stream from a backup directory (the stream must not exist): a snapshot, or saved messages",
+    )
     .argument("<dir>", "directory written by lattice stream backup")
     .option("--config <file>", "JSON with configuration fields to change (not the name)")
     .option("--chunk-size <size>", "upload chunk size", parseSize, 128 * 1024)
@@ -220,8 +299,20 @@ export function registerStreamBackup(stream: Command): void {
           opts: { config?: string; chunkSize: number; progress: boolean; json?: boolean },
           cmd: Command,
         ) => {
+          const meta = loadBackup(dir, opts.config);
           await withSession(cmd, async (s) => {
-            const si = await restore(s, dir, opts);
+            let si: StreamInfo;
+            if (isMessageBackup(meta)) {
+              const r = await restoreMessages(s, dir, meta, opts);
+              si = r.info;
+              if (r.duplicates > 0) {
+                note(
+                  `${humanCount(r.duplicates)} messages were dropped as duplicates (their Nats-Msg-Id repeats within the duplicate window)`,
+                );
+              }
+            } else {
+              si = await restore(s, dir, meta, opts);
+            }
             if (opts.json) {
               printJson(si);
               return;
