@@ -13,12 +13,12 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { jsLaunch, makeStoreDir, removeStoreDir, startJsServer } from "./js-servers.js";
-import type { ServerKey } from "./options.js";
+import { CONSUMER_SCENARIO_IDS, type ConsumerScenarioId, type ServerKey } from "./options.js";
 import { fmtRate, median } from "./report.js";
 import { type ManagedProcess, shuttingDown, stopProcess } from "./servers.js";
 
-export const CONSUMER_SCENARIOS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
-export type ConsumerScenario = (typeof CONSUMER_SCENARIOS)[number];
+export const CONSUMER_SCENARIOS = CONSUMER_SCENARIO_IDS;
+export type ConsumerScenario = ConsumerScenarioId;
 
 export interface ConsumerBenchOptions {
   /** Messages in the stream the consumers drain. */
@@ -26,6 +26,8 @@ export interface ConsumerBenchOptions {
   /** KV operations (puts, gets, watched updates). */
   kvOps: number;
   repeat: number;
+  /** Which scenarios to run (default: all). */
+  scenarios?: readonly ConsumerScenario[];
 }
 
 export const DEFAULT_CONSUMER_BENCH: ConsumerBenchOptions = { messages: 200_000, kvOps: 100_000, repeat: 1 };
@@ -228,7 +230,7 @@ export async function runConsumerBench(
       `${o.kvOps} KV ops, window ${WINDOW})`,
   );
   const rows: string[][] = [];
-  for (const id of CONSUMER_SCENARIOS) {
+  for (const id of o.scenarios ?? CONSUMER_SCENARIOS) {
     const results = new Map<ServerKey, Outcome[]>();
     for (let r = 0; r < o.repeat; r++) {
       for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
