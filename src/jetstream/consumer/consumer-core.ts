@@ -10,7 +10,9 @@
 
 import type { Logger } from "../../logger.js";
 import type { InternalClient } from "../../server/internal-client.js";
+import { isSubsetMatch } from "../../subjects/pattern.js";
 import type { Stream } from "../stream.js";
+import type { StreamConfig } from "../stream-config.js";
 import type { ConsumerAdvisories } from "./advisories.js";
 import { type ConsumerConfig, DEFAULT_ACK_WAIT_NS, filtersOf, isPush, NS_PER_MS } from "./config.js";
 import { compileFilter, type SubjectFilter } from "./filter.js";
@@ -81,6 +83,14 @@ export abstract class ConsumerCore {
   protected replayUpTo = 0;
   protected replayLastNs = 0n;
   protected replayHold = 0;
+  /** `$JS.ACK.<stream>.<consumer>.`: the fixed part of every ack reply subject. */
+  protected readonly ackPrefix: string;
+  /** What nextCandidate found (saves an object per delivery): a CAND_* kind and the delivery count. */
+  protected candKind = 0;
+  protected candDc = 0;
+  /** The stream config `filterCovers` was worked out for, and whether the filter selects every message. */
+  private coverFor: StreamConfig | undefined;
+  private filterCovers = false;
 
   constructor(
     protected readonly host: ConsumerHost,
@@ -96,6 +106,7 @@ export abstract class ConsumerCore {
     const filters = filtersOf(config);
     this.match = compileFilter(filters);
     this.filterArg = filterArg(filters);
+    this.ackPrefix = `$JS.ACK.${host.stream.name}.${name}.`;
     this.state = restored ?? new ConsumerState();
     if (!isPush(config)) this.waiting = new WaitQueue(config.max_waiting ?? 0);
     this.updateInactiveThreshold();
@@ -247,6 +258,38 @@ export abstract class ConsumerCore {
     this.npc = this.countPending();
     this.store.markDirty();
     this.kick();
+  }
+
+  /**
+   * The filter to walk the store with: undefined when the consumer's filter selects every message the
+   * stream holds and can get (its subjects all fall under the filter, nothing arrives from mirrors, sources
+   * or a subject transform, and every stored message matches), so the walk skips per-subject matching.
+   * Worked out again whenever the stream's config or the consumer's filter changes.
+   */
+  protected storeFilter(): string | string[] | undefined {
+    const f = this.filterArg;
+    if (f === undefined) return undefined;
+    const sc = this.stream.config;
+    if (sc !== this.coverFor) {
+      this.coverFor = sc;
+      this.filterCovers = this.filterCoversStream(sc, Array.isArray(f) ? f : [f]);
+    }
+    return this.filterCovers ? undefined : f;
+  }
+
+  /** Forget the cached filter coverage (the consumer's filter changed). */
+  protected filterChanged(): void {
+    this.coverFor = undefined;
+  }
+
+  private filterCoversStream(sc: StreamConfig, filters: readonly string[]): boolean {
+    const subjects = sc.subjects ?? [];
+    if (subjects.length === 0 || sc.mirror !== undefined || (sc.sources?.length ?? 0) > 0) return false;
+    if (sc.subject_transform !== undefined) return false;
+    for (const subject of subjects) if (!filters.some((f) => isSubsetMatch(subject, f))) return false;
+    // Messages stored under subjects the stream no longer has (an update) may still be there.
+    const store = this.stream.store;
+    return store.numPending(1, this.filterArg) === store.state().messages;
   }
 
   protected atMaxAckPending(): boolean {

@@ -129,6 +129,7 @@ export class Consumer extends Delivery {
       const filters = filtersOf(next);
       this.match = compileFilter(filters);
       this.filterArg = filterArg(filters);
+      this.filterChanged();
     }
     this.npc = this.countPending();
     if (isPush(next) && old.deliver_subject !== next.deliver_subject) {

@@ -5,7 +5,6 @@
 
 import { appendHeaders } from "../headers.js";
 import type { StoredMessage } from "../store/index.js";
-import { ackSubject } from "./ack.js";
 import { NS_PER_MS } from "./config.js";
 import { EMPTY, nowNs } from "./consumer-core.js";
 import type { WaitingRequest } from "./pull-queue.js";
@@ -15,11 +14,10 @@ import { PushDelivery } from "./push-delivery.js";
 const RUN_BUDGET_MSGS = 256;
 const RUN_BUDGET_BYTES = 4 * 1024 * 1024;
 
-interface Candidate {
-  kind: "redeliver" | "lss" | "new";
-  msg: StoredMessage;
-  dc: number;
-}
+/** What kind of message nextCandidate found (in `candKind`). */
+const CAND_REDELIVER = 1;
+const CAND_LSS = 2;
+const CAND_NEW = 3;
 
 export abstract class Delivery extends PushDelivery {
   override kick(): void {
@@ -40,48 +38,57 @@ export abstract class Delivery extends PushDelivery {
       if (this.isPull) this.processWaiting(false);
       return;
     }
+    const isPull = this.isPull;
+    const now = Date.now();
     let msgs = 0;
     let bytes = 0;
     let eos = false;
-    let stalled = false;
-    while (true) {
-      if (msgs >= RUN_BUDGET_MSGS || bytes >= RUN_BUDGET_BYTES) {
-        this.runTimer = setImmediate(() => {
-          this.runTimer = undefined;
-          this.run();
-        }) as unknown as NodeJS.Timeout;
-        return;
+    try {
+      while (true) {
+        if (msgs >= RUN_BUDGET_MSGS || bytes >= RUN_BUDGET_BYTES) {
+          this.runTimer = setImmediate(() => {
+            this.runTimer = undefined;
+            this.run();
+          }) as unknown as NodeJS.Timeout;
+          return;
+        }
+        if (isPull) {
+          if (this.waiting!.length === 0) break;
+        } else if (!this.active || (this.fc !== undefined && this.fc.pbytes > this.fc.maxpb)) {
+          break;
+        }
+        const msg = this.nextCandidate();
+        if (msg === undefined) {
+          eos = !this.atMaxAckPending();
+          break;
+        }
+        if (this.replayUpTo > 0 && !this.replayWait(msg)) return;
+        const sent = this.deliver(msg, now);
+        if (sent < 0) break;
+        msgs++;
+        bytes += sent;
       }
-      if (this.isPull) {
-        if (this.waiting!.length === 0) break;
-      } else if (!this.active || (this.fc !== undefined && this.fc.pbytes > this.fc.maxpb)) {
-        break;
+      if (isPull) this.processWaiting(eos);
+    } finally {
+      // One state write request per run rather than per delivery.
+      if (msgs > 0) {
+        this.ldt = now;
+        this.lastActivity = now;
+        this.store.markDirty();
       }
-      const cand = this.nextCandidate();
-      if (cand === undefined) {
-        stalled = this.atMaxAckPending();
-        eos = !stalled;
-        break;
-      }
-      if (this.replayUpTo > 0 && !this.replayWait(cand)) return;
-      const sent = this.deliver(cand);
-      if (sent < 0) break;
-      msgs++;
-      bytes += sent;
     }
-    if (this.isPull) this.processWaiting(eos);
   }
 
   /** Replay original: false (and a timer set) when this message must wait for its original spacing. */
-  protected replayWait(cand: Candidate): boolean {
-    if (this.state.sseq > this.replayUpTo && cand.kind === "new" && cand.msg.seq > this.replayUpTo) {
+  protected replayWait(msg: StoredMessage): boolean {
+    if (this.state.sseq > this.replayUpTo && this.candKind === CAND_NEW && msg.seq > this.replayUpTo) {
       this.replayUpTo = 0;
       return true;
     }
     if (this.replayLastNs === 0n) return true;
     const now = Date.now();
     if (this.replayHold === 0) {
-      const gapMs = Number(cand.msg.timeNs - this.replayLastNs) / NS_PER_MS;
+      const gapMs = Number(msg.timeNs - this.replayLastNs) / NS_PER_MS;
       if (gapMs <= 1) return true;
       this.replayHold = now + gapMs;
     }
@@ -96,8 +103,8 @@ export abstract class Delivery extends PushDelivery {
     return false;
   }
 
-  /** The next message to send, without committing to it. */
-  protected nextCandidate(): Candidate | undefined {
+  /** The next message to send, without committing to it (its kind and delivery count go to cand*). */
+  protected nextCandidate(): StoredMessage | undefined {
     const s = this.state;
     const store = this.stream.store;
     while (this.rdq.length > 0) {
@@ -120,7 +127,9 @@ export abstract class Delivery extends PushDelivery {
         this.dropPending(seq);
         continue;
       }
-      return { kind: "redeliver", msg, dc };
+      this.candKind = CAND_REDELIVER;
+      this.candDc = dc;
+      return msg;
     }
     if (this.atMaxAckPending()) return undefined;
     const lss = s.lss;
@@ -128,57 +137,67 @@ export abstract class Delivery extends PushDelivery {
       while (lss.at < lss.seqs.length) {
         const seq = lss.seqs[lss.at];
         const msg = this.lssSet.has(seq) ? store.get(seq) : undefined;
-        if (msg !== undefined) return { kind: "lss", msg, dc: 1 };
+        if (msg !== undefined) {
+          this.candKind = CAND_LSS;
+          this.candDc = 1;
+          return msg;
+        }
         this.lssSet.delete(seq);
         lss.at++;
       }
       s.lss = undefined;
       this.lssSet.clear();
     }
+    const filter = this.storeFilter();
     while (true) {
-      const seq = store.nextSeq(s.sseq, this.filterArg);
+      const seq = store.nextSeq(s.sseq, filter);
       if (seq === 0) {
         const last = store.state().lastSeq;
         if (s.sseq <= last) s.sseq = last + 1;
         return undefined;
       }
       const msg = store.get(seq);
-      if (msg !== undefined) return { kind: "new", msg, dc: 1 };
+      if (msg !== undefined) {
+        this.candKind = CAND_NEW;
+        this.candDc = 1;
+        return msg;
+      }
       s.sseq = seq + 1;
     }
   }
 
-  /** Send a candidate; returns the bytes sent, or -1 when there was nobody to send it to. */
-  protected deliver(cand: Candidate): number {
+  /** Send what nextCandidate found; returns the bytes sent, or -1 when there was nobody to send it to. */
+  protected deliver(msg: StoredMessage, now: number): number {
     const s = this.state;
     const c = this.config;
-    const msg = cand.msg;
-    const pendingAfter = Math.max(0, cand.dc === 1 ? this.npc - 1 : this.npc);
+    const dc = this.candDc;
+    const pendingAfter = Math.max(0, dc === 1 ? this.npc - 1 : this.npc);
     const dseq = s.dseq;
-    const reply = ackSubject(this.stream.name, this.name, cand.dc, msg.seq, dseq, msg.timeNs, pendingAfter);
+    // `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp>.<pending>` (ack.ts)
+    const reply = `${this.ackPrefix}${dc}.${msg.seq}.${dseq}.${msg.timeNs}.${pendingAfter}`;
     let hdrs = msg.headers;
     let data = msg.data;
     if (c.headers_only) {
       hdrs = appendHeaders(hdrs, [["Nats-Msg-Size", String(data.length)]]);
       data = EMPTY;
     }
-    const size = msg.subject.length + reply.length + (hdrs?.length ?? 0) + data.length;
+    const body = (hdrs === undefined ? 0 : hdrs.length) + data.length;
     let target: string;
     let wr: WaitingRequest | undefined;
-    if (this.isPull) {
-      wr = this.nextWaiting(size);
+    if (this.waiting !== undefined) {
+      wr = this.nextWaiting(msg.subject.length + reply.length + body, now);
       if (wr === undefined) return -1;
       target = wr.reply;
     } else {
       target = c.deliver_subject!;
     }
     // Commit.
-    switch (cand.kind) {
-      case "redeliver":
+    switch (this.candKind) {
+      case CAND_REDELIVER:
         this.rdqShift();
-        s.rdc.set(msg.seq, cand.dc - 1);
+        s.rdc.set(msg.seq, dc - 1);
         break;
-      case "lss": {
+      case CAND_LSS: {
         const lss = s.lss!;
         lss.at++;
         this.lssSet.delete(msg.seq);
@@ -189,16 +208,13 @@ export abstract class Delivery extends PushDelivery {
         }
         break;
       }
-      case "new":
+      default:
         s.sseq = msg.seq + 1;
         this.npc--;
         break;
     }
     s.dseq++;
     s.lastDelivered = msg.seq;
-    const now = Date.now();
-    this.ldt = now;
-    this.lastActivity = now;
     this.replayLastNs = msg.timeNs;
     this.host.client.publish(target, reply, data, hdrs, msg.subject);
     if (c.ack_policy === "none") {
@@ -207,7 +223,7 @@ export abstract class Delivery extends PushDelivery {
       if (this.stream.config.retention !== "limits") this.host.retire(this, [msg.seq]);
     } else {
       const prev = s.pending.get(msg.seq);
-      const due = now + this.waitFor(cand.dc);
+      const due = now + this.waitFor(dc);
       if (prev !== undefined) {
         prev.dseq = dseq;
         prev.ts = now;
@@ -223,13 +239,13 @@ export abstract class Delivery extends PushDelivery {
         this.status(wr.reply, 409, "Batch Completed", wr.n, wr.b);
       }
     }
-    const psz = target.length + reply.length + (hdrs?.length ?? 0) + data.length;
-    if (this.fc !== undefined) {
-      this.fc.pbytes += psz;
-      if (this.fc.fcid === "" && this.fc.pbytes > this.fc.maxpb / 2) this.sendFlowControl();
-      else if (this.fc.fcid !== "" && this.fc.pbytes - this.fc.fcsz >= this.fc.maxpb) this.fc.fcsz += psz;
+    const psz = target.length + reply.length + body;
+    const fc = this.fc;
+    if (fc !== undefined) {
+      fc.pbytes += psz;
+      if (fc.fcid === "" && fc.pbytes > fc.maxpb / 2) this.sendFlowControl();
+      else if (fc.fcid !== "" && fc.pbytes - fc.fcsz >= fc.maxpb) fc.fcsz += psz;
     }
-    this.store.markDirty();
     return psz;
   }
 }

@@ -85,9 +85,8 @@ export abstract class PullRequests extends AckTracking {
   }
 
   /** The request the next message (of `size` bytes) goes to; drops requests that can no longer take any. */
-  protected nextWaiting(size: number): WaitingRequest | undefined {
+  protected nextWaiting(size: number, now: number): WaitingRequest | undefined {
     const wq = this.waiting!;
-    const now = Date.now();
     for (let wr = wq.peek(); wr !== undefined; wr = wq.peek()) {
       if (wr.b > 0) {
         if (size <= wr.b) {
