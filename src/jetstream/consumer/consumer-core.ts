@@ -13,6 +13,7 @@ import type { InternalClient } from "../../server/internal-client.js";
 import { isSubsetMatch } from "../../subjects/pattern.js";
 import type { Stream } from "../stream.js";
 import type { StreamConfig } from "../stream-config.js";
+import { ACK_PREFIX } from "./ack.js";
 import type { ConsumerAdvisories } from "./advisories.js";
 import { type ConsumerConfig, DEFAULT_ACK_WAIT_NS, filtersOf, isPush, NS_PER_MS } from "./config.js";
 import { compileFilter, type SubjectFilter } from "./filter.js";
@@ -106,7 +107,7 @@ export abstract class ConsumerCore {
     const filters = filtersOf(config);
     this.match = compileFilter(filters);
     this.filterArg = filterArg(filters);
-    this.ackPrefix = `$JS.ACK.${host.stream.name}.${name}.`;
+    this.ackPrefix = `${ACK_PREFIX}${host.stream.name}.${name}.`;
     this.state = restored ?? new ConsumerState();
     if (!isPush(config)) this.waiting = new WaitQueue(config.max_waiting ?? 0);
     this.updateInactiveThreshold();
