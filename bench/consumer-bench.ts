@@ -7,18 +7,20 @@
 //   kv-get     — gets (direct get) with a window in flight
 //   kv-watch   — a watcher (updates only) sees N puts; the clock runs from the first put to the last seen
 // Each scenario is checked: every message is counted once, the consumer ends with nothing pending.
+// Besides the rate, the server's CPU time over the measured part is read from /proc, and the rate per
+// server CPU-second is compared too: it stays meaningful when other processes compete for the cores.
 
 import { performance } from "node:perf_hooks";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { jsLaunch, makeStoreDir, removeStoreDir, startJsServer } from "./js-servers.js";
-import type { ServerKey } from "./options.js";
+import { CONSUMER_SCENARIO_IDS, type ConsumerScenarioId, type ServerKey } from "./options.js";
 import { fmtRate, median } from "./report.js";
-import { type ManagedProcess, shuttingDown, stopProcess } from "./servers.js";
+import { cpuSeconds, type ManagedProcess, shuttingDown, stopProcess } from "./servers.js";
 
-export const CONSUMER_SCENARIOS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
-export type ConsumerScenario = (typeof CONSUMER_SCENARIOS)[number];
+export const CONSUMER_SCENARIOS = CONSUMER_SCENARIO_IDS;
+export type ConsumerScenario = ConsumerScenarioId;
 
 export interface ConsumerBenchOptions {
   /** Messages in the stream the consumers drain. */
@@ -26,11 +28,29 @@ export interface ConsumerBenchOptions {
   /** KV operations (puts, gets, watched updates). */
   kvOps: number;
   repeat: number;
+  /** Which scenarios to run (default: all). */
+  scenarios?: readonly ConsumerScenario[];
 }
 
 export const DEFAULT_CONSUMER_BENCH: ConsumerBenchOptions = { messages: 200_000, kvOps: 100_000, repeat: 1 };
 
 const PAYLOAD = new Uint8Array(128).fill(97);
+
+/** Server CPU seconds so far (null when unknown). */
+type CpuClock = () => number | null;
+
+interface Measured {
+  rate: number;
+  /** Operations per second of server CPU over the measured part. */
+  perCpu: number | null;
+}
+
+function measured(ops: number, t0: number, cpu: CpuClock, c0: number | null): Measured {
+  const secs = (performance.now() - t0) / 1000;
+  const c1 = cpu();
+  const used = c0 !== null && c1 !== null ? c1 - c0 : null;
+  return { rate: ops / secs, perCpu: used !== null && used > 0 ? ops / used : null };
+}
 const WINDOW = 1000;
 
 async function fill(nc: NatsConnection, stream: string, subject: string, n: number): Promise<void> {
@@ -48,7 +68,7 @@ async function fill(nc: NatsConnection, stream: string, subject: string, n: numb
   await Promise.all(inflight);
 }
 
-async function fetchAck(nc: NatsConnection, n: number): Promise<number> {
+async function fetchAck(nc: NatsConnection, n: number, cpu: CpuClock): Promise<Measured> {
   await fill(nc, "BFETCH", "bench.fetch", n);
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add("BFETCH", {
@@ -59,6 +79,7 @@ async function fetchAck(nc: NatsConnection, n: number): Promise<number> {
   const c = await jetstream(nc).consumers.get("BFETCH", "fa");
   let got = 0;
   const t0 = performance.now();
+  const c0 = cpu();
   while (got < n) {
     const iter = await c.fetch({ max_messages: 500, expires: 5000 });
     let batch = 0;
@@ -70,17 +91,17 @@ async function fetchAck(nc: NatsConnection, n: number): Promise<number> {
     got += batch;
   }
   await nc.flush();
-  const secs = (performance.now() - t0) / 1000;
+  const m = measured(n, t0, cpu, c0);
   const ci = await jsm.consumers.info("BFETCH", "fa");
   if (ci.num_pending !== 0 || ci.delivered.stream_seq !== n) {
     throw new Error(
       `consumer state after fetch: pending ${ci.num_pending}, delivered ${ci.delivered.stream_seq}`,
     );
   }
-  return n / secs;
+  return m;
 }
 
-async function push(nc: NatsConnection, n: number): Promise<number> {
+async function push(nc: NatsConnection, n: number, cpu: CpuClock): Promise<Measured> {
   await fill(nc, "BPUSH", "bench.push", n);
   const jsm = await jetstreamManager(nc);
   const inbox = createInbox();
@@ -99,6 +120,7 @@ async function push(nc: NatsConnection, n: number): Promise<number> {
     });
   });
   const start = performance.now();
+  const c0 = cpu();
   await jsm.consumers.add("BPUSH", {
     name: "p",
     deliver_subject: inbox,
@@ -107,13 +129,13 @@ async function push(nc: NatsConnection, n: number): Promise<number> {
     idle_heartbeat: 5_000_000_000,
   });
   await done;
-  const secs = (performance.now() - Math.min(t0 || start, start)) / 1000;
-  return n / secs;
+  return measured(n, Math.min(t0 || start, start), cpu, c0);
 }
 
-async function kvPut(nc: NatsConnection, n: number): Promise<number> {
+async function kvPut(nc: NatsConnection, n: number, cpu: CpuClock): Promise<Measured> {
   const kv = await new Kvm(nc).create("BKVPUT");
   const t0 = performance.now();
+  const c0 = cpu();
   let inflight: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
     inflight.push(kv.put(`k${i % 1000}`, PAYLOAD));
@@ -123,14 +145,15 @@ async function kvPut(nc: NatsConnection, n: number): Promise<number> {
     }
   }
   await Promise.all(inflight);
-  return n / ((performance.now() - t0) / 1000);
+  return measured(n, t0, cpu, c0);
 }
 
-async function kvGet(nc: NatsConnection, n: number): Promise<number> {
+async function kvGet(nc: NatsConnection, n: number, cpu: CpuClock): Promise<Measured> {
   const kv = await new Kvm(nc).create("BKVGET");
   const keys = 1000;
   await Promise.all(Array.from({ length: keys }, (_, i) => kv.put(`k${i}`, PAYLOAD)));
   const t0 = performance.now();
+  const c0 = cpu();
   let inflight: Promise<unknown>[] = [];
   let missing = 0;
   for (let i = 0; i < n; i++) {
@@ -146,10 +169,10 @@ async function kvGet(nc: NatsConnection, n: number): Promise<number> {
   }
   await Promise.all(inflight);
   if (missing > 0) throw new Error(`${missing} gets found nothing`);
-  return n / ((performance.now() - t0) / 1000);
+  return measured(n, t0, cpu, c0);
 }
 
-async function kvWatch(nc: NatsConnection, n: number): Promise<number> {
+async function kvWatch(nc: NatsConnection, n: number, cpu: CpuClock): Promise<Measured> {
   const kv = await new Kvm(nc).create("BKVWATCH");
   const w = await kv.watch({ include: "updates" as never });
   let seen = 0;
@@ -157,6 +180,7 @@ async function kvWatch(nc: NatsConnection, n: number): Promise<number> {
     for await (const _e of w) if (++seen === n) break;
   })();
   const t0 = performance.now();
+  const c0 = cpu();
   let inflight: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
     inflight.push(kv.put(`k${i % 1000}`, PAYLOAD));
@@ -167,10 +191,10 @@ async function kvWatch(nc: NatsConnection, n: number): Promise<number> {
   }
   await Promise.all(inflight);
   await done;
-  return n / ((performance.now() - t0) / 1000);
+  return measured(n, t0, cpu, c0);
 }
 
-type Outcome = { ok: true; rate: number } | { ok: false; error: string };
+type Outcome = { ok: true; rate: number; perCpu: number | null } | { ok: false; error: string };
 
 async function runOne(
   key: ServerKey,
@@ -185,18 +209,20 @@ async function runOne(
   try {
     proc = await startJsServer(l, dir);
     const nc = await connect({ servers: `127.0.0.1:${proc.port}`, timeout: 20_000 });
+    const pid = proc.pid;
+    const cpu: CpuClock = () => cpuSeconds(pid);
     try {
-      const rate =
+      const m =
         id === "fetch+ack"
-          ? await fetchAck(nc, o.messages)
+          ? await fetchAck(nc, o.messages, cpu)
           : id === "push"
-            ? await push(nc, o.messages)
+            ? await push(nc, o.messages, cpu)
             : id === "kv-put"
-              ? await kvPut(nc, o.kvOps)
+              ? await kvPut(nc, o.kvOps, cpu)
               : id === "kv-get"
-                ? await kvGet(nc, o.kvOps)
-                : await kvWatch(nc, o.kvOps);
-      return { ok: true, rate };
+                ? await kvGet(nc, o.kvOps, cpu)
+                : await kvWatch(nc, o.kvOps, cpu);
+      return { ok: true, rate: m.rate, perCpu: m.perCpu };
     } finally {
       await nc.close().catch(() => {});
     }
@@ -228,35 +254,41 @@ export async function runConsumerBench(
       `${o.kvOps} KV ops, window ${WINDOW})`,
   );
   const rows: string[][] = [];
-  for (const id of CONSUMER_SCENARIOS) {
+  for (const id of o.scenarios ?? CONSUMER_SCENARIOS) {
     const results = new Map<ServerKey, Outcome[]>();
     for (let r = 0; r < o.repeat; r++) {
       for (const key of r % 2 === 0 ? keys : [...keys].reverse()) {
         if (shuttingDown()) return "";
         const out = await runOne(key, id, o, cpus);
-        log(`  [${id}] ${key}: ${out.ok ? `${fmtRate(out.rate)} ${UNIT[id]}` : `ERROR ${out.error}`}`);
+        const perCpu = out.ok && out.perCpu !== null ? ` (${fmtRate(out.perCpu)} per server CPU-s)` : "";
+        log(
+          `  [${id}] ${key}: ${out.ok ? `${fmtRate(out.rate)} ${UNIT[id]}${perCpu}` : `ERROR ${out.error}`}`,
+        );
         results.set(key, [...(results.get(key) ?? []), out]);
       }
     }
     const pick = (k: ServerKey): Outcome | undefined => {
       const list = results.get(k) ?? [];
-      const good = list.filter((x): x is { ok: true; rate: number } => x.ok);
+      const good = list.filter((x): x is Extract<Outcome, { ok: true }> => x.ok);
       return good.length > 0 ? median(good, (x) => x.rate) : list[0];
     };
     const lat = pick("lattice");
     const ref = pick("nats");
     const fmt = (x: Outcome | undefined) => (x === undefined ? "-" : x.ok ? fmtRate(x.rate) : "ERROR");
     const ratio = lat?.ok && ref?.ok ? lat.rate / ref.rate : null;
+    const cpuRatio =
+      lat?.ok && ref?.ok && lat.perCpu !== null && ref.perCpu !== null ? lat.perCpu / ref.perCpu : null;
     rows.push([
       `${id} (${UNIT[id]})`,
       fmt(lat),
       fmt(ref),
       ratio === null ? "-" : `${ratio.toFixed(2)}x`,
+      cpuRatio === null ? "-" : `${cpuRatio.toFixed(2)}x`,
       ">= 1.00x",
       ratio === null ? "-" : ratio >= 1 ? "PASS" : "MISS",
     ]);
   }
-  const header = ["metric", "Lattice", "nats-server", "ratio", "target", "result"];
+  const header = ["metric", "Lattice", "nats-server", "ratio", "ratio per server CPU-s", "target", "result"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
   return ["\nConsumers and KV — official clients, file storage", line(header), ...rows.map(line)].join("\n");

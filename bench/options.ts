@@ -6,6 +6,9 @@ export type ScenarioId = (typeof SCENARIO_IDS)[number];
 /** JetStream scenarios (js-scenarios.ts, js-restart.ts), run after the core ones on -js servers. */
 export const JS_SCENARIO_IDS = ["js-sync", "js-async", "js-direct", "js-restart"] as const;
 export type JsScenarioId = (typeof JS_SCENARIO_IDS)[number];
+/** Consumer and KV scenarios through the official clients (consumer-bench.ts); `consumers` selects them all. */
+export const CONSUMER_SCENARIO_IDS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
+export type ConsumerScenarioId = (typeof CONSUMER_SCENARIO_IDS)[number];
 
 export interface JsOptions {
   /** Messages for async publish, and pipelined direct gets (whose stream holds min(this, 100k) messages). */
@@ -51,6 +54,10 @@ export interface Options {
   repeat: number;
   scenarios: ScenarioId[];
   jsScenarios: JsScenarioId[];
+  consumerScenarios: ConsumerScenarioId[];
+  /** Messages per consumer run / KV operations (0 = the consumer bench's defaults or its env overrides). */
+  consumerMsgs: number;
+  kvOps: number;
   js: JsOptions;
   urls: Record<ServerKey, string | null>;
   pin: boolean;
@@ -74,7 +81,9 @@ loopback ports, runs every scenario against both, prints Lattice vs nats-server.
                           from its warm-up rate
   --warmup N              warm-up messages (default: 10% of the count, at most 1,000,000)
   --scenarios a,b,...     subset of: ${SCENARIO_IDS.join(",")},
-                          ${JS_SCENARIO_IDS.join(",")}
+                          ${JS_SCENARIO_IDS.join(",")},
+                          consumers (= all of ${CONSUMER_SCENARIO_IDS.join(",")}) or any of those
+                          (e.g. --scenarios consumers, or --scenarios push,kv-watch)
   --repeat N              runs per scenario and server, median reported (default 1)
   --window N              messages per flow-control window, each followed by PING (default 10000)
   --inflight N            windows awaiting PONG before the publisher waits (default 8)
@@ -87,6 +96,8 @@ JetStream (each server started again with -js -sd <temp dir>, file storage):
   --js-restart-count N    messages stored before the restart measurement (default ${DEFAULT_JS.restartCount})
   --js-inflight N         async publishes in flight (default ${DEFAULT_JS.inflight})
   --js-direct-inflight N  pipelined direct gets in flight (default ${DEFAULT_JS.directInflight})
+  --consumer-msgs N       messages in the stream each consumer scenario drains (default 200000)
+  --kv-ops N              KV puts / gets / watched updates (default 100000)
   --js-dir DIR            parent directory for the store dirs (default: OS temp dir; its file
                           system decides what an fsync costs)
   --lattice-url URL       use an already-running Lattice (env BENCH_LATTICE_URL)
@@ -116,6 +127,9 @@ export function parseArgs(argv: string[]): Options {
     repeat: 1,
     scenarios: [...SCENARIO_IDS],
     jsScenarios: [...JS_SCENARIO_IDS],
+    consumerScenarios: [...CONSUMER_SCENARIO_IDS],
+    consumerMsgs: 0,
+    kvOps: 0,
     js: { ...DEFAULT_JS },
     urls: {
       lattice: process.env.BENCH_LATTICE_URL || null,
@@ -168,15 +182,26 @@ export function parseArgs(argv: string[]): Options {
         const list = (next() ?? "").split(",").filter(Boolean);
         for (const s of list) {
           if (
+            s !== "consumers" &&
             !(SCENARIO_IDS as readonly string[]).includes(s) &&
-            !(JS_SCENARIO_IDS as readonly string[]).includes(s)
+            !(JS_SCENARIO_IDS as readonly string[]).includes(s) &&
+            !(CONSUMER_SCENARIO_IDS as readonly string[]).includes(s)
           )
             throw new Error(`unknown scenario "${s}"`);
         }
         o.scenarios = SCENARIO_IDS.filter((id) => list.includes(id));
         o.jsScenarios = JS_SCENARIO_IDS.filter((id) => list.includes(id));
+        o.consumerScenarios = CONSUMER_SCENARIO_IDS.filter(
+          (id) => list.includes("consumers") || list.includes(id),
+        );
         break;
       }
+      case "--consumer-msgs":
+        o.consumerMsgs = Math.round(positive(arg, next()));
+        break;
+      case "--kv-ops":
+        o.kvOps = Math.round(positive(arg, next()));
+        break;
       case "--js-count":
         o.js.count = Math.round(positive(arg, next()));
         break;

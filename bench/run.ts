@@ -279,15 +279,17 @@ async function main(): Promise<number> {
   // Consumers and KV through the official clients (LATTICE_BENCH_CONSUMERS=0 skips them; counts from
   // LATTICE_BENCH_CONSUMER_MSGS / LATTICE_BENCH_KV_OPS).
   let consumerText = "";
-  if (opts.jsScenarios.length > 0 && !shuttingDown() && process.env.LATTICE_BENCH_CONSUMERS !== "0") {
+  if (opts.consumerScenarios.length > 0 && !shuttingDown() && process.env.LATTICE_BENCH_CONSUMERS !== "0") {
     const env = process.env;
     consumerText = await runConsumerBench(
       keys,
       serverCpus,
       {
-        messages: Number(env.LATTICE_BENCH_CONSUMER_MSGS) || DEFAULT_CONSUMER_BENCH.messages,
-        kvOps: Number(env.LATTICE_BENCH_KV_OPS) || DEFAULT_CONSUMER_BENCH.kvOps,
+        messages:
+          opts.consumerMsgs || Number(env.LATTICE_BENCH_CONSUMER_MSGS) || DEFAULT_CONSUMER_BENCH.messages,
+        kvOps: opts.kvOps || Number(env.LATTICE_BENCH_KV_OPS) || DEFAULT_CONSUMER_BENCH.kvOps,
         repeat: opts.repeat,
+        scenarios: opts.consumerScenarios,
       },
       log,
     );

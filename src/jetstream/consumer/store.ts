@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { parseRfc3339, rfc3339 } from "../json.js";
 import { readMeta, writeMeta } from "../meta-file.js";
 import { type ConsumerConfig, configFromDisk, configToDisk } from "./config.js";
@@ -29,8 +30,14 @@ import { type ConsumerConfig, configFromDisk, configToDisk } from "./config.js";
 export const CONSUMERS_DIR = "obs";
 const STATE_FILE = "o.dat";
 const PREV_FILE = "o.dat.prev";
-/** How long a state change may wait for its write when nobody waits for it. */
+/** How long a state change may wait for its write when nobody waits for it... */
 const LAZY_WRITE_MS = 50;
+/**
+ * ...stretched for big states so that encoding them stays a small share of the event loop (the wait is
+ * this many times the last encoding's cost), up to a ceiling. Writes someone waits for are not delayed.
+ */
+const LAZY_COST_FACTOR = 20;
+const MAX_LAZY_WRITE_MS = 1000;
 
 function sum(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -70,6 +77,7 @@ export class FileConsumerStore implements ConsumerStore {
   private timerUrgent = false;
   private closed = false;
   private waiters: { gen: number; resolve: () => void }[] = [];
+  private lazyMs = LAZY_WRITE_MS;
 
   constructor(
     readonly dir: string,
@@ -112,15 +120,18 @@ export class FileConsumerStore implements ConsumerStore {
       this.timer = undefined;
       void this.write();
     };
-    this.timer = urgent ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, LAZY_WRITE_MS);
+    this.timer = urgent ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, this.lazyMs);
   }
 
   private async write(): Promise<void> {
     if (this.closed || this.writing || this.savedGen >= this.dirtyGen) return;
     this.writing = true;
     const gen = this.dirtyGen;
+    const t0 = performance.now();
     const text = this.encode();
     const body = `${text}\n${sum(text)}\n`;
+    const cost = performance.now() - t0;
+    this.lazyMs = Math.min(MAX_LAZY_WRITE_MS, Math.max(LAZY_WRITE_MS, cost * LAZY_COST_FACTOR));
     const path = join(this.dir, STATE_FILE);
     const tmp = `${path}.tmp`;
     try {

@@ -182,4 +182,34 @@ describe("push consumers", () => {
     assert.ok(times[1] - times[0] >= 300, `gap ${times[1] - times[0]} ms`);
     sub.unsubscribe();
   });
+
+  it("a filter equal to the stream's subjects still skips messages kept from subjects it no longer has", async () => {
+    await jsm.streams.add({ name: "COV", subjects: ["cov.>", "old.>"] });
+    await js.publish("cov.1", "a");
+    await js.publish("old.1", "b");
+    await jsm.streams.update("COV", { subjects: ["cov.>"] });
+    const inbox = createInbox();
+    const got: string[] = [];
+    const sub = env.nc.subscribe(inbox, { callback: (_e, m) => void got.push(m.subject) });
+    await jsm.consumers.add("COV", {
+      name: "cov",
+      deliver_subject: inbox,
+      ack_policy: AckPolicy.None,
+      filter_subject: "cov.>",
+    });
+    await js.publish("cov.2", "c");
+    await until(() => got.length === 2, 3000);
+    await sleep(100);
+    assert.deepEqual(got, ["cov.1", "cov.2"]);
+    // Once only covered subjects are left, the same consumer keeps delivering exactly those.
+    await jsm.streams.purge("COV", { filter: "old.>" });
+    await js.publish("cov.3", "d");
+    await until(() => got.length === 3, 3000);
+    assert.deepEqual(got, ["cov.1", "cov.2", "cov.3"]);
+    const ci = await jsm.consumers.info("COV", "cov");
+    assert.equal(ci.num_pending, 0);
+    assert.equal(ci.delivered.stream_seq, 4);
+    sub.unsubscribe();
+    await jsm.streams.delete("COV");
+  });
 });
