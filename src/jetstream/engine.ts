@@ -1,6 +1,7 @@
 // The JetStream engine: opens the store directory, loads every account's streams, answers the API and
 // feeds monitoring. Accounts get JetStream from the config file, or in operator mode from their JWT's
-// limits, followed through claim updates. `startJetStream` is what the server's launcher calls before it starts listening.
+// limits, followed through claim updates. `startJetStream` is what the server's launcher calls before it
+// starts listening.
 
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
