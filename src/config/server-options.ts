@@ -10,6 +10,7 @@ import {
   type WebSocketOptions,
 } from "../server/options.js";
 import { loadTlsFiles, TlsConfigError, tlsOptionsFromConfig } from "../tls/index.js";
+import { validateWebSocketAuth } from "../websocket/auth.js";
 import { type ConfigMap, isUsedAsVariable } from "./tree.js";
 import { durationFromConfig, parseStorageSize } from "./units.js";
 
@@ -429,6 +430,11 @@ export function validateOptions(opts: ServerOptions): void {
   }
   // Account users join the authorization users; operator mode is checked against the rest.
   tenancy(() => finishTenancy(opts));
+  try {
+    validateWebSocketAuth(opts);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
   const auth = opts.authorization;
   if (opts.noAuthUser !== undefined) {
     const known = auth?.users?.some((u) => u.user === opts.noAuthUser) ?? false;

@@ -10,6 +10,7 @@ import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
 import { TlsAcceptor, TlsTransport } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { webSocketAuthenticator } from "../websocket/auth.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
 import { CloseReason } from "./close-reason.js";
@@ -71,6 +72,9 @@ export class Server extends EventEmitter implements ClientContext {
   private portsFile: string | undefined;
   private infoBase = "";
   private readonly closedWaiters: Array<() => void> = [];
+  private wsAuth:
+    | { base: ClientAuthenticator | undefined; auth: ClientAuthenticator | undefined }
+    | undefined;
 
   constructor(readonly options: ServerOptions) {
     super();
@@ -175,10 +179,26 @@ export class Server extends EventEmitter implements ClientContext {
   }
 
   infoJson(client: ClientConnection, extra?: Record<string, unknown>): string {
+    if (client.transport.kind === "websocket" && !this.authenticator?.advertiseRequired) {
+      if (this.authenticatorFor(client.transport)?.advertiseRequired)
+        extra = { auth_required: true, ...extra };
+    }
     let s = `${this.infoBase},"client_id":${client.cid},"client_ip":${JSON.stringify(client.transport.remoteAddress)}`;
     if (client.nonce !== undefined) s += `,"nonce":${JSON.stringify(client.nonce)}`;
     if (extra) for (const [k, v] of Object.entries(extra)) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
     return `${s}}`;
+  }
+
+  /** Who checks a connection's credentials: websocket clients may have their own rules (`websocket { }`). */
+  authenticatorFor(transport: Transport): ClientAuthenticator | undefined {
+    if (transport.kind !== "websocket" || this.options.websocket === undefined) return this.authenticator;
+    if (this.wsAuth?.base !== this.authenticator || this.wsAuth === undefined) {
+      this.wsAuth = {
+        base: this.authenticator,
+        auth: webSocketAuthenticator(this.options, this.authenticator),
+      };
+    }
+    return this.wsAuth.auth;
   }
 
   /** A new in-process participant in an account (the global one by default). */
