@@ -4,8 +4,10 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Listener, Server } from "../server/server.js";
+import { loadTlsFiles } from "../tls/index.js";
 import { accountz } from "./accountz.js";
 import { connz } from "./connz.js";
 import { gatewayz } from "./gatewayz.js";
@@ -39,6 +41,7 @@ export class MonitorListener implements Listener {
   private http: HttpServer | undefined;
   private server: Server | undefined;
   private port = 0;
+  private secure = false;
   private basePath = "";
   private readonly reqStats = new Map<string, number>();
   private readonly cpu = new CpuSampler();
@@ -51,19 +54,31 @@ export class MonitorListener implements Listener {
     this.basePath = normalizeBasePath(o.httpBasePath);
     this.metrics = new ServerMetrics(server);
     this.routes = this.buildRoutes(server);
-    const http = createServer((req, res) => this.handle(req, res));
+    // https_port: the client certificate from `tls { }`, without asking clients for theirs.
+    const secure = o.httpsPort !== undefined && o.tls !== undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    let http: HttpServer;
+    if (secure) {
+      const { pairs, common } = loadTlsFiles(o.tls!);
+      http = createHttpsServer({ ...common, key: pairs[0].key, cert: pairs[0].cert }, handler);
+    } else {
+      http = createServer(handler);
+    }
     this.http = http;
+    const wanted = (secure ? o.httpsPort : o.httpPort) ?? -1;
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
-      http.listen({ host: o.httpHost, port: (o.httpPort ?? -1) < 0 ? 0 : o.httpPort }, () => {
+      http.listen({ host: o.httpHost, port: Math.max(wanted, 0) }, () => {
         http.off("error", reject);
         resolve();
       });
     });
     this.port = (http.address() as AddressInfo).port;
     const host = o.httpHost.includes(":") ? `[${o.httpHost}]` : o.httpHost;
-    server.logger.info(`Starting http monitor on ${host}:${this.port}`);
-    return [`http://${displayHost(o.httpHost)}:${this.port}`];
+    const scheme = secure ? "https" : "http";
+    server.logger.info(`Starting ${scheme} monitor on ${host}:${this.port}`);
+    this.secure = secure;
+    return [`${scheme}://${displayHost(o.httpHost)}:${this.port}`];
   }
 
   async stop(): Promise<void> {
@@ -80,7 +95,12 @@ export class MonitorListener implements Listener {
     const json = (f: (q: URLSearchParams, now: Date) => object) => (q: URLSearchParams, now: Date) => ({
       body: f(q, now),
     });
-    const varzExtras = () => ({ httpPort: this.port, httpReqStats: this.reqStats, cpu: this.cpu.sample() });
+    const varzExtras = () => ({
+      httpPort: this.secure ? 0 : this.port,
+      httpsPort: this.secure ? this.port : 0,
+      httpReqStats: this.reqStats,
+      cpu: this.cpu.sample(),
+    });
     return new Map<string, Endpoint>([
       ["/varz", json((_q, now) => varz(server, varzExtras(), now))],
       ["/connz", json((q, now) => connz(server, q, now))],

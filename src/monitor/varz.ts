@@ -7,6 +7,7 @@ import type { MonitoredServer } from "./types.js";
 /** What /varz needs from the HTTP listener itself. */
 export interface VarzExtras {
   httpPort: number;
+  httpsPort?: number;
   httpReqStats: ReadonlyMap<string, number>;
   cpu: number;
 }
@@ -99,7 +100,7 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     http_host: o.httpHost,
     http_port: extras.httpPort,
     http_base_path: o.httpBasePath,
-    https_port: 0,
+    https_port: extras.httpsPort ?? 0,
     // Without an explicit authorization timeout: 2 s, or the TLS timeout + 1 s with TLS.
     auth_timeout: (server.authenticator?.timeoutMs ?? (o.tls ? o.tls.timeoutMs + 1000 : 2000)) / 1000,
     max_control_line: o.maxControlLine,
