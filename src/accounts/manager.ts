@@ -365,6 +365,12 @@ export class AccountManager {
     this.listener?.clientLeft(client, t, rec.grant);
   }
 
+  /** The grant a live JWT user connected with (/connz?auth=true). */
+  grantOf(client: { readonly account?: { readonly name: string } | undefined }): JwtUserGrant | undefined {
+    const t = client.account === undefined ? undefined : this.tenants.get(client.account.name);
+    return t?.clients.get(client as ClientConnection)?.grant;
+  }
+
   /** The grant a client connected with (JWT users), for events and monitoring. */
   recordOf(client: ClientConnection): ClientRecord | undefined {
     return this.tenantOf(client.account)?.clients.get(client);
