@@ -4,10 +4,11 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { ServerOptions } from "../server/options.js";
 import type { Listener, Server } from "../server/server.js";
-import { loadTlsFiles } from "../tls/index.js";
+import { secureContextOptions } from "../tls/index.js";
 import { accountz } from "./accountz.js";
 import { connz } from "./connz.js";
 import { gatewayz } from "./gatewayz.js";
@@ -38,7 +39,7 @@ function displayHost(host: string): string {
 /** The HTTP monitoring port: nats-server's endpoints plus Prometheus /metrics. */
 export class MonitorListener implements Listener {
   readonly name = "monitoring";
-  private http: HttpServer | undefined;
+  private http: HttpServer | HttpsServer | undefined;
   private server: Server | undefined;
   private port = 0;
   private secure = false;
@@ -57,10 +58,9 @@ export class MonitorListener implements Listener {
     // https_port: the client certificate from `tls { }`, without asking clients for theirs.
     const secure = o.httpsPort !== undefined && o.tls !== undefined;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
-    let http: HttpServer;
+    let http: HttpServer | HttpsServer;
     if (secure) {
-      const { pairs, common } = loadTlsFiles(o.tls!);
-      http = createHttpsServer({ ...common, key: pairs[0].key, cert: pairs[0].cert }, handler);
+      http = createHttpsServer(secureContextOptions(o.tls!), handler);
     } else {
       http = createServer(handler);
     }
@@ -79,6 +79,15 @@ export class MonitorListener implements Listener {
     server.logger.info(`Starting ${scheme} monitor on ${host}:${this.port}`);
     this.secure = secure;
     return [`${scheme}://${displayHost(o.httpHost)}:${this.port}`];
+  }
+
+  /** https_port: the client certificate files are read again; new connections use them. */
+  reloadTls(next: ServerOptions): void {
+    const http = this.http;
+    if (!this.secure || next.tls === undefined || http === undefined || !(http instanceof HttpsServer)) {
+      return;
+    }
+    http.setSecureContext(secureContextOptions(next.tls));
   }
 
   async stop(): Promise<void> {

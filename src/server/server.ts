@@ -34,6 +34,8 @@ export interface Listener {
   readonly name: keyof Ports;
   start(server: Server): Promise<string[]>;
   stop(): Promise<void>;
+  /** A configuration reload: read certificate files again (new handshakes use them). May throw. */
+  reloadTls?(next: ServerOptions): void;
 }
 
 /**

@@ -3,10 +3,10 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type PerMessageDeflateOptions, WebSocket, WebSocketServer } from "ws";
-import type { WebSocketOptions } from "../server/options.js";
+import type { ServerOptions, WebSocketOptions } from "../server/options.js";
 import type { Listener, Server } from "../server/server.js";
 import { normalizeAddress } from "../server/transport.js";
-import { loadTlsFiles } from "../tls/index.js";
+import { secureContextOptions } from "../tls/index.js";
 import type { TlsOptions } from "../tls/options.js";
 import { WebSocketTransport } from "./transport.js";
 
@@ -96,6 +96,14 @@ export class WebSocketListener implements Listener {
     if (tlsOpts === undefined)
       server.logger.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
     return [`${scheme}://${connectHostPort(o, port)}`];
+  }
+
+  /** wss://: the certificate files are read again; new connections use them. */
+  reloadTls(next: ServerOptions): void {
+    const hs = this.http;
+    const t = next.websocket?.tls;
+    if (hs === undefined || !("setSecureContext" in hs) || t === undefined || next.websocket?.noTls) return;
+    hs.setSecureContext(secureContextOptions(t));
   }
 
   async stop(): Promise<void> {
@@ -209,12 +217,9 @@ export class WebSocketListener implements Listener {
  * signed by its CA (refused during the TLS handshake, as nats-server does).
  */
 function secureServer(o: TlsOptions): https.Server {
-  const { pairs, common, requestCert } = loadTlsFiles(o);
   return https.createServer({
-    ...common,
-    key: pairs[0].key,
-    cert: pairs[0].cert,
-    requestCert,
+    ...secureContextOptions(o),
+    requestCert: o.verify,
     rejectUnauthorized: o.verify,
     handshakeTimeout: o.timeoutMs,
   });
