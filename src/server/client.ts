@@ -167,6 +167,13 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
       jwt: opts.jwt,
       tlsMap: this.certificateMapper(),
       remoteAddress: this.transport.remoteAddress,
+      client: {
+        id: this.cid,
+        name: opts.name,
+        lang: opts.lang,
+        version: opts.version,
+        protocol: opts.protocol,
+      },
     };
     auth.authenticate(creds, this.nonce, this.connectionType()).then(
       (result) => {

@@ -1,3 +1,4 @@
+import { withAuthCallout } from "../auth/callout-host.js";
 import type { ServerOptions } from "./options.js";
 import { createAuthenticator, type Server } from "./server.js";
 
@@ -59,7 +60,8 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   // New or changed accounts first, so re-checked clients find the account their user now names.
   server.accountManager.reload(next);
   // Operator mode keeps its JWT authenticator: users come from account JWTs, not from the config.
-  server.authenticator = server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options);
+  server.authenticator =
+    server.accountManager.jwtAuthenticator ?? withAuthCallout(server, createAuthenticator(server.options));
   server.rebuildInfo();
   const { maxControlLine, maxPayload } = server.options;
   await Promise.all(

@@ -4,6 +4,7 @@ import net from "node:net";
 import { createServer as createServerKey } from "@nats-io/nkeys";
 import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
+import { withAuthCallout } from "../auth/callout-host.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
@@ -44,6 +45,8 @@ export interface Listener {
  */
 export class Server extends EventEmitter implements ClientContext {
   readonly id: string;
+  /** The server's identity key pair (signs auth callout requests); `id` is its public key. */
+  readonly serverKey = createServerKey();
   readonly name: string;
   readonly logger: Logger;
   readonly stats = new ServerStats();
@@ -80,7 +83,7 @@ export class Server extends EventEmitter implements ClientContext {
 
   constructor(readonly options: ServerOptions) {
     super();
-    this.id = createServerKey().getPublicKey();
+    this.id = this.serverKey.getPublicKey();
     this.name = options.serverName ?? this.id;
     this.logger = new Logger({
       debug: options.debug,
@@ -98,6 +101,7 @@ export class Server extends EventEmitter implements ClientContext {
     // Config-file accounts, or operator mode where users authenticate with JWTs.
     this.accountManager = new AccountManager(this);
     if (this.accountManager.jwtAuthenticator) this.authenticator = this.accountManager.jwtAuthenticator;
+    else this.authenticator = withAuthCallout(this, this.authenticator);
   }
 
   /** The startup banner, logged before any subsystem starts. */

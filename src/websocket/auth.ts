@@ -13,6 +13,7 @@ const FIELD_NAMES: Partial<Record<keyof AuthOptions, string>> = {
   users: "users",
   defaultPermissions: "default_permissions",
   noAuthUser: "no_auth_user",
+  callout: "auth_callout",
 };
 
 /** Does the websocket block replace the server's credentials for websocket clients? */
