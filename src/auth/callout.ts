@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { Algorithms, encode } from "@nats-io/jwt";
 import { createCurve, createUser, type KeyPair } from "@nats-io/nkeys";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
+import { NATS_FEATURE_LEVEL } from "../version.js";
 import { DEFAULT_CONNECTION_TYPE } from "./authenticator.js";
 import type { AuthCalloutOptions } from "./callout-config.js";
 import { tightest } from "./jwt-authenticator.js";
@@ -157,7 +158,7 @@ export class CalloutAuthenticator implements ClientAuthenticator {
       name: h.name,
       host: h.options.host,
       id: h.id,
-      version: "2.10.0",
+      version: NATS_FEATURE_LEVEL,
     };
     if (h.options.tags.length > 0) serverId.tags = [...h.options.tags];
     if (this.xkp !== undefined) serverId.xkey = this.xkp.getPublicKey();
