@@ -252,9 +252,11 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     }
   }
 
-  /** verify_and_map (client port only): the user comes from the TLS client certificate. */
+  /** verify_and_map (client port, or websocket's own tls block): the user comes from the client certificate. */
   private certificateMapper(): ConnectCredentials["tlsMap"] {
-    if (!this.cctx.options.tls?.map || this.transport.kind !== "tcp") return undefined;
+    const o = this.cctx.options;
+    const map = this.transport.kind === "websocket" ? o.websocket?.tls?.map : o.tls?.map;
+    if (!map) return undefined;
     return certificateUserMapper(this.transport, (m) => this.ctx.logger.debug(`${this.describe()} - ${m}`));
   }
 

@@ -88,6 +88,36 @@ describe("TLS on the websocket and monitoring listeners", { skip: !hasOpenssl() 
     }
   });
 
+  it("maps wss:// client certificates to users with verify_and_map", async () => {
+    const srv = await startLattice({
+      authorization: { users: [{ user: "alice@example.com" }, { user: "bob", password: "pw" }] },
+      websocket: {
+        host: "127.0.0.1",
+        port: -1,
+        tls: {
+          cert_file: certs.serverCert,
+          key_file: certs.serverKey,
+          ca_file: certs.ca,
+          verify_and_map: true,
+        },
+      },
+    });
+    try {
+      const url = srv.server.listenerUrls().websocket![0];
+      const nc = await wssConnect(url, certs.ca, { cert: certs.aliceCert, key: certs.aliceKey });
+      await nc.flush();
+      const users = [...srv.server.clients.values()].map((c) => c.user);
+      assert.deepEqual(users, ["alice@example.com"]);
+      const tlsInfo = [...srv.server.clients.values()][0].transport.tls;
+      assert.match(tlsInfo?.version ?? "", /^1\.[23]$/);
+      await nc.close();
+      // bob's certificate names no configured user.
+      await assert.rejects(wssConnect(url, certs.ca, { cert: certs.bobCert, key: certs.bobKey }));
+    } finally {
+      await srv.close();
+    }
+  });
+
   it("refuses websocket without tls unless no_tls", async () => {
     await assert.rejects(startLattice({ websocket: { port: -1 } }), /websocket requires TLS configuration/);
   });
