@@ -48,7 +48,10 @@ function websocketVarz(server: MonitoredServer): object {
   if (ws.noAuthUser) out.no_auth_user = ws.noAuthUser;
   // nats-server reports the handshake timeout only when configured; 2s is its built-in default.
   if (ws.handshakeTimeoutMs !== 2000) out.handshake_timeout = nanos(ws.handshakeTimeoutMs);
+  // Seconds, as the websocket authorization block gives it.
+  if (ws.authorization?.timeoutMs) out.auth_timeout = ws.authorization.timeoutMs / 1000;
   if (ws.noTls) out.no_tls = true;
+  if (!ws.noTls && ws.tls?.map) out.tls_map = true;
   if (ws.sameOrigin) out.same_origin = true;
   if (ws.allowedOrigins.length > 0) out.allowed_origins = ws.allowedOrigins;
   if (ws.compression) out.compression = true;

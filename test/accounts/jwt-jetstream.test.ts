@@ -258,4 +258,58 @@ describe("JetStream for JWT accounts", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("reports tiered limits in $JS.API.INFO as nats-server does", { skip: !hasNatsServer() }, async () => {
+    const op = await Operator.create({ system: true });
+    const t = await op.account("T", {
+      limits: {
+        ...OPEN_LIMITS,
+        tiered_limits: { R1: { disk_storage: 100000, mem_storage: 5000, streams: 3, consumer: -1 } },
+      },
+    });
+    const probe = async (url: string) => {
+      const nc = await userConn(url, t);
+      try {
+        const out: Reply[] = [await api(nc, "$JS.API.INFO")];
+        // num_replicas given: nats-server 2.9.10 picks the tier before defaulting it to 1.
+        await api(nc, "$JS.API.STREAM.CREATE.S", stream("S", { max_bytes: 1000, num_replicas: 1 }));
+        await nc.request("S.x", "hello", { timeout: 2000 });
+        const info = await api(nc, "$JS.API.INFO");
+        for (const r of [...out, info]) {
+          delete r.api;
+          delete r.reserved_memory;
+          delete r.reserved_storage;
+          // Byte counts follow the store's own per-message accounting: compared as used or not.
+          r.storage = r.storage > 0;
+          for (const tier of Object.values(r.tiers ?? {}) as Reply[]) {
+            delete tier.reserved_memory;
+            delete tier.reserved_storage;
+            tier.storage = tier.storage > 0;
+          }
+        }
+        out.push(info);
+        return out;
+      } finally {
+        await nc.close();
+      }
+    };
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), "lattice-jwtjs-")));
+    try {
+      const srv = await startLattice(serverConf(op, dirs[0]));
+      let ours: Reply[];
+      try {
+        ours = await probe(srv.url);
+      } finally {
+        await srv.close();
+      }
+      const ref = await startNatsServer(confText(serverConf(op, dirs[1])));
+      try {
+        assert.deepEqual(ours, await probe(ref.url));
+      } finally {
+        await ref.close();
+      }
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
 });
