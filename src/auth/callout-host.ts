@@ -1,8 +1,11 @@
 // Wires the auth callout (`authorization { auth_callout { } }`) to a server: its identity key, its accounts
 // and an in-process client in the callout account.
+
+import { createCurve } from "@nats-io/nkeys";
 import type { InternalClient } from "../server/internal-client.js";
 import type { Server } from "../server/server.js";
-import { CalloutAuthenticator, type CalloutHost } from "./callout.js";
+import { CalloutAuthenticator } from "./callout.js";
+import type { CalloutHost } from "./callout-exchange.js";
 import type { ClientAuthenticator } from "./types.js";
 
 /** `base` with the configured auth callout in front of it, or `base` itself when there is none. */
@@ -27,6 +30,7 @@ export function withAuthCallout(
     options: o,
     logger: server.logger,
     serverKey: server.serverKey,
+    xkey: createCurve(),
     limits: { maxPayload: o.maxPayload, maxSubscriptions: o.maxSubscriptions },
     hasAccount: (name) => server.accounts.has(name),
     calloutClient(account) {
