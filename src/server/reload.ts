@@ -60,8 +60,10 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   // New or changed accounts first, so re-checked clients find the account their user now names.
   server.accountManager.reload(next);
   // Operator mode keeps its JWT authenticator: users come from account JWTs, not from the config.
-  server.authenticator =
-    server.accountManager.jwtAuthenticator ?? withAuthCallout(server, createAuthenticator(server.options));
+  server.authenticator = withAuthCallout(
+    server,
+    server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options),
+  );
   server.rebuildInfo();
   const { maxControlLine, maxPayload } = server.options;
   await Promise.all(

@@ -100,8 +100,7 @@ export class Server extends EventEmitter implements ClientContext {
     this.closed = new ClosedConnections(options.maxClosedClients);
     // Config-file accounts, or operator mode where users authenticate with JWTs.
     this.accountManager = new AccountManager(this);
-    if (this.accountManager.jwtAuthenticator) this.authenticator = this.accountManager.jwtAuthenticator;
-    else this.authenticator = withAuthCallout(this, this.authenticator);
+    this.authenticator = withAuthCallout(this, this.accountManager.jwtAuthenticator ?? this.authenticator);
   }
 
   /** The startup banner, logged before any subsystem starts. */
