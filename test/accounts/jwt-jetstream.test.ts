@@ -161,7 +161,8 @@ describe("JetStream for JWT accounts", () => {
   it("follows claim updates: enable, change limits, disable", async () => {
     const { op, a, b } = await setup();
     const dir = mkdtempSync(join(tmpdir(), "lattice-jwtjs-"));
-    const srv = await startLattice(serverConf(op, dir));
+    const srv = await startLattice({ ...serverConf(op, dir), http: "127.0.0.1:-1" });
+    const monitor = srv.server.listenerUrls().monitoring![0];
     const su = await user(op.system!.kp);
     const sys = await connect({ servers: srv.url, authenticator: jwtAuthenticator(su.jwt, su.seed) });
     const push = async (acc: TestAccount, jwt: string) => {
@@ -188,6 +189,9 @@ describe("JetStream for JWT accounts", () => {
       assert.equal((await api(na, "$JS.API.INFO")).limits.max_streams, 3);
       assert.equal(code(await api(na, "$JS.API.STREAM.CREATE.S3", stream("S3"))), "ok");
 
+      // /accountz follows the grant.
+      const accountz = (await (await fetch(`${monitor}/accountz?acc=${b.key}`)).json()) as Reply;
+      assert.equal(accountz.account_detail.jetstream_enabled, true);
       // JetStream taken away: the API answers "not enabled", the streams' data stays for a later grant.
       await push(b, await op.reissue(b, "B", { limits: OPEN_LIMITS }));
       assert.equal(code(await api(nb, "$JS.API.INFO")), "503/10039");
