@@ -79,6 +79,12 @@ async function limitScenario(url: string, a: TestAccount, b: TestAccount): Promi
     out.push(`S2 ${code(await api(nc, "$JS.API.STREAM.CREATE.S2", stream("S2")))}`);
     out.push(`count ${code(await api(nc, "$JS.API.STREAM.CREATE.S3", stream("S3")))}`);
     const c = (n: string) => ({ stream_name: "S1", config: { durable_name: n, ack_policy: "explicit" } });
+    const over = {
+      stream_name: "S1",
+      config: { durable_name: "cx", ack_policy: "explicit", max_ack_pending: 500 },
+    };
+    const cx = await api(nc, "$JS.API.CONSUMER.CREATE.S1.cx", over);
+    out.push(`ack pending ${code(cx)} ${cx.error?.description ?? ""}`);
     out.push(`c1 ${code(await api(nc, "$JS.API.CONSUMER.CREATE.S1.c1", c("c1")))}`);
     out.push(`c2 ${code(await api(nc, "$JS.API.CONSUMER.CREATE.S1.c2", c("c2")))}`);
     const info = await api(nc, "$JS.API.INFO");
@@ -104,7 +110,7 @@ describe("JetStream for JWT accounts", () => {
     const srv = await startLattice(serverConf(op, dir));
     try {
       const out = await limitScenario(srv.url, a, b);
-      assert.deepEqual(out.slice(0, 11), [
+      assert.deepEqual(out.slice(0, 12), [
         "B info 503/10039",
         "B create 503/10039",
         "memory 500/10028",
@@ -114,10 +120,11 @@ describe("JetStream for JWT accounts", () => {
         "reserve 500/10047",
         "S2 ok",
         "count 400/10027",
+        "ack pending 400/10121 consumer max ack pending exceeds system limit of 100",
         "c1 ok",
         "c2 400/10026",
       ]);
-      assert.deepEqual(JSON.parse(out[11].slice("limits ".length)), {
+      assert.deepEqual(JSON.parse(out[12].slice("limits ".length)), {
         max_memory: 0,
         max_storage: 1000,
         max_streams: 2,
@@ -127,7 +134,7 @@ describe("JetStream for JWT accounts", () => {
         storage_max_stream_bytes: 600,
         max_bytes_required: false,
       });
-      assert.equal(out[12], "publish 400/10002 resource limits exceeded for account");
+      assert.equal(out[13], "publish 400/10002 resource limits exceeded for account");
     } finally {
       await srv.close();
       rmSync(dir, { recursive: true, force: true });
