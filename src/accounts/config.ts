@@ -17,6 +17,7 @@ import type { AuthOptions } from "../auth/types.js";
 import { type ConfigMap, isUsedAsVariable } from "../config/tree.js";
 import { isSubsetMatch, subjectsCollide } from "../subjects/pattern.js";
 import { isValidPublishSubject, isValidSubscribeSubject } from "../subjects/validate.js";
+import { JsConfigError, parseAccountJetStream } from "./js-config.js";
 import {
   type AccountConfig,
   type AccountLimitsConfig,
@@ -39,6 +40,16 @@ const DEFAULT_RESPONSE_THRESHOLD_MS = 120_000;
 
 function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** Config-file errors of the JetStream entry, as account config errors. */
+function wrapJsError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof JsConfigError) fail(err.message);
+    throw err;
+  }
 }
 
 function fail(msg: string): never {
@@ -227,6 +238,7 @@ function emptyAccount(name: string): AccountConfig {
     imports: [],
     limits: UNLIMITED,
     jetstream: false,
+    jetstreamLimits: undefined,
     defaultPermissions: undefined,
     nkey: undefined,
   };
@@ -254,12 +266,12 @@ function parseAccount(name: string, body: unknown, warn: Warn): AccountConfig {
         if (!Array.isArray(val)) fail(`${f}: expected an array`);
         acc.imports = val.map((e, i) => parseImport(e, `${f}[${i}]`));
         break;
-      case "jetstream":
-        acc.jetstream =
-          val === true ||
-          isObj(val) ||
-          (typeof val === "string" && /^(enabled?|true|yes|on)$/i.test(val.trim()));
+      case "jetstream": {
+        const js = wrapJsError(() => parseAccountJetStream(val, f));
+        acc.jetstream = js.enabled;
+        acc.jetstreamLimits = js.limits;
         break;
+      }
       case "limits":
         acc.limits = parseLimits(val, f);
         break;

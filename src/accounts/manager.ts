@@ -73,7 +73,9 @@ export class AccountManager {
   readonly systemAccountName: string | undefined;
   readonly imports: ImportWiring;
   private listener: AdmissionListener | undefined;
-  private readonly tenantListeners: Array<(t: Tenant) => void> = [];
+  private readonly tenantListeners: Array<(t: Tenant) => undefined | Promise<void>> = [];
+  /** Work listeners started for the latest changes (see `settled`). */
+  private pending: Promise<unknown>[] = [];
   private system: SystemServices | undefined;
   private readonly log: Logger;
 
@@ -134,7 +136,7 @@ export class AccountManager {
    * Calls `listener` for every account registered or whose JWT claims change from now on (the JetStream
    * engine follows JWT accounts this way). Returns a function that stops the calls.
    */
-  onTenantChange(listener: (t: Tenant) => void): () => void {
+  onTenantChange(listener: (t: Tenant) => undefined | Promise<void>): () => void {
     this.tenantListeners.push(listener);
     return () => {
       const i = this.tenantListeners.indexOf(listener);
@@ -143,7 +145,15 @@ export class AccountManager {
   }
 
   private changed(t: Tenant): void {
-    for (const l of this.tenantListeners.slice()) l(t);
+    for (const l of this.tenantListeners.slice()) {
+      const work = l(t);
+      if (work !== undefined) this.pending.push(work.catch(() => {}));
+    }
+  }
+
+  /** Resolves once listeners finished acting on the changes so far (a claim update is then in force). */
+  async settled(): Promise<void> {
+    while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
   }
 
   get operatorMode(): boolean {
@@ -353,6 +363,12 @@ export class AccountManager {
     rec.expiryTimer?.cancel();
     t.clients.delete(client);
     this.listener?.clientLeft(client, t, rec.grant);
+  }
+
+  /** The grant a live JWT user connected with (/connz?auth=true). */
+  grantOf(client: { readonly account?: { readonly name: string } | undefined }): JwtUserGrant | undefined {
+    const t = client.account === undefined ? undefined : this.tenants.get(client.account.name);
+    return t?.clients.get(client as ClientConnection)?.grant;
   }
 
   /** The grant a client connected with (JWT users), for events and monitoring. */

@@ -220,8 +220,11 @@ export class SystemServices implements AdmissionListener {
   private claimsUpdate(m: InternalMessage): void {
     const key = m.subject.split(".")[m.subject.startsWith("$SYS.REQ.") ? 3 : 2];
     const r = this.manager.updateClaims(key, decoder.decode(m.data));
-    if (r.code === 200) this.respond(m, { data: { account: key, code: r.code, message: r.message } });
-    else this.respond(m, { error: { account: key, code: r.code, description: r.message } });
+    // Answered once what follows the account (JetStream) applied the new claims.
+    void this.manager.settled().then(() => {
+      if (r.code === 200) this.respond(m, { data: { account: key, code: r.code, message: r.message } });
+      else this.respond(m, { error: { account: key, code: r.code, description: r.message } });
+    });
   }
 
   private claimsLookup(m: InternalMessage): void {

@@ -2,6 +2,7 @@
 // (`operator`, `resolver`, `resolver_preload`, `trusted_keys`). Produced by ./config.ts, consumed by the
 // AccountManager.
 import type { UserEntry, UserPermissions } from "../auth/types.js";
+import type { AccountLimits } from "../jetstream/js-account.js";
 
 export type ResponseType = "Singleton" | "Stream" | "Chunked";
 
@@ -62,8 +63,10 @@ export interface AccountConfig {
   readonly exports: ExportConfig[];
   readonly imports: ImportConfig[];
   readonly limits: AccountLimitsConfig;
-  /** `jetstream: enabled` or a limits map: recorded, not yet acted on (JetStream runs in `$G`). */
+  /** `jetstream: enabled` or a limits map: the account has JetStream. */
   readonly jetstream: boolean;
+  /** The limits map's limits; undefined = unlimited. */
+  readonly jetstreamLimits: AccountLimits | undefined;
   readonly defaultPermissions: UserPermissions | undefined;
   /** The account's own public nkey, if configured. */
   readonly nkey: string | undefined;

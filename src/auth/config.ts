@@ -3,6 +3,7 @@
 // name the offending field, unknown fields are errors as in nats-server.
 import { type ConfigMap, isUsedAsVariable } from "../config/tree.js";
 import { validateAuthOptions } from "./authenticator.js";
+import { parseAuthCallout } from "./callout-config.js";
 import { parseGoDuration } from "./duration.js";
 import { isBcrypt } from "./passwords.js";
 import { parseRule } from "./permissions.js";
@@ -73,6 +74,10 @@ export function authOptionsFromConfig(authorization: Record<string, unknown>, wa
       case "default_permission":
       case "permissions":
         opts.defaultPermissions = parsePermissions(v, at, warn);
+        break;
+      case "auth_callout":
+      case "auth_hook":
+        opts.callout = parseAuthCallout(v, at);
         break;
       default:
         // A block may define variables for its own entries (`PERM: {...}` used as `$PERM`).

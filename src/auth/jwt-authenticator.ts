@@ -65,12 +65,21 @@ export class JwtAuthenticator implements ClientAuthenticator {
     }
   }
 
+  /**
+   * A user JWT an auth callout service issued for this connection: checked like a presented one, except
+   * that the client holds no key to prove it by. Throws JwtError.
+   */
+  authorizeIssued(userJwt: string, creds: ConnectCredentials, connectionType: string): AuthResult {
+    return this.check({ ...creds, jwt: userJwt }, undefined, connectionType.toUpperCase(), Date.now(), true);
+  }
+
   private check(
     creds: ConnectCredentials,
     nonce: string | undefined,
     type: string,
     now: number,
-  ): AuthResult | undefined {
+    issued = false,
+  ): AuthResult {
     if (creds.jwt === undefined || creds.jwt === "") throw new JwtError("no user jwt in CONNECT");
     const user = decodeUserJwt(creds.jwt);
     const problem = validityProblem(user, now);
@@ -97,7 +106,9 @@ export class JwtAuthenticator implements ClientAuthenticator {
     }
     if (isRevoked(account, user)) throw new JwtError("user jwt revoked");
 
-    if (template.bearer) {
+    if (issued) {
+      // Issued by the callout service for a key the server generated: nothing for the client to sign.
+    } else if (template.bearer) {
       if (account.limits.disallowBearer) throw new JwtError("bearer tokens are not allowed by the account");
     } else if (!nonce || !creds.sig || !verifyNonceSignature(user.subject, nonce, creds.sig)) {
       throw new JwtError("nonce signature missing or invalid");

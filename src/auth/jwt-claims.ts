@@ -127,6 +127,16 @@ export interface AccountClaims extends BaseClaims {
   readonly defaultPermissions: UserPermissions | undefined;
   readonly exports: readonly ExportClaim[];
   readonly imports: readonly ImportClaim[];
+  /** External authorization (auth callout): set when the claims name auth users. */
+  readonly authorization: ExternalAuthorization | undefined;
+}
+
+/** An account's `authorization` claims: users not in `authUsers` are authorized by a callout service. */
+export interface ExternalAuthorization {
+  readonly authUsers: readonly string[];
+  /** Accounts the service may place users in besides this one (`*` alone: any). */
+  readonly allowedAccounts: readonly string[];
+  readonly xkey: string | undefined;
 }
 
 export interface TimeRange {
@@ -311,7 +321,16 @@ export function decodeAccountJwt(token: unknown): AccountClaims {
       : undefined,
     exports: Array.isArray(n.exports) ? n.exports.filter(isObj).map(exportClaim) : [],
     imports: Array.isArray(n.imports) ? n.imports.filter(isObj).map(importClaim) : [],
+    authorization: externalAuthorization(n.authorization),
   };
+}
+
+function externalAuthorization(v: unknown): ExternalAuthorization | undefined {
+  if (!isObj(v)) return undefined;
+  const authUsers = strList(v.auth_users);
+  if (authUsers.length === 0) return undefined;
+  const xkey = str(v.xkey);
+  return { authUsers, allowedAccounts: strList(v.allowed_accounts), xkey: xkey === "" ? undefined : xkey };
 }
 
 export function decodeUserJwt(token: unknown): UserClaims {

@@ -32,7 +32,11 @@ export class Permissions {
   private readonly pubCache = new Map<string, boolean>();
   private readonly deliveryCache = new Map<string, boolean>();
 
-  private constructor(p: UserPermissions) {
+  private constructor(
+    /** The rules this checker was built from. */
+    readonly source: UserPermissions,
+  ) {
+    const p = source;
     const pub = p.publish;
     const sub = p.subscribe;
     this.allowResponses = normalizeResponses(p.allowResponses);

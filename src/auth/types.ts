@@ -1,4 +1,5 @@
 // Shapes shared by the authenticator, the permission checker and the config translation.
+import type { AuthCalloutOptions } from "./callout-config.js";
 import type { Permissions } from "./permissions.js";
 
 /**
@@ -54,6 +55,8 @@ export interface AuthOptions {
   noAuthUser?: string;
   /** Applied to `users` entries without their own permissions (not to the single user or token). */
   defaultPermissions?: UserPermissions;
+  /** `auth_callout { }`: an external service authorizes clients other than its auth users. */
+  callout?: AuthCalloutOptions;
 }
 
 /** The credential fields of a CONNECT message, as the client sent them. */
@@ -71,6 +74,8 @@ export interface ConnectCredentials {
   tlsMap?: (users: ReadonlySet<string>) => string | undefined;
   /** The client's IP address, for source-network (`src`) restrictions of JWT users. */
   remoteAddress?: string;
+  /** The connection and what its CONNECT said about the client (for auth callout requests). */
+  client?: { id?: number; name?: string; lang?: string; version?: string; protocol?: number };
 }
 
 export interface AuthResult {

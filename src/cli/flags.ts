@@ -26,7 +26,7 @@ def(["p", "port"], "port", "int");
 def(["n", "name", "server_name"], "server_name", "string");
 def(["P", "pid"], "pid_file", "string");
 def(["m", "http_port"], "http_port", "int");
-def(["ms", "https_port"], "https_port", "unsupported");
+def(["ms", "https_port"], "https_port", "int");
 def(["c", "config"], "config", "string");
 def(["t"], "test", "bool");
 def(["sl", "signal"], "signal", "string");

@@ -10,6 +10,7 @@ import {
   type WebSocketOptions,
 } from "../server/options.js";
 import { loadTlsFiles, TlsConfigError, tlsOptionsFromConfig } from "../tls/index.js";
+import { validateWebSocketAuth } from "../websocket/auth.js";
 import { type ConfigMap, isUsedAsVariable } from "./tree.js";
 import { durationFromConfig, parseStorageSize } from "./units.js";
 
@@ -192,7 +193,8 @@ function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
         ws.authorization = authOptionsFromConfig(asMap(val, f), warn);
         break;
       case "tls":
-        throw new OptionsError(`${f}: TLS is not supported by this release; use "no_tls: true"`);
+        ws.tls = tlsFrom(val, warn, f);
+        break;
       case "jwt_cookie":
       case "user_cookie":
       case "pass_cookie":
@@ -205,8 +207,8 @@ function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
         warn(`unknown field "${f}"`);
     }
   }
-  if (!ws.noTls)
-    throw new OptionsError(`websocket: TLS is not supported by this release; set "no_tls: true"`);
+  if (ws.noTls) ws.tls = undefined;
+  if (ws.tls === undefined && !ws.noTls) throw new OptionsError("websocket requires TLS configuration");
   return ws;
 }
 
@@ -219,9 +221,9 @@ function tenancy(fn: () => void): void {
   }
 }
 
-function tlsFrom(v: unknown, warn: Warn): ServerOptions["tls"] {
+function tlsFrom(v: unknown, warn: Warn, path = "tls"): ServerOptions["tls"] {
   try {
-    return tlsOptionsFromConfig(v, warn);
+    return tlsOptionsFromConfig(v, warn, path);
   } catch (err) {
     if (err instanceof TlsConfigError) throw new OptionsError(err.message);
     throw err;
@@ -275,9 +277,15 @@ export function applyConfig(
       case "http_base_path":
         opts.httpBasePath = asString(v, k);
         break;
-      case "https":
+      case "https": {
+        const l = parseListen(v, k);
+        if (l.host) opts.httpHost = l.host;
+        opts.httpsPort = l.port;
+        break;
+      }
       case "https_port":
-        throw new OptionsError(`${k}: HTTPS monitoring is not supported by this release (TLS comes later)`);
+        opts.httpsPort = asInt(v, k);
+        break;
       case "max_connections":
       case "max_conn":
         opts.maxConnections = asInt(v, k);
@@ -418,10 +426,19 @@ export function validateOptions(opts: ServerOptions): void {
   }
   if (opts.maxControlLine <= 0) throw new OptionsError("max_control_line: must be positive");
   if (opts.port < -1 || opts.port > 65535) throw new OptionsError(`port: ${opts.port} is out of range`);
-  if (opts.tls !== undefined) {
-    // Unreadable or mismatched certificate files refuse to start (and fail `-t`), naming the file.
+  if (opts.httpsPort !== undefined) {
+    if (opts.httpPort !== undefined && opts.httpPort !== 0 && opts.httpsPort !== 0) {
+      throw new OptionsError(
+        `can't specify both HTTP (${opts.httpPort}) and HTTPs (${opts.httpsPort}) ports`,
+      );
+    }
+    if (opts.tls === undefined) throw new OptionsError("TLS cert and key required for HTTPS");
+  }
+  // Unreadable or mismatched certificate files refuse to start (and fail `-t`), naming the file.
+  for (const t of [opts.tls, opts.websocket?.tls]) {
+    if (t === undefined) continue;
     try {
-      loadTlsFiles(opts.tls);
+      loadTlsFiles(t);
     } catch (err) {
       if (err instanceof TlsConfigError) throw new OptionsError(err.message);
       throw err;
@@ -429,6 +446,11 @@ export function validateOptions(opts: ServerOptions): void {
   }
   // Account users join the authorization users; operator mode is checked against the rest.
   tenancy(() => finishTenancy(opts));
+  try {
+    validateWebSocketAuth(opts);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
   const auth = opts.authorization;
   if (opts.noAuthUser !== undefined) {
     const known = auth?.users?.some((u) => u.user === opts.noAuthUser) ?? false;

@@ -17,6 +17,7 @@ interface Entry {
 const e = (code: number, errCode: number, description: string): Entry => ({ code, errCode, description });
 
 export const API_ERRORS = {
+  AccountResourcesExceeded: e(400, 10002, "resource limits exceeded for account"),
   BadRequest: e(400, 10003, "bad request"),
   ClusterNotAvailable: e(503, 10008, "JetStream system temporarily unavailable"),
   ClusterRequired: e(503, 10010, "JetStream clustering support required"),
@@ -52,6 +53,8 @@ export const API_ERRORS = {
   StreamPurgeFailed: e(500, 10110, "{err}"),
   StreamRollupFailed: e(500, 10111, "{err}"),
   StreamMaxBytesRequired: e(400, 10113, "account requires a stream config to have max bytes set"),
+  NoLimits: e(400, 10120, "no JetStream default or applicable tiered limit present"),
+  StreamMaxStreamBytesExceeded: e(400, 10122, "stream max bytes exceeds account limit max stream bytes"),
   StreamInfoMaxSubjects: e(500, 10117, "subject details would exceed maximum allowed"),
   StreamNameContainsPathSeparators: e(400, 10128, "Stream name can not contain path separators"),
   ReplicasCountCannotBeNegative: e(400, 10133, "replicas count cannot be negative"),

@@ -1,8 +1,12 @@
 // The JetStream engine: opens the store directory, loads every account's streams, answers the API and
-// feeds monitoring. `startJetStream` is what the server's launcher calls before it starts listening.
+// feeds monitoring. Accounts get JetStream from the config file, or in operator mode from their JWT's
+// limits, followed through claim updates. `startJetStream` is what the server's launcher calls before it
+// starts listening.
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { jetStreamLimitsOf } from "../accounts/js-limits.js";
+import type { Tenant } from "../accounts/tenant.js";
 import { DEFAULT_SYSTEM_ACCOUNT } from "../accounts/types.js";
 import { configFromOptions } from "../monitor/jsz.js";
 import { GLOBAL_ACCOUNT } from "../server/account.js";
@@ -10,7 +14,7 @@ import type { InternalClient } from "../server/internal-client.js";
 import type { JetStreamOptions } from "../server/options.js";
 import type { JetStreamEngine, Server } from "../server/server.js";
 import { ApiRouter, DisabledAccountApi } from "./api/router.js";
-import { JsAccount } from "./js-account.js";
+import { JsAccount, type JsLimitSet } from "./js-account.js";
 import { JszSource } from "./jsz-source.js";
 
 function size(n: number): string {
@@ -24,72 +28,165 @@ function size(n: number): string {
   return `${Math.round(v * 100) / 100} ${units[i]}`;
 }
 
+/** What answers an account's JetStream API: its streams, or "not enabled for account". */
+type Slot =
+  | { readonly kind: "enabled"; readonly account: JsAccount; stop(): void }
+  | { readonly kind: "disabled"; stop(): void };
+
 export class JetStreamEngineImpl implements JetStreamEngine {
   private readonly accounts: JsAccount[] = [];
-  private readonly stoppers: (() => void)[] = [];
-  private readonly clients: InternalClient[] = [];
+  private readonly slots = new Map<string, Slot>();
+  private readonly clients = new Map<string, InternalClient>();
+  private readonly prefixes: string[];
+  private readonly domain: string | undefined;
+  private readonly root: string;
   readonly monitor: JszSource;
   private stopped = false;
+  /** Account changes (operator mode) are applied one at a time, in order. */
+  private changes: Promise<void> = Promise.resolve();
+  private unfollow: (() => void) | undefined;
 
   constructor(
     private readonly server: Server,
     private readonly opts: JetStreamOptions,
   ) {
     this.monitor = new JszSource(configFromOptions(opts), () => this.accounts, server.name);
+    this.domain = opts.domain || undefined;
+    this.prefixes = ["$JS.API", ...(this.domain ? [`$JS.${this.domain}.API`] : [])];
+    this.root = join(resolve(opts.storeDir), "jetstream");
   }
 
   async start(): Promise<void> {
     const log = this.server.logger;
     const info = this.monitor.config();
-    const root = join(resolve(this.opts.storeDir), "jetstream");
-    mkdirSync(root, { recursive: true });
+    mkdirSync(this.root, { recursive: true });
     log.info("Starting JetStream");
     log.info(`    Max Memory:      ${size(info.max_memory)}`);
     log.info(`    Max Storage:     ${size(info.max_storage)}`);
-    log.info(`    Store Directory: "${root}"`);
+    log.info(`    Store Directory: "${this.root}"`);
     if (this.opts.domain) log.info(`    Domain:          ${this.opts.domain}`);
     if (this.opts.syncIntervalMs > 0) {
       log.warn(
         `    Sync interval ${this.opts.syncIntervalMs} ms: acknowledged messages may be lost on power loss`,
       );
     }
-    const domain = this.opts.domain || undefined;
-    const prefixes = ["$JS.API", ...(domain ? [`$JS.${domain}.API`] : [])];
+    const manager = this.server.accountManager;
+    if (manager.operatorMode) {
+      await this.startOperatorMode();
+      return;
+    }
     const { enabled, disabled } = this.jetStreamAccounts();
     for (const name of enabled) {
-      const acc = this.server.accounts.get(name);
-      if (acc === undefined) continue;
-      const client = this.server.createInternalClient(`JetStream ${name}`, acc);
-      this.clients.push(client);
-      const account = new JsAccount({
-        name,
-        root,
-        client,
-        logger: log,
-        domain,
-        apiPrefixes: prefixes,
-        maxMemory: info.max_memory,
-        maxStore: info.max_storage,
-        syncIntervalMs: this.opts.syncIntervalMs,
-        serverName: this.server.name,
+      const limits = this.server.options.accounts?.find((a) => a.name === name)?.jetstreamLimits;
+      await this.enable(name, limits === undefined ? undefined : { default: limits, tiers: {} });
+    }
+    for (const name of disabled) this.disable(name);
+  }
+
+  /**
+   * Operator mode: an account has JetStream when its JWT grants JetStream limits, and follows claim
+   * updates. Accounts with streams on disk are loaded now; others as they are first used.
+   */
+  private async startOperatorMode(): Promise<void> {
+    const manager = this.server.accountManager;
+    this.unfollow = manager.onTenantChange((t) => this.follow(t));
+    for (const t of manager.tenants.values()) this.follow(t);
+    const onDisk = existsSync(this.root)
+      ? readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory())
+      : [];
+    for (const d of onDisk) if (!manager.tenants.has(d.name)) manager.resolveAccount(d.name);
+    await this.changes;
+  }
+
+  private follow(t: Tenant): Promise<void> | undefined {
+    const name = t.name;
+    if (name === GLOBAL_ACCOUNT || name === this.server.accountManager.systemAccountName) return undefined;
+    const limits = jetStreamLimitsOf(t.claims);
+    this.changes = this.changes
+      .then(() => this.apply(name, limits))
+      .catch((err: Error) => {
+        this.server.logger.error(`JetStream for account "${name}": ${err.message}`);
       });
-      log.info(`  Recovering JetStream state for account "${name}"`);
-      await account.load();
-      log.info(`JetStream state for account "${name}" recovered: ${account.streamCount} stream(s)`);
-      this.accounts.push(account);
-      const router = new ApiRouter(account, client, prefixes, domain ? `$JS.${domain}.API` : undefined);
-      router.start();
-      this.stoppers.push(() => router.stop());
+    return this.changes;
+  }
+
+  private async apply(name: string, limits: JsLimitSet | undefined): Promise<void> {
+    if (this.stopped) return;
+    const slot = this.slots.get(name);
+    if (limits === undefined) {
+      if (slot?.kind === "disabled") return;
+      if (slot !== undefined) {
+        this.server.logger.info(`JetStream disabled for account "${name}"`);
+        await this.release(name, slot);
+      }
+      this.disable(name);
+    } else if (slot?.kind === "enabled") {
+      slot.account.setLimits(limits);
+      this.server.logger.info(`JetStream limits of account "${name}" updated`);
+    } else {
+      if (slot !== undefined) await this.release(name, slot);
+      await this.enable(name, limits);
     }
-    for (const name of disabled) {
-      const acc = this.server.accounts.get(name);
-      if (acc === undefined) continue;
-      const client = this.server.createInternalClient(`JetStream ${name}`, acc);
-      this.clients.push(client);
-      const api = new DisabledAccountApi(client, prefixes);
-      api.start();
-      this.stoppers.push(() => api.stop());
-    }
+  }
+
+  private clientFor(name: string): InternalClient | undefined {
+    let client = this.clients.get(name);
+    if (client !== undefined) return client;
+    const acc = this.server.accounts.get(name);
+    if (acc === undefined) return undefined;
+    client = this.server.createInternalClient(`JetStream ${name}`, acc);
+    this.clients.set(name, client);
+    return client;
+  }
+
+  private async enable(name: string, limits: JsLimitSet | undefined): Promise<void> {
+    const client = this.clientFor(name);
+    if (client === undefined) return;
+    const log = this.server.logger;
+    const info = this.monitor.config();
+    const account = new JsAccount({
+      name,
+      root: this.root,
+      client,
+      logger: log,
+      domain: this.domain,
+      apiPrefixes: this.prefixes,
+      maxMemory: info.max_memory,
+      maxStore: info.max_storage,
+      syncIntervalMs: this.opts.syncIntervalMs,
+      serverName: this.server.name,
+      limits,
+    });
+    log.info(`  Recovering JetStream state for account "${name}"`);
+    await account.load();
+    log.info(`JetStream state for account "${name}" recovered: ${account.streamCount} stream(s)`);
+    this.accounts.push(account);
+    const router = new ApiRouter(
+      account,
+      client,
+      this.prefixes,
+      this.domain ? `$JS.${this.domain}.API` : undefined,
+    );
+    router.start();
+    this.slots.set(name, { kind: "enabled", account, stop: () => router.stop() });
+  }
+
+  private disable(name: string): void {
+    const client = this.clientFor(name);
+    if (client === undefined) return;
+    const api = new DisabledAccountApi(client, this.prefixes);
+    api.start();
+    this.slots.set(name, { kind: "disabled", stop: () => api.stop() });
+  }
+
+  /** Stops what answers for the account; an enabled account's streams close (their data stays). */
+  private async release(name: string, slot: Slot): Promise<void> {
+    slot.stop();
+    this.slots.delete(name);
+    if (slot.kind !== "enabled") return;
+    const i = this.accounts.indexOf(slot.account);
+    if (i >= 0) this.accounts.splice(i, 1);
+    await slot.account.shutdown();
   }
 
   /**
@@ -98,7 +195,7 @@ export class JetStreamEngineImpl implements JetStreamEngine {
    */
   private jetStreamAccounts(): { enabled: string[]; disabled: string[] } {
     const o = this.server.options;
-    const configured = o.operator === undefined ? (o.accounts ?? []) : [];
+    const configured = o.accounts ?? [];
     if (configured.length === 0) return { enabled: [GLOBAL_ACCOUNT], disabled: [] };
     const enabled = configured.filter((a) => a.jetstream).map((a) => a.name);
     const system = o.noSystemAccount ? undefined : (o.systemAccount ?? DEFAULT_SYSTEM_ACCOUNT);
@@ -109,9 +206,11 @@ export class JetStreamEngineImpl implements JetStreamEngine {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const stop of this.stoppers) stop();
+    this.unfollow?.();
+    await this.changes;
+    for (const slot of this.slots.values()) slot.stop();
     for (const a of this.accounts) await a.shutdown();
-    for (const c of this.clients) c.close();
+    for (const c of this.clients.values()) c.close();
     this.server.logger.info("JetStream shut down");
   }
 }

@@ -11,7 +11,7 @@ import type { Subscription } from "../server/subscription.js";
 import { subjectsCollide } from "../subjects/pattern.js";
 import { Advisories } from "./advisories.js";
 import { directResponders } from "./api/direct-get.js";
-import { apiError, apiErrorText } from "./api-errors.js";
+import { type ApiError, apiError, apiErrorText } from "./api-errors.js";
 import { checkCreate, checkUpdate, normalizeConfig } from "./config-check.js";
 import { attachConsumers } from "./consumer/consumer-set.js";
 import { Sourcing, type StreamLookup } from "./sourcing.js";
@@ -45,6 +45,18 @@ export const UNLIMITED: AccountLimits = {
   max_bytes_required: false,
 };
 
+/**
+ * An account's JetStream limits: one set for every stream (`default`), or tiered limits by replica count
+ * (`R1`, `R3`; only R1 streams exist on a single server).
+ */
+export interface JsLimitSet {
+  readonly default: AccountLimits | undefined;
+  readonly tiers: Readonly<Record<string, AccountLimits>>;
+}
+
+/** What an account with no tier for a stream may do: nothing. */
+const NOTHING: AccountLimits = { ...UNLIMITED, max_memory: 0, max_storage: 0 };
+
 export interface AccountOptions {
   name: string;
   /** `<store>/jetstream` */
@@ -58,7 +70,7 @@ export interface AccountOptions {
   maxMemory: number;
   maxStore: number;
   syncIntervalMs: number;
-  limits?: AccountLimits;
+  limits?: AccountLimits | JsLimitSet;
   /** For advisories. */
   serverName: string;
 }
@@ -84,7 +96,7 @@ export class JsAccount implements StreamLookup, StreamHost {
   readonly client: InternalClient;
   readonly logger: Logger;
   readonly domain: string | undefined;
-  readonly limits: AccountLimits;
+  private limitSet: JsLimitSet;
   readonly localApis: readonly string[];
   readonly api = { total: 0, errors: 0 };
   readonly problems: LoadProblem[] = [];
@@ -100,10 +112,38 @@ export class JsAccount implements StreamLookup, StreamHost {
     this.client = opts.client;
     this.logger = opts.logger;
     this.domain = opts.domain;
-    this.limits = opts.limits ?? UNLIMITED;
+    this.limitSet = toLimitSet(opts.limits ?? UNLIMITED);
     this.localApis = opts.apiPrefixes;
     this.streamsDir = join(opts.root, opts.name, "streams");
     this.advisories = new Advisories(opts.client, opts.serverName, opts.name, opts.domain);
+  }
+
+  // ---- limits ------------------------------------------------------------------------------------
+
+  /** The limits streams of this account work under (every stream is R1 here: the R1 tier when tiered). */
+  get limits(): AccountLimits {
+    return this.limitSet.default ?? this.limitSet.tiers.R1 ?? NOTHING;
+  }
+
+  /** The whole limit set, as $JS.API.INFO reports it. */
+  get limitTiers(): JsLimitSet {
+    return this.limitSet;
+  }
+
+  /** New limits (a claims update): they apply to what is created or stored from now on. */
+  setLimits(limits: AccountLimits | JsLimitSet): void {
+    this.limitSet = toLimitSet(limits);
+    this.used.at = 0;
+  }
+
+  /** The limits a stream's config falls under and their tier ("" untiered); 10120 when none applies. */
+  private selectLimits(config: StreamConfig): { limits: AccountLimits; tier: string } {
+    const set = this.limitSet;
+    if (set.default !== undefined) return { limits: set.default, tier: "" };
+    const tier = `R${Math.max(1, config.num_replicas)}`;
+    const limits = set.tiers[tier];
+    if (limits === undefined) throw apiError("NoLimits");
+    return { limits, tier };
   }
 
   // ---- lookup ------------------------------------------------------------------------------------
@@ -156,20 +196,31 @@ export class JsAccount implements StreamLookup, StreamHost {
     return { memory, storage, streams: this.entries.size, consumers, messages, bytes: memory + storage };
   }
 
-  reserve(storage: "file" | "memory", bytes: number): boolean {
-    const limit = storage === "memory" ? this.opts.maxMemory : this.opts.maxStore;
-    if (limit <= 0) return true;
+  /**
+   * Room for `bytes` more of `storage`? Counts them and answers undefined when there is; otherwise the
+   * error to answer the publisher with: the account's limit (10002) or the server's (10023).
+   */
+  reserve(storage: "file" | "memory", bytes: number): ApiError | undefined {
+    const server = storage === "memory" ? this.opts.maxMemory : this.opts.maxStore;
+    const l = this.limits;
+    const account = storage === "memory" ? l.max_memory : l.max_storage;
+    if (server <= 0 && account < 0) return undefined;
     const now = Date.now();
     if (now - this.used.at > USAGE_TTL_MS) {
       const u = this.usage();
       this.used = { memory: u.memory, file: u.storage, at: now };
     }
-    if (this.used[storage] + bytes > limit) {
+    const after = this.used[storage] + bytes;
+    if (account >= 0 && after > account) {
       this.used.at = 0; // removals may have made room: recount next time
-      return false;
+      return apiError("AccountResourcesExceeded");
+    }
+    if (server > 0 && after > server) {
+      this.used.at = 0;
+      return apiError("InsufficientResources");
     }
     this.used[storage] += bytes;
-    return true;
+    return undefined;
   }
 
   // ---- load / shutdown -----------------------------------------------------------------------------
@@ -356,8 +407,44 @@ export class JsAccount implements StreamLookup, StreamHost {
     this.advisories.streamAction(name, "delete");
   }
 
-  /** Account-wide rules: subject overlap with other streams, stream count, resources, source cycles. */
+  /**
+   * Account-wide rules: subject overlap with other streams, the account's limits (stream count, max bytes
+   * required and allowed, reservations), server resources, source cycles. `updating` names the stream
+   * being updated.
+   */
   private checkAccount(config: StreamConfig, updating: string | undefined): void {
+    const { limits: l, tier } = this.selectLimits(config);
+    const memory = config.storage === "memory";
+    const maxStreamBytes = memory ? l.memory_max_stream_bytes : l.storage_max_stream_bytes;
+    if (l.max_bytes_required && config.max_bytes <= 0) throw apiError("StreamMaxBytesRequired");
+    if (maxStreamBytes > 0 && config.max_bytes > maxStreamBytes)
+      throw apiError("StreamMaxStreamBytesExceeded");
+    const sameTier = (c: StreamConfig) => tier === "" || c.num_replicas === config.num_replicas;
+    const others = [...this.entries.values()]
+      .map((e) => e.stream.config)
+      .filter((c) => c.name !== config.name);
+    if (updating === undefined && l.max_streams > 0 && others.filter(sameTier).length >= l.max_streams) {
+      throw apiError("MaximumStreamsLimit");
+    }
+    if (config.max_consumers > 0 && l.max_consumers > 0 && config.max_consumers > l.max_consumers) {
+      throw apiError("MaximumConsumersLimit");
+    }
+    // Reservations: the max_bytes of the account's other streams of this storage (and tier), plus this one.
+    const account = memory ? l.max_memory : l.max_storage;
+    if (account >= 0) {
+      let reserved = 0;
+      for (const c of others) {
+        if (c.max_bytes > 0 && c.storage === config.storage && sameTier(c)) reserved += c.max_bytes;
+      }
+      const old = updating === undefined ? undefined : this.entries.get(updating)?.stream.config;
+      const total =
+        old === undefined
+          ? reserved + (config.max_bytes > 0 ? config.max_bytes : 1)
+          : reserved + old.max_bytes + Math.max(0, config.max_bytes - old.max_bytes);
+      if (total > account) {
+        throw apiError(memory ? "MemoryResourcesExceeded" : "StorageResourcesExceeded");
+      }
+    }
     for (const e of this.entries.values()) {
       if (e.stream.name === updating) continue;
       for (const s of config.subjects ?? []) {
@@ -366,14 +453,9 @@ export class JsAccount implements StreamLookup, StreamHost {
         }
       }
     }
-    const l = this.limits;
-    if (updating === undefined && l.max_streams > 0 && this.entries.size >= l.max_streams) {
-      throw apiError("MaximumStreamsLimit");
-    }
-    if (l.max_bytes_required && config.max_bytes <= 0) throw apiError("StreamMaxBytesRequired");
-    const server = config.storage === "memory" ? this.opts.maxMemory : this.opts.maxStore;
+    const server = memory ? this.opts.maxMemory : this.opts.maxStore;
     if (config.max_bytes > 0 && server > 0 && config.max_bytes > server) {
-      throw apiError(config.storage === "memory" ? "MemoryResourcesExceeded" : "StorageResourcesExceeded");
+      throw apiError(memory ? "MemoryResourcesExceeded" : "StorageResourcesExceeded");
     }
     if (this.formsCycle(config)) throw apiErrorText("StreamInvalidConfig", "detected cycle");
   }
@@ -400,4 +482,8 @@ export class JsAccount implements StreamLookup, StreamHost {
     for (const sub of entry.direct) this.client.unsubscribe(sub);
     entry.direct = directResponders(this.client, entry.stream, this.localApis);
   }
+}
+
+function toLimitSet(l: AccountLimits | JsLimitSet): JsLimitSet {
+  return "tiers" in l ? l : { default: l, tiers: {} };
 }

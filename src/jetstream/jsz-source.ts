@@ -25,6 +25,10 @@ export class JszSource implements JetStreamMonitorSource {
     return this.info;
   }
 
+  accountEnabled(name: string): boolean {
+    return this.accounts().some((a) => a.name === name);
+  }
+
   usage(): JetStreamUsage {
     const u: JetStreamUsage & { store_problems?: object[] } = {
       memory: 0,

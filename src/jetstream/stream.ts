@@ -32,8 +32,8 @@ export interface StreamHost {
   readonly client: InternalClient;
   readonly logger: Logger;
   readonly domain: string | undefined;
-  /** Room for `bytes` more in the server's memory or file budget? (Counts them when there is.) */
-  reserve(storage: "file" | "memory", bytes: number): boolean;
+  /** Room for `bytes` more in the account's and server's budgets? Counts them, or returns the refusal. */
+  reserve(storage: "file" | "memory", bytes: number): ApiError | undefined;
 }
 
 /** Consumers, mirrors and sources follow a stream through these callbacks (all optional, synchronous). */
@@ -243,11 +243,11 @@ export class Stream {
       return apiError("StreamMessageExceedsMaximum");
     }
     const stored = this.storedSubject(subject);
-    if (
-      !this.host.reserve(c.storage, messageSize(Buffer.byteLength(stored), hdrs?.length ?? 0, data.length))
-    ) {
-      return apiError("InsufficientResources");
-    }
+    const refused = this.host.reserve(
+      c.storage,
+      messageSize(Buffer.byteLength(stored), hdrs?.length ?? 0, data.length),
+    );
+    if (refused !== undefined) return refused;
     const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
     let seq: number;
     try {

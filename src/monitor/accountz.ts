@@ -23,8 +23,7 @@ export function accountz(server: MonitoredServer, q: URLSearchParams, now: Date)
       update_time: iso(server.startTime),
       expired: false,
       complete: true,
-      // Without an accounts block the global account is the one that gets JetStream.
-      jetstream_enabled: js && acc.name === "$G",
+      jetstream_enabled: server.jetstreamMonitor?.accountEnabled?.(acc.name) ?? (js && acc.name === "$G"),
       leafnode_connections: 0,
       client_connections: acc.connections,
       subscriptions: acc.sublist.count,

@@ -1,3 +1,4 @@
+import { authIdentity, authJwt, type ConnzGrant, peerCerts } from "./connz-auth.js";
 import { goDuration, iso, uptime } from "./format.js";
 import { decodeBool, decodeUint, paging } from "./params.js";
 import { HttpError, type MonitoredConnection, type MonitoredServer } from "./types.js";
@@ -121,7 +122,7 @@ export function connz(server: MonitoredServer, q: URLSearchParams, now: Date): o
     total,
     offset: o.offset,
     limit,
-    connections: page.map((c) => connInfo(c, now.getTime(), o)),
+    connections: page.map((c) => connInfo(c, now.getTime(), o, (x) => server.accountManager?.grantOf?.(x))),
   };
 }
 
@@ -130,6 +131,7 @@ export function connInfo(
   c: MonitoredConnection,
   now: number,
   o: Pick<ConnzOptions, "auth" | "subs" | "detail">,
+  grantOf?: (c: MonitoredConnection) => ConnzGrant | undefined,
 ) {
   const until = c.stop?.getTime() ?? now;
   const info: Record<string, unknown> = {
@@ -163,9 +165,9 @@ export function connInfo(
     info.tls_cipher_suite = tls.cipherSuite;
   }
   if (o.auth) {
-    if (c.user) info.authorized_user = c.user;
-    // The global account is implied, so nats-server names only others.
-    if (c.account && c.account.name !== "$G") info.account = c.account.name;
+    const peer = c.transport.peerCertificate;
+    if (tls !== undefined && peer !== undefined) info.tls_peer_certs = peerCerts(peer);
+    authIdentity(c, info);
   }
   if (o.subs && c.subs.size > 0) {
     const subs = [...c.subs.values()];
@@ -183,5 +185,6 @@ export function connInfo(
       info.subscriptions_list = subs.map((s) => s.subject);
     }
   }
+  if (o.auth && c.stop === undefined) authJwt(grantOf?.(c), info);
   return info;
 }

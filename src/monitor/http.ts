@@ -4,8 +4,11 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { ServerOptions } from "../server/options.js";
 import type { Listener, Server } from "../server/server.js";
+import { secureContextOptions } from "../tls/index.js";
 import { accountz } from "./accountz.js";
 import { connz } from "./connz.js";
 import { gatewayz } from "./gatewayz.js";
@@ -36,9 +39,10 @@ function displayHost(host: string): string {
 /** The HTTP monitoring port: nats-server's endpoints plus Prometheus /metrics. */
 export class MonitorListener implements Listener {
   readonly name = "monitoring";
-  private http: HttpServer | undefined;
+  private http: HttpServer | HttpsServer | undefined;
   private server: Server | undefined;
   private port = 0;
+  private secure = false;
   private basePath = "";
   private readonly reqStats = new Map<string, number>();
   private readonly cpu = new CpuSampler();
@@ -51,20 +55,40 @@ export class MonitorListener implements Listener {
     const o = server.options;
     this.basePath = normalizeBasePath(o.httpBasePath);
     this.routes = this.buildRoutes(server);
-    const http = createServer((req, res) => this.handle(req, res));
+    // https_port: the client certificate from `tls { }`, without asking clients for theirs.
+    const secure = o.httpsPort !== undefined && o.tls !== undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    let http: HttpServer | HttpsServer;
+    if (secure) {
+      http = createHttpsServer(secureContextOptions(o.tls!), handler);
+    } else {
+      http = createServer(handler);
+    }
     this.http = http;
+    const wanted = (secure ? o.httpsPort : o.httpPort) ?? -1;
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
-      http.listen({ host: o.httpHost, port: (o.httpPort ?? -1) < 0 ? 0 : o.httpPort }, () => {
+      http.listen({ host: o.httpHost, port: Math.max(wanted, 0) }, () => {
         http.off("error", reject);
         resolve();
       });
     });
     this.port = (http.address() as AddressInfo).port;
     const host = o.httpHost.includes(":") ? `[${o.httpHost}]` : o.httpHost;
-    server.logger.info(`Starting http monitor on ${host}:${this.port}`);
+    const scheme = secure ? "https" : "http";
+    server.logger.info(`Starting ${scheme} monitor on ${host}:${this.port}`);
+    this.secure = secure;
     setImmediate(() => this.loadMetrics(server));
-    return [`http://${displayHost(o.httpHost)}:${this.port}`];
+    return [`${scheme}://${displayHost(o.httpHost)}:${this.port}`];
+  }
+
+  /** https_port: the client certificate files are read again; new connections use them. */
+  reloadTls(next: ServerOptions): void {
+    const http = this.http;
+    if (!this.secure || next.tls === undefined || http === undefined || !(http instanceof HttpsServer)) {
+      return;
+    }
+    http.setSecureContext(secureContextOptions(next.tls));
   }
 
   private loadMetrics(server: Server): Promise<ServerMetrics> {
@@ -86,7 +110,12 @@ export class MonitorListener implements Listener {
     const json = (f: (q: URLSearchParams, now: Date) => object) => (q: URLSearchParams, now: Date) => ({
       body: f(q, now),
     });
-    const varzExtras = () => ({ httpPort: this.port, httpReqStats: this.reqStats, cpu: this.cpu.sample() });
+    const varzExtras = () => ({
+      httpPort: this.secure ? 0 : this.port,
+      httpsPort: this.secure ? this.port : 0,
+      httpReqStats: this.reqStats,
+      cpu: this.cpu.sample(),
+    });
     return new Map<string, Endpoint>([
       ["/varz", json((_q, now) => varz(server, varzExtras(), now))],
       ["/connz", json((q, now) => connz(server, q, now))],

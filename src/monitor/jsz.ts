@@ -49,6 +49,8 @@ export interface JetStreamMonitorSource {
   usage(): JetStreamUsage;
   /** `account_details` entries for /jsz?accounts=true (and acc=, streams=, consumers=, config=). */
   accountDetails?(query: JszQuery): object[];
+  /** Does the account have JetStream (config-file or JWT limits)? */
+  accountEnabled?(name: string): boolean;
   /** `meta_cluster` once clustered. */
   metaCluster?(): object | undefined;
   /** Problems /healthz should report; empty when healthy. */

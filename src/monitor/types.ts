@@ -1,7 +1,9 @@
+import type { X509Certificate } from "node:crypto";
 import type { ServerOptions } from "../server/options.js";
 import type { Ports } from "../server/ports-file.js";
 import type { ServerStats, TrafficStats } from "../server/stats.js";
 import type { SubjectIndexStats } from "../subjects/subject-index.js";
+import type { ConnzGrant } from "./connz-auth.js";
 import type { JetStreamMonitorSource } from "./jsz.js";
 
 // The slice of the server that monitoring reads. Server, ClientConnection and Subscription satisfy these
@@ -45,9 +47,15 @@ export interface MonitoredConnection {
     readonly remoteAddress: string;
     readonly remotePort: number;
     readonly tls?: { readonly version: string; readonly cipherSuite: string } | undefined;
+    readonly peerCertificate?: X509Certificate | undefined;
   };
   readonly connect?:
-    | { readonly name?: string; readonly lang?: string; readonly version?: string }
+    | {
+        readonly name?: string;
+        readonly lang?: string;
+        readonly version?: string;
+        readonly auth_token?: string;
+      }
     | undefined;
   readonly user?: string | undefined;
 }
@@ -65,7 +73,11 @@ export interface MonitoredServer {
   readonly subscriptionCount: number;
   readonly authenticator?: { readonly advertiseRequired?: boolean; readonly timeoutMs?: number } | undefined;
   /** Accounts beyond `$G` (the system account's name for /accountz). */
-  readonly accountManager?: { readonly systemAccountName: string | undefined };
+  readonly accountManager?: {
+    readonly systemAccountName: string | undefined;
+    /** What a live JWT user connected with, for /connz?auth=true. */
+    grantOf?(c: MonitoredConnection): ConnzGrant | undefined;
+  };
   /** Set by the JetStream engine once it runs; absent until then. */
   readonly jetstreamMonitor?: JetStreamMonitorSource | undefined;
   listenerUrls(): Ports;

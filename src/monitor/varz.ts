@@ -7,6 +7,7 @@ import type { MonitoredServer } from "./types.js";
 /** What /varz needs from the HTTP listener itself. */
 export interface VarzExtras {
   httpPort: number;
+  httpsPort?: number;
   httpReqStats: ReadonlyMap<string, number>;
   cpu: number;
 }
@@ -47,7 +48,10 @@ function websocketVarz(server: MonitoredServer): object {
   if (ws.noAuthUser) out.no_auth_user = ws.noAuthUser;
   // nats-server reports the handshake timeout only when configured; 2s is its built-in default.
   if (ws.handshakeTimeoutMs !== 2000) out.handshake_timeout = nanos(ws.handshakeTimeoutMs);
+  // Seconds, as the websocket authorization block gives it.
+  if (ws.authorization?.timeoutMs) out.auth_timeout = ws.authorization.timeoutMs / 1000;
   if (ws.noTls) out.no_tls = true;
+  if (!ws.noTls && ws.tls?.map) out.tls_map = true;
   if (ws.sameOrigin) out.same_origin = true;
   if (ws.allowedOrigins.length > 0) out.allowed_origins = ws.allowedOrigins;
   if (ws.compression) out.compression = true;
@@ -99,7 +103,7 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     http_host: o.httpHost,
     http_port: extras.httpPort,
     http_base_path: o.httpBasePath,
-    https_port: 0,
+    https_port: extras.httpsPort ?? 0,
     // Without an explicit authorization timeout: 2 s, or the TLS timeout + 1 s with TLS.
     auth_timeout: (server.authenticator?.timeoutMs ?? (o.tls ? o.tls.timeoutMs + 1000 : 2000)) / 1000,
     max_control_line: o.maxControlLine,

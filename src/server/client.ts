@@ -34,6 +34,8 @@ import type { Transport } from "./transport.js";
 export interface ClientContext extends ConnectionContext {
   readonly router: Router;
   readonly authenticator: ClientAuthenticator | undefined;
+  /** The authenticator for this transport (websocket clients may have their own); else `authenticator`. */
+  authenticatorFor?(transport: Transport): ClientAuthenticator | undefined;
   /** INFO sent on accept (JSON, without the `INFO ` prefix). */
   infoJson(client: ClientConnection): string;
   accountFor(name: string | undefined): Account | undefined;
@@ -78,9 +80,10 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     this.cctx = ctx;
     const { maxControlLine, maxPayload } = ctx.options;
     this.parser = new Parser(this, { maxControlLine, maxPayload });
-    if (ctx.authenticator?.needsNonce) this.nonce = ctx.authenticator.makeNonce();
-    if (ctx.authenticator?.required) {
-      const timeout = ctx.authenticator.timeoutMs;
+    const auth = this.authenticator;
+    if (auth?.needsNonce) this.nonce = auth.makeNonce();
+    if (auth?.required) {
+      const timeout = auth.timeoutMs;
       this.authTimer = setTimeout(() => {
         if (!this.closed && this.connect === undefined) {
           this.close(CloseReason.AuthenticationTimeout, ERR_AUTHENTICATION_TIMEOUT);
@@ -92,6 +95,10 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     }
     this.sendProto(`INFO ${ctx.infoJson(this)}\r\n`);
     transport.onData((chunk) => this.receive(chunk));
+  }
+
+  private get authenticator(): ClientAuthenticator | undefined {
+    return this.cctx.authenticatorFor?.(this.transport) ?? this.cctx.authenticator;
   }
 
   /** Protocol trace (-V), in nats-server's shape: `<<- [SUB foo 1]`. */
@@ -114,7 +121,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
 
   onConnect(json: string): void {
     if (this.ctx.logger.traceEnabled) this.traceIn("CONNECT", json);
-    if (this.connect !== undefined && this.cctx.authenticator?.required) {
+    if (this.connect !== undefined && this.authenticator?.required) {
       // A second CONNECT may not change identity; nats-server ignores it for auth purposes.
       return;
     }
@@ -144,7 +151,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     this.headers = opts.headers && !this.cctx.options.noHeaderSupport;
     this.noResponders = opts.no_responders && this.headers;
 
-    const auth = this.cctx.authenticator;
+    const auth = this.authenticator;
     if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) {
       this.connected();
       return;
@@ -160,6 +167,13 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
       jwt: opts.jwt,
       tlsMap: this.certificateMapper(),
       remoteAddress: this.transport.remoteAddress,
+      client: {
+        id: this.cid,
+        name: opts.name,
+        lang: opts.lang,
+        version: opts.version,
+        protocol: opts.protocol,
+      },
     };
     auth.authenticate(creds, this.nonce, this.connectionType()).then(
       (result) => {
@@ -199,8 +213,9 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
    * authenticate are closed; the others get their new permissions, and subscriptions those permissions no
    * longer allow are removed with the usual violation error.
    */
-  async reauthorize(auth: ClientAuthenticator | undefined): Promise<void> {
+  async reauthorize(serverAuth: ClientAuthenticator | undefined): Promise<void> {
     if (this.closed || this.connect === undefined) return;
+    const auth = this.cctx.authenticatorFor?.(this.transport) ?? serverAuth;
     if (auth === undefined || !auth.required) {
       this.permissions = undefined;
       this.responses = undefined;
@@ -237,9 +252,11 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     }
   }
 
-  /** verify_and_map (client port only): the user comes from the TLS client certificate. */
+  /** verify_and_map (client port, or websocket's own tls block): the user comes from the client certificate. */
   private certificateMapper(): ConnectCredentials["tlsMap"] {
-    if (!this.cctx.options.tls?.map || this.transport.kind !== "tcp") return undefined;
+    const o = this.cctx.options;
+    const map = this.transport.kind === "websocket" ? o.websocket?.tls?.map : o.tls?.map;
+    if (!map) return undefined;
     return certificateUserMapper(this.transport, (m) => this.ctx.logger.debug(`${this.describe()} - ${m}`));
   }
 

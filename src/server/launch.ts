@@ -5,7 +5,7 @@ import { Server } from "./server.js";
 export async function launchServer(options: ServerOptions): Promise<Server> {
   const server = new Server(options);
   server.logBanner();
-  if (options.httpPort !== undefined) {
+  if (options.httpPort !== undefined || options.httpsPort !== undefined) {
     const { MonitorListener } = await import("../monitor/http.js");
     server.extraListeners.push(new MonitorListener());
   }

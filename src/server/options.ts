@@ -26,6 +26,8 @@ export interface WebSocketOptions {
   advertise?: string;
   noAuthUser?: string;
   authorization?: AuthOptions;
+  /** `tls { }`: wss:// (ignored with no_tls). */
+  tls?: TlsOptions;
 }
 
 /** `accounts`, `system_account`, `operator`, `resolver` ... come from MultiTenancyOptions. */
@@ -39,6 +41,8 @@ export interface ServerOptions extends MultiTenancyOptions {
   /** Monitoring; undefined keeps it off, -1 picks a free port. */
   httpHost: string;
   httpPort?: number;
+  /** Monitoring over HTTPS with the client `tls { }` certificate; excludes httpPort. */
+  httpsPort?: number;
   httpBasePath: string;
   maxConnections: number;
   maxControlLine: number;

@@ -1,3 +1,4 @@
+import { withAuthCallout } from "../auth/callout-host.js";
 import type { ServerOptions } from "./options.js";
 import { createAuthenticator, type Server } from "./server.js";
 
@@ -40,6 +41,15 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   const warnings: string[] = [];
   const current = server.options as unknown as Record<string, unknown>;
   const incoming = next as unknown as Record<string, unknown>;
+  // Certificates first (files are read again even when their names did not change): a failure leaves
+  // the running configuration untouched. Established connections keep their sessions.
+  if ((server.options.tls === undefined) !== (next.tls === undefined)) {
+    warnings.push('config reload: "tls" can not be turned on or off without a restart');
+  } else if (next.tls !== undefined) {
+    server.tlsAcceptor?.reload(next.tls);
+    server.options.tls = next.tls;
+  }
+  for (const l of server.extraListeners) l.reloadTls?.(next);
   for (const key of RESTART_ONLY) {
     if (JSON.stringify(current[key]) !== JSON.stringify(incoming[key])) {
       warnings.push(`config reload: "${key}" can not be changed without a restart`);
@@ -50,7 +60,10 @@ export async function reloadServer(server: Server, next: ServerOptions): Promise
   // New or changed accounts first, so re-checked clients find the account their user now names.
   server.accountManager.reload(next);
   // Operator mode keeps its JWT authenticator: users come from account JWTs, not from the config.
-  server.authenticator = server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options);
+  server.authenticator = withAuthCallout(
+    server,
+    server.accountManager.jwtAuthenticator ?? createAuthenticator(server.options),
+  );
   server.rebuildInfo();
   const { maxControlLine, maxPayload } = server.options;
   await Promise.all(

@@ -1,14 +1,17 @@
 import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
+import type { KeyPair } from "@nats-io/nkeys";
 import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
+import { withAuthCallout } from "../auth/callout-host.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
 import { TlsAcceptor, TlsTransport } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { webSocketAuthenticator } from "../websocket/auth.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
 import { CloseReason } from "./close-reason.js";
@@ -19,7 +22,7 @@ import type { ServerOptions } from "./options.js";
 import { FlushQueue } from "./outbound.js";
 import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
 import { Router } from "./router.js";
-import { newServerId } from "./server-id.js";
+import { ServerIdentity } from "./server-id.js";
 import { ServerStats } from "./stats.js";
 import { TcpTransport, type Transport } from "./transport.js";
 
@@ -33,6 +36,8 @@ export interface Listener {
   readonly name: keyof Ports;
   start(server: Server): Promise<string[]>;
   stop(): Promise<void>;
+  /** A configuration reload: read certificate files again (new handshakes use them). May throw. */
+  reloadTls?(next: ServerOptions): void;
 }
 
 /**
@@ -41,6 +46,7 @@ export interface Listener {
  */
 export class Server extends EventEmitter implements ClientContext {
   readonly id: string;
+  private readonly identity = new ServerIdentity();
   readonly name: string;
   readonly logger: Logger;
   readonly stats = new ServerStats();
@@ -71,10 +77,13 @@ export class Server extends EventEmitter implements ClientContext {
   private portsFile: string | undefined;
   private infoBase = "";
   private readonly closedWaiters: Array<() => void> = [];
+  private wsAuth:
+    | { base: ClientAuthenticator | undefined; auth: ClientAuthenticator | undefined }
+    | undefined;
 
   constructor(readonly options: ServerOptions) {
     super();
-    this.id = newServerId();
+    this.id = this.identity.id;
     this.name = options.serverName ?? this.id;
     this.logger = new Logger({
       debug: options.debug,
@@ -91,7 +100,12 @@ export class Server extends EventEmitter implements ClientContext {
     this.closed = new ClosedConnections(options.maxClosedClients);
     // Config-file accounts, or operator mode where users authenticate with JWTs.
     this.accountManager = new AccountManager(this);
-    if (this.accountManager.jwtAuthenticator) this.authenticator = this.accountManager.jwtAuthenticator;
+    this.authenticator = withAuthCallout(this, this.accountManager.jwtAuthenticator ?? this.authenticator);
+  }
+
+  /** The server's identity key pair (signs auth callout requests); `id` is its public key. Made on first use. */
+  get serverKey(): KeyPair {
+    return this.identity.keyPair;
   }
 
   /** The startup banner, logged before any subsystem starts. */
@@ -175,10 +189,26 @@ export class Server extends EventEmitter implements ClientContext {
   }
 
   infoJson(client: ClientConnection, extra?: Record<string, unknown>): string {
+    if (client.transport.kind === "websocket" && !this.authenticator?.advertiseRequired) {
+      if (this.authenticatorFor(client.transport)?.advertiseRequired)
+        extra = { auth_required: true, ...extra };
+    }
     let s = `${this.infoBase},"client_id":${client.cid},"client_ip":${JSON.stringify(client.transport.remoteAddress)}`;
     if (client.nonce !== undefined) s += `,"nonce":${JSON.stringify(client.nonce)}`;
     if (extra) for (const [k, v] of Object.entries(extra)) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
     return `${s}}`;
+  }
+
+  /** Who checks a connection's credentials: websocket clients may have their own rules (`websocket { }`). */
+  authenticatorFor(transport: Transport): ClientAuthenticator | undefined {
+    if (transport.kind !== "websocket" || this.options.websocket === undefined) return this.authenticator;
+    if (this.wsAuth?.base !== this.authenticator || this.wsAuth === undefined) {
+      this.wsAuth = {
+        base: this.authenticator,
+        auth: webSocketAuthenticator(this.options, this.authenticator),
+      };
+    }
+    return this.wsAuth.auth;
   }
 
   /** A new in-process participant in an account (the global one by default). */

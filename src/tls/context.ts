@@ -122,6 +122,12 @@ export function loadTlsFiles(o: TlsOptions): LoadedTls {
   return { pairs, ca, common, requestCert };
 }
 
+/** Certificate, key and common settings for a Node TLS server of another listener (its default pair). */
+export function secureContextOptions(o: TlsOptions): SecureContextOptions {
+  const { pairs, common } = loadTlsFiles(o);
+  return { ...common, key: pairs[0].key, cert: pairs[0].cert };
+}
+
 /** What a pending handshake is told. */
 export interface HandshakeWaiter {
   secured(socket: TLSSocket): void;
@@ -148,13 +154,18 @@ export class TlsAcceptor {
   private windowStart = 0;
   private windowCount = 0;
 
+  /** The certificates in use (replaced by `reload`). */
+  private loaded: LoadedTls;
+
   constructor(
-    readonly options: TlsOptions,
+    /** The options in use (replaced by `reload`). */
+    public options: TlsOptions,
     /** allow_non_tls: clients may stay in plain text. */
     readonly allowNonTls: boolean,
   ) {
     const loaded = loadTlsFiles(options);
-    const [first, ...others] = loaded.pairs;
+    this.loaded = loaded;
+    const [first] = loaded.pairs;
     this.server = new Server({
       ...loaded.common,
       key: first.key,
@@ -165,13 +176,12 @@ export class TlsAcceptor {
       rejectUnauthorized: false,
       // A backstop: TlsTransport enforces `timeout` itself.
       handshakeTimeout: options.timeoutMs * 2 + 1000,
-      SNICallback:
-        others.length === 0
-          ? undefined
-          : (servername, cb) => {
-              const pair = loaded.pairs.find((p) => p.x509.checkHost(servername) !== undefined);
-              cb(null, (pair ?? first).context);
-            },
+      SNICallback: (servername, cb) => {
+        const pairs = this.loaded.pairs;
+        const pair =
+          pairs.length > 1 ? pairs.find((p) => p.x509.checkHost(servername) !== undefined) : undefined;
+        cb(null, (pair ?? pairs[0]).context);
+      },
     });
     this.server.on("secureConnection", (socket: TLSSocket) => {
       const key = socketKey(socket);
@@ -186,6 +196,20 @@ export class TlsAcceptor {
       this.waiting.delete(key);
       waiter?.handshakeError(err);
     });
+  }
+
+  /**
+   * New certificate files or settings (a configuration reload): handshakes from now on use them; connections
+   * already established keep the session they negotiated. Throws TlsConfigError (nothing changes then).
+   */
+  reload(options: TlsOptions): void {
+    const loaded = loadTlsFiles(options);
+    const [first] = loaded.pairs;
+    this.server.setSecureContext({ ...loaded.common, key: first.key, cert: first.cert });
+    // Node reads this (untyped) property of the server for each new handshake.
+    (this.server as unknown as { requestCert: boolean }).requestCert = loaded.requestCert;
+    this.loaded = loaded;
+    this.options = options;
   }
 
   /** connection_rate_limit: may one more TLS connection start this second? */

@@ -8,7 +8,7 @@ export {
   subjectString,
 } from "./cert-map.js";
 export { TlsConfigError, type TlsFlags, tlsBlockFromFlags, tlsOptionsFromConfig } from "./config.js";
-export { loadTlsFiles, TlsAcceptor } from "./context.js";
+export { loadTlsFiles, secureContextOptions, TlsAcceptor } from "./context.js";
 export {
   DEFAULT_HANDSHAKE_FIRST_FALLBACK_MS,
   DEFAULT_TLS_TIMEOUT_MS,

@@ -1,10 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type PerMessageDeflateOptions, WebSocket, WebSocketServer } from "ws";
-import type { WebSocketOptions } from "../server/options.js";
+import type { ServerOptions, WebSocketOptions } from "../server/options.js";
 import type { Listener, Server } from "../server/server.js";
 import { normalizeAddress } from "../server/transport.js";
+import { secureContextOptions } from "../tls/index.js";
+import type { TlsOptions } from "../tls/options.js";
 import { WebSocketTransport } from "./transport.js";
 
 /** How long stop() lets closing connections finish their close handshake before cutting them. */
@@ -27,7 +30,7 @@ interface AllowedOrigin {
  */
 export class WebSocketListener implements Listener {
   readonly name = "websocket";
-  private http: http.Server | undefined;
+  private http: http.Server | https.Server | undefined;
   private wss: WebSocketServer | undefined;
   private server: Server | undefined;
   private opts: WebSocketOptions | undefined;
@@ -39,8 +42,9 @@ export class WebSocketListener implements Listener {
   async start(server: Server): Promise<string[]> {
     const o = server.options.websocket;
     if (o === undefined) throw new Error("websocket listener started without websocket options");
-    // nats-server refuses plain ws:// unless told explicitly; TLS is not supported here yet.
-    if (!o.noTls) throw new Error("websocket requires TLS configuration");
+    // nats-server refuses plain ws:// unless told explicitly.
+    const tlsOpts = o.noTls ? undefined : o.tls;
+    if (!o.noTls && tlsOpts === undefined) throw new Error("websocket requires TLS configuration");
     this.server = server;
     this.opts = o;
     this.allowedOrigins = parseAllowedOrigins(o.allowedOrigins, (origin) =>
@@ -67,9 +71,12 @@ export class WebSocketListener implements Listener {
       rejectUpgrade(socket, 400);
     });
 
-    const hs = http.createServer();
+    const hs = tlsOpts === undefined ? http.createServer() : secureServer(tlsOpts);
     this.http = hs;
-    hs.on("connection", (socket: Duplex) => this.trackHandshake(socket));
+    // With TLS the HTTP handshake starts once the TLS one is done (that one has the TLS timeout).
+    hs.on(tlsOpts === undefined ? "connection" : "secureConnection", (socket: Duplex) =>
+      this.trackHandshake(socket),
+    );
     hs.on("request", (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     hs.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
@@ -84,9 +91,19 @@ export class WebSocketListener implements Listener {
     });
     hs.on("error", (err) => server.logger.error(`websocket listener error: ${err.message}`));
     const port = (hs.address() as AddressInfo).port;
-    server.logger.info(`Listening for websocket clients on ws://${hostPort(o.host, port)}`);
-    server.logger.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
-    return [`ws://${connectHostPort(o, port)}`];
+    const scheme = tlsOpts === undefined ? "ws" : "wss";
+    server.logger.info(`Listening for websocket clients on ${scheme}://${hostPort(o.host, port)}`);
+    if (tlsOpts === undefined)
+      server.logger.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+    return [`${scheme}://${connectHostPort(o, port)}`];
+  }
+
+  /** wss://: the certificate files are read again; new connections use them. */
+  reloadTls(next: ServerOptions): void {
+    const hs = this.http;
+    const t = next.websocket?.tls;
+    if (hs === undefined || !("setSecureContext" in hs) || t === undefined || next.websocket?.noTls) return;
+    hs.setSecureContext(secureContextOptions(t));
   }
 
   async stop(): Promise<void> {
@@ -193,6 +210,19 @@ export class WebSocketListener implements Listener {
       `${hostPort(addr, req.socket.remotePort ?? 0)} - websocket handshake error: ${r.reason}`,
     );
   }
+}
+
+/**
+ * The wss:// server: the `websocket { tls { } }` certificate; `verify` requires a client certificate
+ * signed by its CA (refused during the TLS handshake, as nats-server does).
+ */
+function secureServer(o: TlsOptions): https.Server {
+  return https.createServer({
+    ...secureContextOptions(o),
+    requestCert: o.verify,
+    rejectUnauthorized: o.verify,
+    handshakeTimeout: o.timeoutMs,
+  });
 }
 
 function deflateOptions(): PerMessageDeflateOptions {

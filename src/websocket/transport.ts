@@ -1,5 +1,7 @@
+import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { TLSSocket } from "node:tls";
 import { type RawData, WebSocket } from "ws";
 import { normalizeAddress, type Transport } from "../server/transport.js";
 
@@ -20,6 +22,9 @@ export class WebSocketTransport implements Transport {
   readonly kind = "websocket";
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** wss://: the negotiated protocol and the client's certificate, when it sent one. */
+  readonly tls: { readonly version: string; readonly cipherSuite: string } | undefined;
+  readonly peerCertificate: X509Certificate | undefined;
   private lastError: Error | undefined;
   private dataCb: ((chunk: Buffer) => void) | undefined;
   private readonly drainCbs: Array<() => void> = [];
@@ -36,6 +41,14 @@ export class WebSocketTransport implements Transport {
   ) {
     this.remoteAddress = clientAddress(req);
     this.remotePort = req.socket.remotePort ?? 0;
+    if (req.socket instanceof TLSSocket) {
+      const cipher = req.socket.getCipher();
+      this.tls = {
+        version: (req.socket.getProtocol() ?? "").replace(/^TLSv/, ""),
+        cipherSuite: cipher.standardName ?? cipher.name,
+      };
+      this.peerCertificate = req.socket.getPeerX509Certificate();
+    }
     ws.on("message", (data, _isBinary) => this.deliver(toBuffer(data)));
     // Without a listener an 'error' would throw; it is reported through onClose instead.
     ws.on("error", (err) => {

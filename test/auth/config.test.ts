@@ -104,7 +104,7 @@ describe("authOptionsFromConfig", () => {
   const errors: [string, Record<string, unknown>, RegExp][] = [
     ["not a map", [] as unknown as Record<string, unknown>, /authorization: expected a map/],
     ["unknown field", { users: [], foo: 1 }, /authorization\.foo: unknown field "foo"/],
-    ["auth_callout unsupported", { auth_callout: {} }, /authorization\.auth_callout: unknown field/],
+    ["auth_callout without issuer", { auth_callout: {} }, /callouts require an issuer to be specified/],
     ["user not a string", { user: 5, password: "x" }, /authorization\.user: expected a string, got number 5/],
     ["token not a string", { token: 1234 }, /authorization\.token: expected a string/],
     ["bad timeout", { token: "t", timeout: true }, /authorization\.timeout: expected seconds/],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createServer, fromPublic } from "@nats-io/nkeys";
-import { encodeServerKey, newServerId } from "../../src/server/server-id.js";
+import { encodeServerKey, newServerId, ServerIdentity } from "../../src/server/server-id.js";
 
 test("server ids are valid server nkeys that nkeys itself decodes", () => {
   const seen = new Set<string>();
@@ -40,3 +40,13 @@ function base32Decode(s: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
+
+test("the identity's nkeys key pair has the id as its public key and signs verifiably", () => {
+  for (let i = 0; i < 5; i++) {
+    const identity = new ServerIdentity();
+    const kp = identity.keyPair;
+    assert.equal(kp.getPublicKey(), identity.id);
+    const data = new TextEncoder().encode(`nonce-${i}`);
+    assert.ok(fromPublic(identity.id).verify(data, kp.sign(data)));
+  }
+});

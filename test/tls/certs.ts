@@ -21,6 +21,9 @@ export interface CertFiles {
   bobKey: string;
   /** A CA nobody trusts, and a client certificate it signed. */
   otherCa: string;
+  /** Server certificate for 127.0.0.1 and localhost signed by `otherCa` (a certificate rotation). */
+  rotatedServerCert: string;
+  rotatedServerKey: string;
   malloryCert: string;
   malloryKey: string;
   remove(): void;
@@ -120,6 +123,13 @@ export function makeCerts(): CertFiles {
   );
   request(dir, "bob", "/DC=org/DC=example/O=Lattice/OU=dev/CN=bob");
   sign(dir, "bob", "ca", "extendedKeyUsage=clientAuth\n");
+  request(dir, "rotated-server", "/CN=localhost");
+  sign(
+    dir,
+    "rotated-server",
+    "other-ca",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
   request(dir, "mallory", "/CN=mallory");
   sign(dir, "mallory", "other-ca", "extendedKeyUsage=clientAuth\n");
   const f = (n: string) => join(dir, n);
@@ -135,6 +145,8 @@ export function makeCerts(): CertFiles {
     bobCert: f("bob.pem"),
     bobKey: f("bob-key.pem"),
     otherCa: f("other-ca.pem"),
+    rotatedServerCert: f("rotated-server.pem"),
+    rotatedServerKey: f("rotated-server-key.pem"),
     malloryCert: f("mallory.pem"),
     malloryKey: f("mallory-key.pem"),
     remove: () => rmSync(dir, { recursive: true, force: true }),
