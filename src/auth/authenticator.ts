@@ -1,7 +1,7 @@
 // Decides whether a CONNECT's credentials are acceptable and which identity/permissions they carry.
 // Mirrors nats-server 2.9 (server/auth.go) outside operator/JWT mode.
 import { randomBytes } from "node:crypto";
-import { fromPublic } from "@nats-io/nkeys";
+import { nkeys } from "./lazy-libs.js";
 import { secretMatches } from "./passwords.js";
 import { Permissions, validateUserPermissions } from "./permissions.js";
 import type { AuthOptions, AuthResult, ClientAuthenticator, ConnectCredentials, UserEntry } from "./types.js";
@@ -30,7 +30,7 @@ interface PreparedUser {
 export function isValidUserNkey(key: string): boolean {
   if (key.length !== 56 || !key.startsWith("U")) return false;
   try {
-    return fromPublic(key).getPublicKey() === key;
+    return nkeys().fromPublic(key).getPublicKey() === key;
   } catch {
     return false;
   }
@@ -49,7 +49,7 @@ export function verifyNonceSignature(nkey: string, nonce: string, sig: string): 
   if (raw === undefined) return false;
   try {
     // The client signs the nonce exactly as sent in INFO (its ASCII text, not the decoded bytes).
-    return fromPublic(nkey).verify(Buffer.from(nonce, "utf8"), raw);
+    return nkeys().fromPublic(nkey).verify(Buffer.from(nonce, "utf8"), raw);
   } catch {
     // Wrong signature length and similar malformed input.
     return false;

@@ -3,11 +3,11 @@
 // and the service's authorization response checked for this server and user key. What the user JWT in it
 // may grant is decided by the caller (config mode or operator mode).
 import { randomBytes } from "node:crypto";
-import { Algorithms, encode } from "@nats-io/jwt";
-import { createUser, type KeyPair } from "@nats-io/nkeys";
+import type { KeyPair } from "@nats-io/nkeys";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { type BaseClaims, decodeJwt, decodeUserJwt, type UserClaims, validityProblem } from "./jwt-claims.js";
+import { jwt, nkeys } from "./lazy-libs.js";
 import type { ConnectCredentials } from "./types.js";
 
 export const AUTH_CALLOUT_SUBJECT = "$SYS.REQ.USER.AUTH";
@@ -69,7 +69,7 @@ export async function callout(host: CalloutHost, req: CalloutRequest): Promise<C
   const client = host.calloutClient(req.account);
   if (client === undefined)
     throw new CalloutError(`no valid account "${req.account}" for auth callout request`);
-  const userKey = createUser().getPublicKey();
+  const userKey = nkeys().createUser().getPublicKey();
   const request = await encodeRequest(host, req, userKey);
   const reply = `_INBOX.${randomBytes(12).toString("base64url")}`;
   const msg = await new Promise<InternalMessage | undefined>((resolve) => {
@@ -142,7 +142,7 @@ async function encodeRequest(
     },
   };
   // biome-ignore lint/suspicious/noExplicitAny: the encoder takes any claims shape and key pair
-  const token = await encode(Algorithms.v2, claim as any, host.serverKey as any);
+  const token = await jwt().encode(jwt().Algorithms.v2, claim as any, host.serverKey as any);
   const bytes = new TextEncoder().encode(token);
   if (req.xkey === undefined) return { data: bytes, headers: undefined };
   const sealed = host.xkey.seal(bytes, req.xkey);

@@ -1,12 +1,13 @@
 // Wires the auth callout to a server (`authorization { auth_callout { } }`, or in operator mode the accounts'
 // `authorization` claims): its identity key, its accounts and in-process clients in callout accounts.
 
-import { createCurve, type KeyPair } from "@nats-io/nkeys";
+import type { KeyPair } from "@nats-io/nkeys";
 import type { InternalClient } from "../server/internal-client.js";
 import type { Server } from "../server/server.js";
 import { CalloutAuthenticator } from "./callout.js";
 import type { CalloutHost } from "./callout-exchange.js";
 import { OperatorCalloutAuthenticator } from "./callout-operator.js";
+import { nkeys } from "./lazy-libs.js";
 import type { ClientAuthenticator } from "./types.js";
 
 /** `base` with the configured auth callout in front of it, or `base` itself when there is none. */
@@ -30,7 +31,7 @@ export function withAuthCallout(
       return server.serverKey;
     },
     get xkey() {
-      xkey ??= createCurve();
+      xkey ??= nkeys().createCurve();
       return xkey;
     },
     limits: { maxPayload: o.maxPayload, maxSubscriptions: o.maxSubscriptions },

@@ -1,8 +1,7 @@
 // Decoding of NATS JWTs (operator, account, user, activation) into checked, typed claims. The signature is
 // verified by @nats-io/jwt's decode (ed25519 through @nats-io/nkeys); this file only reads the claims, fills
 // in what nats-server 2.9 assumes for absent fields, and refuses shapes it could not act on.
-import { decode } from "@nats-io/jwt";
-import { fromPublic } from "@nats-io/nkeys";
+import { jwt, nkeys } from "./lazy-libs.js";
 import type { PermissionRules, ResponseLimits, UserPermissions } from "./types.js";
 
 /** Larger tokens are refused before any decoding work. */
@@ -19,7 +18,7 @@ export type KeyKind = "O" | "A" | "U";
 export function isPublicKey(key: unknown, kind: KeyKind): key is string {
   if (typeof key !== "string" || key.length !== 56 || key[0] !== kind) return false;
   try {
-    return fromPublic(key).getPublicKey() === key;
+    return nkeys().fromPublic(key).getPublicKey() === key;
   } catch {
     return false;
   }
@@ -220,7 +219,7 @@ export function decodeJwt(token: unknown): BaseClaims {
   }
   try {
     // Checks typ, alg, the issuer key and the signature.
-    decode(token);
+    jwt().decode(token);
   } catch (err) {
     throw new JwtError(`invalid jwt: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,6 +1,6 @@
 // Secret comparison for passwords and tokens: bcrypt hashes via bcryptjs, plain text in constant time.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import bcrypt from "bcryptjs";
+import { bcrypt } from "./lazy-libs.js";
 
 // Same shape nats-server recognises; anything else starting with "$" is a plain-text secret.
 const BCRYPT_PREFIX = /^\$2[abxy]\$\d{2}\$/;
@@ -38,16 +38,18 @@ async function bcryptMatches(hash: string, password: string): Promise<boolean> {
   if (pending !== undefined) return pending;
   // bcryptjs rejects the `$2x$` revision, which nats-server (Go bcrypt) accepts and hashes like `$2a$`.
   const normalized = hash.startsWith("$2x$") ? `$2a$${hash.slice(4)}` : hash;
-  const run = bcrypt.compare(password, normalized).then(
-    (ok) => {
-      if (ok) {
-        if (verified.size >= CACHE_LIMIT) verified.delete(verified.values().next().value as string);
-        verified.add(key);
-      }
-      return ok;
-    },
-    () => false,
-  );
+  const run = bcrypt()
+    .compare(password, normalized)
+    .then(
+      (ok) => {
+        if (ok) {
+          if (verified.size >= CACHE_LIMIT) verified.delete(verified.values().next().value as string);
+          verified.add(key);
+        }
+        return ok;
+      },
+      () => false,
+    );
   inFlight.set(key, run);
   try {
     return await run;

@@ -2,7 +2,8 @@
 // Built from node:crypto's native ed25519 key generation; the pure-JS nkeys generator costs ~30 ms of startup,
 // so the nkeys key pair (needed only to sign auth callout requests) is made from the same seed on first use.
 import { generateKeyPairSync } from "node:crypto";
-import { fromSeed, type KeyPair } from "@nats-io/nkeys";
+import type { KeyPair } from "@nats-io/nkeys";
+import { nkeys } from "../auth/lazy-libs.js";
 
 const SERVER_PREFIX_BYTE = 13 << 3; // 'N' once base32-encoded
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -69,7 +70,7 @@ export class ServerIdentity {
 
   /** The key pair whose public key is `id`. */
   get keyPair(): KeyPair {
-    this.pair ??= fromSeed(new TextEncoder().encode(encodeServerSeed(this.seed)));
+    this.pair ??= nkeys().fromSeed(new TextEncoder().encode(encodeServerSeed(this.seed)));
     return this.pair;
   }
 }
