@@ -34,8 +34,8 @@ import {
   decodeAt,
   encodeBlockHeader,
   encodeErased,
-  encodeMessage,
-  encodeTombstone,
+  encodeMessageInto,
+  encodeTombstoneInto,
   RECORD_HEADER,
   RECORD_OVERHEAD,
   RecordType,
@@ -70,7 +70,6 @@ const RETRY_MS = 1000;
 /** One block's share of a commit. */
 interface Write {
   block: Block;
-  bufs: Buffer[];
   start: number;
   bytes: number;
   msgs: number[];
@@ -82,6 +81,8 @@ interface Write {
 async function settle(ps: Promise<void>[]): Promise<void> {
   for (const r of await Promise.allSettled(ps)) if (r.status === "rejected") throw r.reason;
 }
+
+const noFollowUp = async (): Promise<void> => {};
 
 function ioError(what: string, err: unknown): StoreError {
   const e = err as NodeJS.ErrnoException;
@@ -107,8 +108,6 @@ export class FileStore extends BaseStore<number> {
   /** Blocks to unlink at the next commit (their messages are all gone). */
   private doomed: Block[] = [];
   private compactQueue = new Set<Block>();
-  /** Encoded records not yet known to be on disk, so reads never wait for a commit. */
-  private unflushed = new Map<number, Buffer>();
   /** Bytes the block files take, queued writes included. */
   private diskBytes = 0;
   private readonly cache: ReadCache;
@@ -204,17 +203,18 @@ export class FileStore extends BaseStore<number> {
       throw new StoreError("STORAGE_FULL", msg);
     }
     const subjectBytes = m.size - MESSAGE_OVERHEAD - (m.headers?.length ?? 0) - m.data.length;
-    const rec = encodeMessage(m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
+    if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
     if (rotate) b = this.addBlock(m.seq);
     const offset = b.size;
-    b.pending.push(rec);
+    // Encoded straight into the block's staging buffer: reads of it are served from there until written.
+    const at = b.reserve(len);
+    encodeMessageInto(b.stage as Buffer, at, m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
     b.pendingMsgs.push(m.seq);
     b.size += len;
     b.live++;
     b.liveBytes += len;
     b.maxSeq = m.seq;
     this.diskBytes += len;
-    this.unflushed.set(m.seq, rec);
     this.queue(b);
     return offset;
   }
@@ -225,7 +225,6 @@ export class FileStore extends BaseStore<number> {
     const len = recordLength(size);
     b.live--;
     b.liveBytes -= len;
-    this.unflushed.delete(seq);
     if (b.live === 0 && b !== this.active) {
       this.doom(b);
       return;
@@ -241,17 +240,18 @@ export class FileStore extends BaseStore<number> {
 
   protected persistReset(nextSeq: number): void {
     for (const b of [...this.blocks]) this.doom(b);
-    this.unflushed.clear();
     this.addBlock(nextSeq);
   }
 
   protected load(seq: number, offset: number): StoredMessage | undefined {
-    let rec = this.unflushed.get(seq);
+    const b = this.blockFor(seq);
+    if (b === undefined) return undefined;
+    const len = recordLength(this.index.size(seq));
+    // Not written yet: straight from the staging buffer (encoded here, nothing to verify).
+    let rec = offset >= b.written ? b.staged(offset, len) : undefined;
     if (rec === undefined) {
-      const b = this.blockFor(seq);
-      if (b === undefined) return undefined;
       try {
-        rec = this.cache.read(b, offset, recordLength(this.index.size(seq)));
+        rec = this.cache.read(b, offset, len);
         this.touchReader(b);
       } catch (err) {
         this.reportBad(seq, "read-error", b, offset, `cannot read seq ${seq}: ${String(err)}`);
@@ -316,8 +316,7 @@ export class FileStore extends BaseStore<number> {
   private doom(b: Block): void {
     const i = this.blocks.indexOf(b);
     if (i >= 0) this.blocks.splice(i, 1);
-    for (const seq of b.pendingMsgs) this.unflushed.delete(seq);
-    b.pending = [];
+    b.clearStage(false);
     b.pendingMsgs = [];
     b.pendingTombs = [];
     b.erasures = [];
@@ -360,85 +359,97 @@ export class FileStore extends BaseStore<number> {
   private async commit(): Promise<() => Promise<void>> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
-    const now = nowNs();
-    const dirty = [...this.dirty];
-    this.dirty.clear();
-    for (const b of dirty) {
-      for (const seq of b.pendingTombs) {
-        const t = encodeTombstone(seq, now);
-        b.pending.push(t);
-        b.size += t.length;
-        this.diskBytes += t.length;
+    let now = 0n;
+    for (const b of this.dirty) {
+      if (b.pendingTombs.length > 0) {
+        if (now === 0n) now = nowNs();
+        for (const seq of b.pendingTombs) {
+          const at = b.reserve(RECORD_OVERHEAD);
+          encodeTombstoneInto(b.stage as Buffer, at, seq, now);
+        }
+        const bytes = b.pendingTombs.length * RECORD_OVERHEAD;
+        b.size += bytes;
+        this.diskBytes += bytes;
       }
-      if (b.pending.length === 0) continue;
-      const w: Write = {
+      if (b.stageLen === 0) continue;
+      writes.push({
         block: b,
-        bufs: b.pending,
         start: b.written,
-        bytes: 0,
+        bytes: b.stageLen,
         msgs: b.pendingMsgs,
         tombs: b.pendingTombs,
         erasures: b.erasures,
-      };
-      for (const buf of w.bufs) w.bytes += buf.length;
-      writes.push(w);
-      b.pending = [];
+      });
       b.pendingMsgs = [];
       b.pendingTombs = [];
       b.erasures = [];
     }
+    this.dirty.clear();
     try {
-      // allSettled: a rollback must not truncate a file while another write to it is still running.
-      await settle(writes.map((w) => w.block.write(w.bufs, w.start)));
-      if (this.syncIntervalMs <= 0) await settle(writes.map((w) => w.block.datasync()));
-      const created = writes.filter((w) => !w.block.onDisk);
-      if (created.length > 0) await this.syncDir();
-      for (const w of created) w.block.onDisk = true;
+      // Page-cache writes synchronously; only the fdatasyncs go to the thread pool (one hop per commit).
+      for (const w of writes) w.block.writeStage();
+      if (this.syncIntervalMs <= 0) {
+        if (writes.length === 1) await writes[0].block.datasync();
+        // allSettled: a rollback must not truncate a file while another sync of it is still running.
+        else await settle(writes.map((w) => w.block.datasync()));
+      }
+      let created = false;
+      for (const w of writes) created ||= !w.block.onDisk;
+      if (created) {
+        await this.syncDir();
+        for (const w of writes) w.block.onDisk = true;
+      }
       for (const b of unlinks) await b.unlink();
       if (unlinks.length > 0) await this.syncDir();
     } catch (err) {
       this.doomed.unshift(...unlinks);
-      throw await this.rollback(writes, err);
+      throw this.rollback(writes, err);
     }
     for (const w of writes) {
-      w.block.written = w.start + w.bytes;
-      for (const seq of w.msgs) this.unflushed.delete(seq);
-      if (this.syncIntervalMs > 0) this.unsynced.add(w.block);
-      if (w.block !== this.active && !w.block.doomed) await w.block.closeWriter();
+      const b = w.block;
+      if (this.syncIntervalMs > 0) this.unsynced.add(b);
+      if (b !== this.active && !b.doomed) {
+        b.closeWriter();
+        if (b.stageLen === 0) b.clearStage(false);
+      }
     }
     for (const b of unlinks) this.diskBytes -= b.size;
-    return () => this.afterCommit(writes);
+    return writes.length === 0 && this.compactQueue.size === 0 ? noFollowUp : () => this.afterCommit(writes);
   }
 
   /**
    * A commit failed: put every touched block back to its last durable length and drop the messages that
    * were queued for it (none was acknowledged). Tombstones are kept for the next commit.
    */
-  private async rollback(writes: Write[], err: unknown): Promise<StoreError> {
+  private rollback(writes: Write[], err: unknown): StoreError {
     const error = ioError(`cannot write to ${this.dir}`, err);
     this.report({ kind: "io-error", message: error.message });
     let droppedQueued = false;
     for (const w of writes) {
       const b = w.block;
       this.cache.drop(b);
-      if (b.onDisk) await b.truncate(w.start).catch(() => {});
-      await b.closeWriter().catch(() => {});
+      if (b.onDisk) {
+        try {
+          b.truncate(w.start);
+        } catch {}
+      }
+      try {
+        b.closeWriter();
+      } catch {}
       const dropped = [...w.msgs, ...b.pendingMsgs];
       droppedQueued ||= b.pendingMsgs.length > 0;
-      // A block that never made it to disk starts over with just its header.
-      const header = b.onDisk ? [] : [encodeBlockHeader(b.floor, this.lastTimeNs)];
       this.diskBytes -= b.size - w.start;
-      b.size = w.start + (header[0]?.length ?? 0);
+      b.written = w.start;
+      b.clearStage(true);
+      // A block that never made it to disk starts over with just its header.
+      if (!b.onDisk) b.stageBytes(encodeBlockHeader(b.floor, this.lastTimeNs));
+      b.size = w.start + b.stageLen;
       this.diskBytes += b.size - w.start;
-      b.pending = header;
       b.pendingMsgs = [];
       b.pendingTombs = [...w.tombs, ...b.pendingTombs];
       b.erasures = [...w.erasures, ...b.erasures];
       if (b.hasPending && !b.doomed) this.dirty.add(b);
-      for (const seq of dropped) {
-        this.unflushed.delete(seq);
-        this.removeOne(seq, "io-error");
-      }
+      for (const seq of dropped) this.removeOne(seq, "io-error");
     }
     // Appends queued behind the failed commit were dropped too: fail their flush as well.
     if (droppedQueued) this.group.failNext(error);
@@ -549,7 +560,11 @@ export class FileStore extends BaseStore<number> {
     await this.syncNow().catch((err) => {
       error ??= err;
     });
-    for (const b of [...this.blocks, ...this.doomed]) await b.close().catch(() => {});
+    for (const b of [...this.blocks, ...this.doomed]) {
+      try {
+        b.close();
+      } catch {}
+    }
     this.cache.clear();
     if (error !== undefined) throw error;
   }

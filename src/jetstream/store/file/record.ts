@@ -63,20 +63,34 @@ export function recordLength(size: number): number {
   return size - MESSAGE_OVERHEAD + RECORD_OVERHEAD;
 }
 
-function writeHeader(b: Buffer, type: RecordType, flags: number, seq: number, timeNs: bigint, ttl: number) {
-  b.writeUInt32LE(b.length, 0);
-  b.writeUInt16LE(MAGIC, 4);
-  b[6] = type;
-  b[7] = flags;
-  b.writeUInt16LE(0, 10);
-  b.writeUInt32LE(seq >>> 0, 16);
-  b.writeUInt32LE(Math.floor(seq / 0x100000000), 20);
-  b.writeBigInt64LE(timeNs, 24);
-  b.writeDoubleLE(ttl, 32);
+function writeHeader(
+  b: Buffer,
+  at: number,
+  length: number,
+  type: RecordType,
+  flags: number,
+  seq: number,
+  timeNs: bigint,
+  ttl: number,
+) {
+  b.writeUInt32LE(length, at);
+  b.writeUInt16LE(MAGIC, at + 4);
+  b[at + 6] = type;
+  b[at + 7] = flags;
+  b.writeUInt16LE(0, at + 10);
+  b.writeUInt32LE(seq >>> 0, at + 16);
+  b.writeUInt32LE(Math.floor(seq / 0x100000000), at + 20);
+  b.writeBigInt64LE(timeNs, at + 24);
+  b.writeDoubleLE(ttl, at + 32);
+}
+
+function sealAt(b: Buffer, at: number, length: number): void {
+  const end = at + length - 4;
+  b.writeUInt32LE(crc32(b.subarray(at, end)), end);
 }
 
 function seal(b: Buffer): Buffer {
-  b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4);
+  sealAt(b, 0, b.length);
   return b;
 }
 
@@ -89,31 +103,63 @@ export function encodeMessage(
   timeNs: bigint,
   ttlMs: number,
 ): Buffer {
+  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + (headers?.length ?? 0) + data.length);
+  encodeMessageInto(b, 0, seq, subject, subjectBytes, headers, data, timeNs, ttlMs);
+  return b;
+}
+
+/** Encode a message record into `b` at `at` (room for recordLength bytes must be there). */
+export function encodeMessageInto(
+  b: Buffer,
+  at: number,
+  seq: number,
+  subject: string,
+  subjectBytes: number,
+  headers: Uint8Array | undefined,
+  data: Uint8Array,
+  timeNs: bigint,
+  ttlMs: number,
+): void {
   const hlen = headers?.length ?? 0;
   if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
-  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + hlen + data.length);
-  writeHeader(b, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, timeNs, ttlMs);
-  b.writeUInt16LE(subjectBytes, 8);
-  b.writeUInt32LE(hlen, 12);
-  b.write(subject, RECORD_HEADER, "utf8");
-  if (headers !== undefined) b.set(headers, RECORD_HEADER + subjectBytes);
-  b.set(data, RECORD_HEADER + subjectBytes + hlen);
-  return seal(b);
+  const length = RECORD_OVERHEAD + subjectBytes + hlen + data.length;
+  writeHeader(b, at, length, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, timeNs, ttlMs);
+  b.writeUInt16LE(subjectBytes, at + 8);
+  b.writeUInt32LE(hlen, at + 12);
+  const s = at + RECORD_HEADER;
+  if (subjectBytes > 0) writeSubject(b, s, subject, subjectBytes);
+  if (headers !== undefined) b.set(headers, s + subjectBytes);
+  b.set(data, s + subjectBytes + hlen);
+  sealAt(b, at, length);
+}
+
+/** Subjects are nearly always ASCII: copy char codes, and let the encoder do the rare rest. */
+function writeSubject(b: Buffer, at: number, subject: string, bytes: number): void {
+  if (bytes === subject.length) {
+    for (let i = 0; i < bytes; i++) b[at + i] = subject.charCodeAt(i);
+  } else {
+    b.write(subject, at, bytes, "utf8");
+  }
 }
 
 /** Marks `seq` deleted; lives in the same block as the message it deletes. */
 export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(RECORD_OVERHEAD);
-  writeHeader(b, RecordType.Tombstone, 0, seq, timeNs, 0);
-  b.writeUInt16LE(0, 8);
-  b.writeUInt32LE(0, 12);
-  return seal(b);
+  encodeTombstoneInto(b, 0, seq, timeNs);
+  return b;
+}
+
+export function encodeTombstoneInto(b: Buffer, at: number, seq: number, timeNs: bigint): void {
+  writeHeader(b, at, RECORD_OVERHEAD, RecordType.Tombstone, 0, seq, timeNs, 0);
+  b.writeUInt16LE(0, at + 8);
+  b.writeUInt32LE(0, at + 12);
+  sealAt(b, at, RECORD_OVERHEAD);
 }
 
 /** First record of every block: `floor` is the first sequence the block may hold (lastSeq + 1 at creation). */
 export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(BLOCK_HEADER_LENGTH);
-  writeHeader(b, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
+  writeHeader(b, 0, b.length, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   BLOCK_MARK.copy(b, RECORD_HEADER);
@@ -123,7 +169,7 @@ export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
 /** Same length as the message it replaces, body scrubbed with random bytes. */
 export function encodeErased(seq: number, length: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(length);
-  writeHeader(b, RecordType.Erased, 0, seq, timeNs, 0);
+  writeHeader(b, 0, length, RecordType.Erased, 0, seq, timeNs, 0);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   randomFillSync(b, RECORD_HEADER, length - RECORD_OVERHEAD);
