@@ -286,6 +286,11 @@ export abstract class BaseStore<R> implements MessageStore {
   }
 
   getLastBySubject(subject: string, upToSeq?: number): StoredMessage | undefined {
+    if (upToSeq === undefined && subject !== "" && !subject.includes("*") && !subject.includes(">")) {
+      // A literal subject (a KV get): one map lookup.
+      const last = this.subjects.get(subject)?.seqs.last() ?? 0;
+      return last > 0 ? this.get(last) : undefined;
+    }
     const f = toFilter(subject);
     const upTo = upToSeq ?? Number.MAX_SAFE_INTEGER;
     let best = 0;

@@ -112,6 +112,7 @@ export class FileStore extends BaseStore<number> {
   private diskBytes = 0;
   private readonly cache: ReadCache;
   private readers = new Set<Block>();
+  private lastReader: Block | undefined;
   private readonly group: GroupCommit;
   private syncTimer: NodeJS.Timeout | undefined;
   private unsynced = new Set<Block>();
@@ -270,8 +271,9 @@ export class FileStore extends BaseStore<number> {
     const s = RECORD_HEADER;
     return {
       seq,
-      subject: rec.toString("utf8", s, s + slen),
-      time: splitNs(timeNs).ms,
+      // The index holds the subject already (interned): no decode.
+      subject: this.subjects.entry(this.index.subjectId(seq)).subject,
+      time: this.index.timeMs(seq),
       timeNs,
       headers: (rec[7] & 1) !== 0 ? rec.subarray(s + slen, s + slen + hlen) : undefined,
       data: rec.subarray(s + slen + hlen, rec.length - 4),
@@ -325,17 +327,21 @@ export class FileStore extends BaseStore<number> {
     this.compactQueue.delete(b);
     this.cache.drop(b);
     this.readers.delete(b);
+    if (this.lastReader === b) this.lastReader = undefined;
     b.closeReader();
     this.doomed.push(b);
     this.group.schedule();
   }
 
   private touchReader(b: Block): void {
+    if (this.lastReader === b) return;
+    this.lastReader = b;
     this.readers.delete(b);
     this.readers.add(b);
     if (this.readers.size > MAX_OPEN_READERS) {
       const oldest = this.readers.values().next().value as Block;
       this.readers.delete(oldest);
+      if (this.lastReader === oldest) this.lastReader = undefined;
       oldest.closeReader();
     }
   }
@@ -514,6 +520,7 @@ export class FileStore extends BaseStore<number> {
       });
       this.cache.drop(b);
       this.readers.delete(b);
+      if (this.lastReader === b) this.lastReader = undefined;
     });
     this.diskBytes += b.size - before;
     // The rename must be durable before tombstones land in the new file, or a crash could bring the
