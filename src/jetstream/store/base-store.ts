@@ -51,7 +51,7 @@ export abstract class BaseStore<R> implements MessageStore {
   abstract close(): Promise<void>;
   abstract delete(): Promise<void>;
 
-  protected readonly index = new SeqIndex<R>();
+  protected readonly index: SeqIndex<R>;
   protected readonly subjects = new SubjectIndex();
   protected lastSeq = 0;
   protected lastTimeNs = 0n;
@@ -70,7 +70,9 @@ export abstract class BaseStore<R> implements MessageStore {
   };
   private readonly listeners = new Set<RemovalListener>();
 
-  constructor(firstSeq = 1) {
+  /** `numericRefs`: references are integers below 2^32 (see SeqIndex). */
+  constructor(firstSeq = 1, numericRefs = false) {
+    this.index = new SeqIndex<R>(numericRefs);
     this.lastSeq = Math.max(1, firstSeq) - 1;
   }
 

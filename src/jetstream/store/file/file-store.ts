@@ -119,7 +119,7 @@ export class FileStore extends BaseStore<number> {
   private reportedBadSeqs = new Set<number>();
 
   private constructor(dir: string, opts: FileStoreOptions) {
-    super(opts.firstSeq);
+    super(opts.firstSeq, true);
     this.dir = dir;
     this.blockSize = Math.min(MAX_BLOCK_SIZE, opts.blockSize ?? DEFAULT_BLOCK_SIZE);
     this.syncIntervalMs = opts.syncIntervalMs ?? 0;
