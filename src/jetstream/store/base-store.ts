@@ -374,6 +374,11 @@ export abstract class BaseStore<R> implements MessageStore {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /** seq -> TTL ms of the messages that carry one. */
+  protected ttlEntries(): ReadonlyMap<number, number> {
+    return this.ttlOf;
+  }
+
   protected checkOpen(): void {
     if (this.closed) throw new StoreError("CLOSED", "store is closed");
   }

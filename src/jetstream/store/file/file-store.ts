@@ -25,7 +25,7 @@ import {
   type StoreLimits,
   type StoreProblem,
 } from "../types.js";
-import { BLOCK_SUFFIX, Block, parseBlockFileName } from "./block.js";
+import { BLOCK_SUFFIX, Block, blockFileName, parseBlockFileName } from "./block.js";
 import { GroupCommit } from "./group-commit.js";
 import { loadBlocks } from "./load.js";
 import { ReadCache } from "./read-cache.js";
@@ -41,6 +41,7 @@ import {
   RecordType,
   recordLength,
 } from "./record.js";
+import { blockStat, SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
 
 export interface FileStoreOptions {
   dir: string;
@@ -140,7 +141,10 @@ export class FileStore extends BaseStore<number> {
       await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
       names = await readdir(dir);
       // A temp file is a compaction that never reached its rename: the original block is intact.
-      for (const n of names) if (n.endsWith(`${BLOCK_SUFFIX}.tmp`)) await unlink(path.join(dir, n));
+      for (const n of names) {
+        if (n.endsWith(`${BLOCK_SUFFIX}.tmp`) || n === `${SNAPSHOT_FILE}.tmp`)
+          await unlink(path.join(dir, n));
+      }
     } catch (err) {
       throw ioError(`cannot use store directory ${dir}`, err);
     }
@@ -150,7 +154,9 @@ export class FileStore extends BaseStore<number> {
       .sort((a, b) => a - b);
     const store = new FileStore(dir, { ...opts, firstSeq: ids.length > 0 ? 1 : opts.firstSeq });
     try {
-      store.loadFrom(ids);
+      const snap = takeSnapshot(dir, ids, (id) => path.join(dir, blockFileName(id)));
+      if (snap !== undefined) store.loadSnapshot(snap);
+      else store.loadFrom(ids);
       await store.flush();
     } catch (err) {
       await store.close().catch(() => {});
@@ -173,9 +179,34 @@ export class FileStore extends BaseStore<number> {
       this.track(m.seq, m.subject, size, ms, subNs, m.ttlMs, m.offset);
     });
     for (const p of r.problems) this.report(p);
-    this.blocks = r.blocks;
-    this.lastSeq = r.lastSeq;
-    this.lastTimeNs = r.lastTimeNs;
+    this.adoptBlocks(r.blocks, r.lastSeq, r.lastTimeNs);
+  }
+
+  /** Load the indexes from a clean shutdown's snapshot (see snapshot.ts) instead of scanning. */
+  private loadSnapshot(s: Snapshot): void {
+    this.nextBlockId = (s.blocks.at(-1)?.id ?? 0) + 1;
+    const ttl = new Map<number, number>();
+    for (let i = 0; i < s.ttlSeqs.length; i++) ttl.set(s.ttlSeqs[i], s.ttls[i]);
+    for (let i = 0; i < s.count; i++) {
+      const seq = s.seq[i];
+      const t = ttl.size > 0 ? (ttl.get(seq) ?? 0) : 0;
+      this.track(seq, s.subjects[s.subj[i]], s.size[i], s.ms[i], s.subNs[i], t, s.off[i]);
+    }
+    const blocks = s.blocks.map((m) => {
+      const b = new Block(this.dir, m.id, m.floor, true);
+      b.size = b.written = m.size;
+      b.live = m.live;
+      b.liveBytes = m.liveBytes;
+      b.maxSeq = m.maxSeq;
+      return b;
+    });
+    this.adoptBlocks(blocks, s.lastSeq, s.lastTimeNs);
+  }
+
+  private adoptBlocks(blocks: Block[], lastSeq: number, lastTimeNs: bigint): void {
+    this.blocks = blocks;
+    this.lastSeq = lastSeq;
+    this.lastTimeNs = lastTimeNs;
     for (const b of this.blocks) this.diskBytes += b.size;
     if (this.blocks.length === 0) this.addBlock(this.lastSeq + 1);
     // Blocks with nothing live left (an unlink was interrupted) go at the first commit.
@@ -209,7 +240,17 @@ export class FileStore extends BaseStore<number> {
     const offset = b.size;
     // Encoded straight into the block's staging buffer: reads of it are served from there until written.
     const at = b.reserve(len);
-    encodeMessageInto(b.stage as Buffer, at, m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
+    encodeMessageInto(
+      b.stage as Buffer,
+      at,
+      m.seq,
+      m.subject,
+      subjectBytes,
+      m.headers,
+      m.data,
+      m.timeNs,
+      m.ttlMs,
+    );
     b.pendingMsgs.push(m.seq);
     b.size += len;
     b.live++;
@@ -555,7 +596,56 @@ export class FileStore extends BaseStore<number> {
 
   // ---- lifecycle ---------------------------------------------------------------------------------
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  /** Record the indexes for the next open; skipped when anything is off (the next open scans). */
+  private saveSnapshot(): void {
+    if (this.problemList.length > 0 || this.doomed.length > 0 || this.dirty.size > 0) return;
+    if (this.blocks.some((b) => !b.onDisk || b.hasPending || b.written !== b.size)) return;
+    const n = this.index.count;
+    const s: Snapshot = {
+      lastSeq: this.lastSeq,
+      lastTimeNs: this.lastTimeNs,
+      blocks: this.blocks.map((b) => ({
+        id: b.id,
+        floor: b.floor,
+        live: b.live,
+        liveBytes: b.liveBytes,
+        maxSeq: b.maxSeq,
+        ...blockStat(b.path),
+      })),
+      subjects: [],
+      count: n,
+      seq: new Float64Array(n),
+      subj: new Int32Array(n),
+      size: new Uint32Array(n),
+      ms: new Float64Array(n),
+      subNs: new Uint32Array(n),
+      off: new Uint32Array(n),
+      ttlSeqs: [...this.ttlEntries().keys()],
+      ttls: [...this.ttlEntries().values()],
+    };
+    if (s.blocks.some((m, i) => m.size !== this.blocks[i].size)) return;
+    for (const e of this.subjects.all()) s.subjects[e.id] = e.subject;
+    for (let i = 0; i < s.subjects.length; i++) s.subjects[i] ??= "";
+    let i = 0;
+    this.index.forEach(this.index.first(), this.lastSeq, (seq, id, size, off) => {
+      s.seq[i] = seq;
+      s.subj[i] = id;
+      s.size[i] = size;
+      s.ms[i] = this.index.timeMs(seq);
+      s.subNs[i] = this.index.timeSubNs(seq);
+      s.off[i] = off;
+      i++;
+      return true;
+    });
+    if (i !== n) return;
+    writeSnapshot(this.dir, s);
+  }
+
+  private async shutdown(snapshot: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
@@ -567,6 +657,13 @@ export class FileStore extends BaseStore<number> {
     await this.syncNow().catch((err) => {
       error ??= err;
     });
+    if (snapshot && error === undefined) {
+      try {
+        this.saveSnapshot();
+      } catch {
+        // Only a faster next open is lost: it scans the blocks instead.
+      }
+    }
     for (const b of [...this.blocks, ...this.doomed]) {
       try {
         b.close();
@@ -577,7 +674,7 @@ export class FileStore extends BaseStore<number> {
   }
 
   async delete(): Promise<void> {
-    await this.close().catch(() => {});
+    await this.shutdown(false).catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -123,7 +123,16 @@ export function encodeMessageInto(
   const hlen = headers?.length ?? 0;
   if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
   const length = RECORD_OVERHEAD + subjectBytes + hlen + data.length;
-  writeHeader(b, at, length, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, timeNs, ttlMs);
+  writeHeader(
+    b,
+    at,
+    length,
+    RecordType.Message,
+    headers !== undefined ? FLAG_HEADERS : 0,
+    seq,
+    timeNs,
+    ttlMs,
+  );
   b.writeUInt16LE(subjectBytes, at + 8);
   b.writeUInt32LE(hlen, at + 12);
   const s = at + RECORD_HEADER;
