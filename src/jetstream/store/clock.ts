@@ -27,3 +27,31 @@ export function splitNs(ns: bigint): { ms: number; subNs: number } {
 export function joinNs(ms: number, subNs: number): bigint {
   return BigInt(ms) * 1_000_000n + BigInt(subNs);
 }
+
+/** What nowParts() returns: integer ms since the epoch and the ns within it. */
+export interface TimeParts {
+  ms: number;
+  subNs: number;
+}
+
+const parts: TimeParts = { ms: 0, subNs: 0 };
+let anchorMs = Date.now();
+let anchorPerf = performance.now();
+
+/**
+ * Now, without BigInt (the publish path calls this per message). Returns a shared object, overwritten by
+ * the next call. performance.now() gives sub-µs steps; it is re-anchored to the wall clock on drift.
+ */
+export function nowParts(): TimeParts {
+  let el = performance.now() - anchorPerf;
+  let whole = Math.floor(el);
+  if (Math.abs(anchorMs + whole - Date.now()) > DRIFT_LIMIT_MS) {
+    anchorMs = Date.now();
+    anchorPerf = performance.now();
+    el = 0;
+    whole = 0;
+  }
+  parts.ms = anchorMs + whole;
+  parts.subNs = Math.min(999_999, Math.floor((el - whole) * 1_000_000));
+  return parts;
+}

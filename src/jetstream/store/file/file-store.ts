@@ -248,7 +248,8 @@ export class FileStore extends BaseStore<number> {
       subjectBytes,
       m.headers,
       m.data,
-      m.timeNs,
+      m.ms,
+      m.subNs,
       m.ttlMs,
     );
     b.pendingMsgs.push(m.seq);

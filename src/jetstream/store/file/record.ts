@@ -43,6 +43,23 @@ export const BLOCK_HEADER_LENGTH = RECORD_OVERHEAD + BLOCK_MARK.length;
 const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 let table: Uint32Array | undefined;
 
+/** Below this many bytes a table loop beats the native call (and the view it needs). */
+const SMALL_CRC = 96;
+const smallTable = new Int32Array(256);
+for (let i = 0; i < 256; i++) {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  smallTable[i] = c;
+}
+
+/** CRC32 of b[start, end). */
+export function crc32Range(b: Buffer, start: number, end: number): number {
+  if (end - start >= SMALL_CRC || nativeCrc === undefined) return crc32(b.subarray(start, end));
+  let c = -1;
+  for (let i = start; i < end; i++) c = smallTable[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
 export function crc32(data: Uint8Array): number {
   if (nativeCrc !== undefined) return nativeCrc(data);
   if (table === undefined) {
@@ -63,6 +80,7 @@ export function recordLength(size: number): number {
   return size - MESSAGE_OVERHEAD + RECORD_OVERHEAD;
 }
 
+/** Everything but the timestamp (bytes 24..32), which callers write. */
 function writeHeader(
   b: Buffer,
   at: number,
@@ -70,7 +88,6 @@ function writeHeader(
   type: RecordType,
   flags: number,
   seq: number,
-  timeNs: bigint,
   ttl: number,
 ) {
   b.writeUInt32LE(length, at);
@@ -80,13 +97,26 @@ function writeHeader(
   b.writeUInt16LE(0, at + 10);
   b.writeUInt32LE(seq >>> 0, at + 16);
   b.writeUInt32LE(Math.floor(seq / 0x100000000), at + 20);
-  b.writeBigInt64LE(timeNs, at + 24);
   b.writeDoubleLE(ttl, at + 32);
 }
 
 function sealAt(b: Buffer, at: number, length: number): void {
   const end = at + length - 4;
-  b.writeUInt32LE(crc32(b.subarray(at, end)), end);
+  b.writeUInt32LE(crc32Range(b, at, end), end);
+}
+
+/** Write ms * 1e6 + subNs as a u64 at `at`, exactly, without BigInt. */
+function writeTimeParts(b: Buffer, at: number, ms: number, subNs: number): void {
+  // ms < 2^41: split so that every product stays below 2^53.
+  const aL = ms % 65536;
+  const x = ((ms - aL) / 65536) * 1_000_000; // < 2^45
+  const y = aL * 1_000_000 + subNs; // < 2^37
+  const xL = x % 65536;
+  const z = xL * 65536 + y; // < 2^38
+  const lo = z % 0x100000000;
+  const hi = (x - xL) / 65536 + (z - lo) / 0x100000000;
+  b.writeUInt32LE(lo, at);
+  b.writeUInt32LE(hi, at + 4);
 }
 
 function seal(b: Buffer): Buffer {
@@ -100,11 +130,12 @@ export function encodeMessage(
   subjectBytes: number,
   headers: Uint8Array | undefined,
   data: Uint8Array,
-  timeNs: bigint,
+  ms: number,
+  subNs: number,
   ttlMs: number,
 ): Buffer {
   const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + (headers?.length ?? 0) + data.length);
-  encodeMessageInto(b, 0, seq, subject, subjectBytes, headers, data, timeNs, ttlMs);
+  encodeMessageInto(b, 0, seq, subject, subjectBytes, headers, data, ms, subNs, ttlMs);
   return b;
 }
 
@@ -117,22 +148,15 @@ export function encodeMessageInto(
   subjectBytes: number,
   headers: Uint8Array | undefined,
   data: Uint8Array,
-  timeNs: bigint,
+  ms: number,
+  subNs: number,
   ttlMs: number,
 ): void {
   const hlen = headers?.length ?? 0;
   if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
   const length = RECORD_OVERHEAD + subjectBytes + hlen + data.length;
-  writeHeader(
-    b,
-    at,
-    length,
-    RecordType.Message,
-    headers !== undefined ? FLAG_HEADERS : 0,
-    seq,
-    timeNs,
-    ttlMs,
-  );
+  writeHeader(b, at, length, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, ttlMs);
+  writeTimeParts(b, at + 24, ms, subNs);
   b.writeUInt16LE(subjectBytes, at + 8);
   b.writeUInt32LE(hlen, at + 12);
   const s = at + RECORD_HEADER;
@@ -159,7 +183,8 @@ export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
 }
 
 export function encodeTombstoneInto(b: Buffer, at: number, seq: number, timeNs: bigint): void {
-  writeHeader(b, at, RECORD_OVERHEAD, RecordType.Tombstone, 0, seq, timeNs, 0);
+  writeHeader(b, at, RECORD_OVERHEAD, RecordType.Tombstone, 0, seq, 0);
+  b.writeBigInt64LE(timeNs, at + 24);
   b.writeUInt16LE(0, at + 8);
   b.writeUInt32LE(0, at + 12);
   sealAt(b, at, RECORD_OVERHEAD);
@@ -168,7 +193,8 @@ export function encodeTombstoneInto(b: Buffer, at: number, seq: number, timeNs: 
 /** First record of every block: `floor` is the first sequence the block may hold (lastSeq + 1 at creation). */
 export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(BLOCK_HEADER_LENGTH);
-  writeHeader(b, 0, b.length, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
+  writeHeader(b, 0, b.length, RecordType.BlockHeader, 0, floor, 0);
+  b.writeBigInt64LE(lastTimeNs, 24);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   BLOCK_MARK.copy(b, RECORD_HEADER);
@@ -178,7 +204,8 @@ export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
 /** Same length as the message it replaces, body scrubbed with random bytes. */
 export function encodeErased(seq: number, length: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(length);
-  writeHeader(b, 0, length, RecordType.Erased, 0, seq, timeNs, 0);
+  writeHeader(b, 0, length, RecordType.Erased, 0, seq, 0);
+  b.writeBigInt64LE(timeNs, 24);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   randomFillSync(b, RECORD_HEADER, length - RECORD_OVERHEAD);
