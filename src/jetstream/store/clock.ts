@@ -37,6 +37,7 @@ export interface TimeParts {
 const parts: TimeParts = { ms: 0, subNs: 0 };
 let anchorMs = Date.now();
 let anchorPerf = performance.now();
+let lastCheck = 0;
 
 /**
  * Now, without BigInt (the publish path calls this per message). Returns a shared object, overwritten by
@@ -45,11 +46,13 @@ let anchorPerf = performance.now();
 export function nowParts(): TimeParts {
   let el = performance.now() - anchorPerf;
   let whole = Math.floor(el);
-  if (Math.abs(anchorMs + whole - Date.now()) > DRIFT_LIMIT_MS) {
+  // Compare with the wall clock once per ms of elapsed time at most, not on every call.
+  if (whole !== lastCheck && Math.abs(anchorMs + (lastCheck = whole) - Date.now()) > DRIFT_LIMIT_MS) {
     anchorMs = Date.now();
     anchorPerf = performance.now();
     el = 0;
     whole = 0;
+    lastCheck = 0;
   }
   parts.ms = anchorMs + whole;
   parts.subNs = Math.min(999_999, Math.floor((el - whole) * 1_000_000));

@@ -161,9 +161,19 @@ export function encodeMessageInto(
   b.writeUInt32LE(hlen, at + 12);
   const s = at + RECORD_HEADER;
   if (subjectBytes > 0) writeSubject(b, s, subject, subjectBytes);
-  if (headers !== undefined) b.set(headers, s + subjectBytes);
-  b.set(data, s + subjectBytes + hlen);
+  if (headers !== undefined) copyInto(b, s + subjectBytes, headers);
+  copyInto(b, s + subjectBytes + hlen, data);
   sealAt(b, at, length);
+}
+
+/** TypedArray#set costs more than a loop for the small payloads typical of streams. */
+function copyInto(b: Buffer, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 64) {
+    b.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) b[at + i] = src[i];
 }
 
 /** Subjects are nearly always ASCII: copy char codes, and let the encoder do the rare rest. */
