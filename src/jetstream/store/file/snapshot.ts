@@ -11,10 +11,12 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { crc32 } from "./record.js";
 
 export const SNAPSHOT_FILE = "index.snap";
 const MAGIC = Buffer.from("LTSNAP01", "latin1");
+const PAD = new Uint8Array(1);
 
 export interface SnapshotBlock {
   id: number;
@@ -103,6 +105,8 @@ export function writeSnapshot(dir: string, s: Snapshot): void {
   }
   const n = s.count;
   w.f64(n);
+  // Columns start 8-aligned, so a reader can use them in place.
+  while (w.len % 8 !== 0) w.bytes(PAD);
   w.bytes(column(s.seq.subarray(0, n)));
   w.bytes(column(s.subj.subarray(0, n)));
   w.bytes(column(s.size.subarray(0, n)));
@@ -137,10 +141,34 @@ export function syncDirSync(dir: string): void {
   }
 }
 
+const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+let chunk: Buffer | undefined;
+
+/**
+ * CRC32 of a whole file, read through one reused 1 MiB buffer: reading each block whole would leave the
+ * process holding freed-but-unreturned memory the size of the store. NaN (never matches) without zlib.crc32.
+ */
+function fileCrc(file: string): number {
+  if (nativeCrc === undefined) return Number.NaN;
+  chunk ??= Buffer.allocUnsafeSlow(1 << 20);
+  const fd = fs.openSync(file, "r");
+  try {
+    let crc = 0;
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) return crc;
+      crc = nativeCrc(chunk.subarray(0, n), crc);
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Size, mtime and checksum of a block file, as a snapshot records them. */
 export function blockStat(file: string): { size: number; mtimeMs: number; crc: number } {
   const st = fs.statSync(file);
-  return { size: st.size, mtimeMs: st.mtimeMs, crc: crc32(fs.readFileSync(file)) };
+  return { size: st.size, mtimeMs: st.mtimeMs, crc: fileCrc(file) };
 }
 
 /**
@@ -206,7 +234,7 @@ function parse(buf: Buffer, ids: readonly number[], pathOf: (id: number) => stri
     if (st.size !== b.size || st.mtimeMs !== b.mtimeMs) return undefined;
   }
   for (const b of blocks) {
-    if (crc32(fs.readFileSync(pathOf(b.id))) !== b.crc) return undefined;
+    if (fileCrc(pathOf(b.id)) !== b.crc) return undefined;
   }
   const ns = u32();
   const subjects: string[] = [];
@@ -216,10 +244,23 @@ function parse(buf: Buffer, ids: readonly number[], pathOf: (id: number) => stri
     p += len;
   }
   const n = f64();
-  const take = <T extends Float64Array | Int32Array | Uint32Array>(make: (n: number) => T): T => {
-    const out = make(n);
-    const bytes = n * out.BYTES_PER_ELEMENT;
-    new Uint8Array(out.buffer).set(buf.subarray(p, p + bytes));
+  while (p % 8 !== 0) p++;
+  // Views into the file's buffer where aligned (it is, read whole), copies otherwise.
+  type Col = Float64Array | Int32Array | Uint32Array;
+  const take = <T extends Col>(Kind: {
+    new (b: ArrayBuffer, o: number, n: number): T;
+    new (n: number): T;
+  }) => {
+    const width = (Kind as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const bytes = n * width;
+    if (p + bytes > end) throw new RangeError("snapshot truncated");
+    let out: T;
+    if ((buf.byteOffset + p) % width === 0) {
+      out = new Kind(buf.buffer as ArrayBuffer, buf.byteOffset + p, n);
+    } else {
+      out = new Kind(n);
+      new Uint8Array(out.buffer).set(buf.subarray(p, p + bytes));
+    }
     p += bytes;
     return out;
   };
@@ -229,12 +270,12 @@ function parse(buf: Buffer, ids: readonly number[], pathOf: (id: number) => stri
     blocks,
     subjects,
     count: n,
-    seq: take((k) => new Float64Array(k)),
-    subj: take((k) => new Int32Array(k)),
-    size: take((k) => new Uint32Array(k)),
-    ms: take((k) => new Float64Array(k)),
-    subNs: take((k) => new Uint32Array(k)),
-    off: take((k) => new Uint32Array(k)),
+    seq: take(Float64Array),
+    subj: take(Int32Array),
+    size: take(Uint32Array),
+    ms: take(Float64Array),
+    subNs: take(Uint32Array),
+    off: take(Uint32Array),
     ttlSeqs: [],
     ttls: [],
   };
