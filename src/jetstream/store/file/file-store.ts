@@ -31,14 +31,13 @@ import { loadBlocks } from "./load.js";
 import { ReadCache } from "./read-cache.js";
 import {
   BLOCK_HEADER_LENGTH,
-  decodeAt,
   encodeBlockHeader,
   encodeErased,
   encodeMessageInto,
   encodeTombstoneInto,
+  isMessageRecord,
   RECORD_HEADER,
   RECORD_OVERHEAD,
-  RecordType,
   recordLength,
 } from "./record.js";
 import { blockStat, SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
@@ -300,8 +299,7 @@ export class FileStore extends BaseStore<number> {
         this.reportBad(seq, "read-error", b, offset, `cannot read seq ${seq}: ${String(err)}`);
         return undefined;
       }
-      const r = decodeAt(rec, 0);
-      if (typeof r === "string" || r.type !== RecordType.Message || r.seq !== seq) {
+      if (!isMessageRecord(rec, seq)) {
         this.reportBad(seq, "corrupt", b, offset, `record for seq ${seq} failed its checksum when read`);
         return undefined;
       }

@@ -261,6 +261,16 @@ export function decodeAt(buf: Buffer, off: number): DecodedRecord | RecordFault 
   };
 }
 
+/** Is `buf` exactly one intact message record for `seq`? (decodeAt's checks, allocation-free.) */
+export function isMessageRecord(buf: Buffer, seq: number): boolean {
+  const n = buf.length;
+  if (n < RECORD_OVERHEAD || buf.readUInt32LE(0) !== n || buf.readUInt16LE(4) !== MAGIC) return false;
+  if (buf[6] !== RecordType.Message) return false;
+  if (RECORD_OVERHEAD + buf.readUInt16LE(8) + buf.readUInt32LE(12) > n) return false;
+  if (buf.readUInt32LE(16) + buf.readUInt32LE(20) * 0x100000000 !== seq) return false;
+  return crc32Range(buf, 0, n - 4) === buf.readUInt32LE(n - 4);
+}
+
 /** Offset of the next position after `from` that starts with the magic and decodes, or -1. */
 export function resync(buf: Buffer, from: number): number {
   let i = buf.indexOf(MAGIC_BYTES, from + 4);
