@@ -146,24 +146,28 @@ function withServerHeaders(stream: Stream, m: StoredMessage, noHdr: boolean, ext
   ]);
 }
 
-/** RFC 3339 of a message time; the date-and-seconds part is formatted once per second. */
-let stampSec = -1n;
+/** RFC 3339 of a message time; the date-to-minute part is formatted once per minute. */
+let stampMin = -1;
 let stampPrefix = "";
 export function timeStamp(ns: bigint): string {
   if (ns <= 0n) return rfc3339(ns);
-  const sec = ns / 1_000_000_000n;
-  if (sec !== stampSec) {
-    stampPrefix = rfc3339(sec * 1_000_000_000n).slice(0, 19);
-    stampSec = sec;
+  const frac = ns % 1_000_000_000n;
+  const sec = Number((ns - frac) / 1_000_000_000n);
+  const min = Math.floor(sec / 60);
+  if (min !== stampMin) {
+    stampPrefix = new Date(min * 60_000).toISOString().slice(0, 17); // YYYY-MM-DDTHH:MM:
+    stampMin = min;
   }
-  let frac = Number(ns - sec * 1_000_000_000n);
-  if (frac === 0) return `${stampPrefix}Z`;
+  const ss = sec - min * 60;
+  const head = `${stampPrefix}${ss < 10 ? "0" : ""}${ss}`;
+  let f = Number(frac);
+  if (f === 0) return `${head}Z`;
   let digits = 9;
-  while (frac % 10 === 0) {
-    frac /= 10;
+  while (f % 10 === 0) {
+    f /= 10;
     digits--;
   }
-  return `${stampPrefix}.${String(frac).padStart(digits, "0")}Z`;
+  return `${head}.${String(f).padStart(digits, "0")}Z`;
 }
 
 /** Handle one direct-get request for `stream`; `tail` is the subject after `DIRECT.GET.<name>.`. */
