@@ -40,7 +40,8 @@ import {
   RECORD_OVERHEAD,
   recordLength,
 } from "./record.js";
-import { blockStat, SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
+import { SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
+import { captureSnapshot } from "./snapshot-capture.js";
 
 export interface FileStoreOptions {
   dir: string;
@@ -602,46 +603,8 @@ export class FileStore extends BaseStore<number> {
   /** Record the indexes for the next open; skipped when anything is off (the next open scans). */
   private saveSnapshot(): void {
     if (this.problemList.length > 0 || this.doomed.length > 0 || this.dirty.size > 0) return;
-    if (this.blocks.some((b) => !b.onDisk || b.hasPending || b.written !== b.size)) return;
-    const n = this.index.count;
-    const s: Snapshot = {
-      lastSeq: this.lastSeq,
-      lastTimeNs: this.lastTimeNs,
-      blocks: this.blocks.map((b) => ({
-        id: b.id,
-        floor: b.floor,
-        live: b.live,
-        liveBytes: b.liveBytes,
-        maxSeq: b.maxSeq,
-        ...blockStat(b.path),
-      })),
-      subjects: [],
-      count: n,
-      seq: new Float64Array(n),
-      subj: new Int32Array(n),
-      size: new Uint32Array(n),
-      ms: new Float64Array(n),
-      subNs: new Uint32Array(n),
-      off: new Uint32Array(n),
-      ttlSeqs: [...this.ttlEntries().keys()],
-      ttls: [...this.ttlEntries().values()],
-    };
-    if (s.blocks.some((m, i) => m.size !== this.blocks[i].size)) return;
-    for (const e of this.subjects.all()) s.subjects[e.id] = e.subject;
-    for (let i = 0; i < s.subjects.length; i++) s.subjects[i] ??= "";
-    let i = 0;
-    this.index.forEach(this.index.first(), this.lastSeq, (seq, id, size, off) => {
-      s.seq[i] = seq;
-      s.subj[i] = id;
-      s.size[i] = size;
-      s.ms[i] = this.index.timeMs(seq);
-      s.subNs[i] = this.index.timeSubNs(seq);
-      s.off[i] = off;
-      i++;
-      return true;
-    });
-    if (i !== n) return;
-    writeSnapshot(this.dir, s);
+    const s = captureSnapshot(this.blocks, this.index, this.subjects, this.ttlEntries(), this.lastSeq);
+    if (s !== undefined) writeSnapshot(this.dir, { ...s, lastTimeNs: this.lastTimeNs });
   }
 
   private async shutdown(snapshot: boolean): Promise<void> {
