@@ -8,6 +8,7 @@ import type { InternalClient, InternalMessage } from "../server/internal-client.
 import type { Subscription } from "../server/subscription.js";
 import { type ApiError, type ApiErrorBody, apiError, apiErrorText } from "./api-errors.js";
 import { DedupeWindow } from "./dedupe.js";
+import { DurableReplies, type ReplyBody } from "./durable-replies.js";
 import { Expiry } from "./expiry.js";
 import { appendHeaders, Hdr, type HeaderBlock, headerValue, mayHaveHeader, parseHeaders } from "./headers.js";
 import { goJson, rfc3339 } from "./json.js";
@@ -69,8 +70,11 @@ export class Stream {
   /** Set after a restart until the duplicate window has been read back (see recover). */
   private dedupePending = false;
   private lastMsgId = "";
-  /** Settles once everything stored so far is durable: replies chain on it to keep sequence order. */
+  /** Settles once everything stored so far is durable. */
   private durable: Promise<unknown> = Promise.resolve();
+  /** PubAcks waiting for their message to be durable, sent in order. */
+  private readonly replies = new DurableReplies((reply, body, err) => this.sendReply(reply, body, err));
+  private ackPrefix = "";
   private readonly observers = new Set<StreamObserver>();
   private transform: SubjectTransform | undefined;
   private republish: SubjectTransform | undefined;
@@ -171,9 +175,9 @@ export class Stream {
     if (reply === undefined) return;
     if (r instanceof Error) {
       const err = r as ApiError;
-      this.replyAfterDurable(reply, () => this.errorAck(err.body));
+      this.replies.push(reply, () => this.errorAck(err.body));
     } else {
-      this.replyAfterDurable(reply, () => this.ack(r.seq, r.duplicate));
+      this.replies.push(reply, r.duplicate ? -r.seq : r.seq);
     }
   }
 
@@ -324,19 +328,17 @@ export class Stream {
   private trackDurable(): void {
     const p = this.store.flush();
     this.durable = p;
+    this.replies.track(p);
   }
 
-  /** Send `build()` to `reply` once every message stored so far is durable (or report the failure). */
-  private replyAfterDurable(reply: string, build: () => string): void {
-    const send = () => {
-      if (!this.deleting) this.host.client.publish(reply, undefined, Buffer.from(build()));
-    };
-    this.durable.then(send, (err: unknown) => {
-      if (!this.deleting) {
-        const body = storeFailure(err).body;
-        this.host.client.publish(reply, undefined, Buffer.from(this.errorAck(body)));
-      }
-    });
+  /** Send a reply whose message is durable now (or report the failure to store it). */
+  private sendReply(reply: string, body: ReplyBody, err: unknown): void {
+    if (this.deleting) return;
+    let text: string;
+    if (err !== undefined) text = this.errorAck(storeFailure(err).body);
+    else if (typeof body === "number") text = body < 0 ? this.ack(-body, true) : this.ack(body, false);
+    else text = body();
+    this.host.client.publish(reply, undefined, Buffer.from(text));
   }
 
   /** Resolves when everything stored so far is durable. */
@@ -345,8 +347,11 @@ export class Stream {
   }
 
   private ack(seq: number, duplicate: boolean): string {
-    const d = this.host.domain;
-    return `{"stream":${JSON.stringify(this.name)},${d ? ` "domain":${JSON.stringify(d)},` : ""} "seq":${seq}${duplicate ? ',"duplicate": true' : ""}}`;
+    if (this.ackPrefix === "") {
+      const d = this.host.domain;
+      this.ackPrefix = `{"stream":${JSON.stringify(this.name)},${d ? ` "domain":${JSON.stringify(d)},` : ""} "seq":`;
+    }
+    return `${this.ackPrefix}${seq}${duplicate ? ',"duplicate": true' : ""}}`;
   }
 
   private errorAck(err: ApiErrorBody): string {

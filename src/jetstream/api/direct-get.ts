@@ -29,6 +29,22 @@ interface DirectRequest {
 
 type Parsed = DirectRequest | { status: 408; desc: string };
 
+/** `{"seq":N}` exactly, as clients send a get by sequence: N, else 0 (parse it the long way). */
+function plainSeqRequest(data: Uint8Array): number {
+  const n = data.length;
+  if (n < 10 || n > 24 || data[n - 1] !== 0x7d) return 0;
+  for (let i = 0; i < SEQ_PREFIX.length; i++) if (data[i] !== SEQ_PREFIX[i]) return 0;
+  let seq = 0;
+  for (let i = SEQ_PREFIX.length; i < n - 1; i++) {
+    const d = data[i] - 0x30;
+    if (d < 0 || d > 9) return 0;
+    seq = seq * 10 + d;
+  }
+  return Number.isSafeInteger(seq) ? seq : 0;
+}
+
+const SEQ_PREFIX = Buffer.from('{"seq":', "latin1");
+
 function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
   const r: DirectRequest = {
     seq: 0,
@@ -113,13 +129,45 @@ function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
 }
 
 function withServerHeaders(stream: Stream, m: StoredMessage, noHdr: boolean, extra: [string, string][] = []) {
-  return appendHeaders(noHdr ? undefined : m.headers, [
+  const stored = noHdr ? undefined : m.headers;
+  if (stored === undefined && extra.length === 0) {
+    // The common case, without the entry list: one string, one encode.
+    return Buffer.from(
+      `NATS/1.0\r\n${Hdr.Stream}: ${stream.name}\r\n${Hdr.Subject}: ${m.subject}\r\n${Hdr.Sequence}: ${m.seq}\r\n${Hdr.TimeStamp}: ${timeStamp(m.timeNs)}\r\n\r\n`,
+      "latin1",
+    );
+  }
+  return appendHeaders(stored, [
     [Hdr.Stream, stream.name],
     [Hdr.Subject, m.subject],
     [Hdr.Sequence, String(m.seq)],
-    [Hdr.TimeStamp, rfc3339(m.timeNs)],
+    [Hdr.TimeStamp, timeStamp(m.timeNs)],
     ...extra,
   ]);
+}
+
+/** RFC 3339 of a message time; the date-to-minute part is formatted once per minute. */
+let stampMin = -1;
+let stampPrefix = "";
+export function timeStamp(ns: bigint): string {
+  if (ns <= 0n) return rfc3339(ns);
+  const frac = ns % 1_000_000_000n;
+  const sec = Number((ns - frac) / 1_000_000_000n);
+  const min = Math.floor(sec / 60);
+  if (min !== stampMin) {
+    stampPrefix = new Date(min * 60_000).toISOString().slice(0, 17); // YYYY-MM-DDTHH:MM:
+    stampMin = min;
+  }
+  const ss = sec - min * 60;
+  const head = `${stampPrefix}${ss < 10 ? "0" : ""}${ss}`;
+  let f = Number(frac);
+  if (f === 0) return `${head}Z`;
+  let digits = 9;
+  while (f % 10 === 0) {
+    f /= 10;
+    digits--;
+  }
+  return `${head}.${String(f).padStart(digits, "0")}Z`;
 }
 
 /** Handle one direct-get request for `stream`; `tail` is the subject after `DIRECT.GET.<name>.`. */
@@ -133,12 +181,19 @@ export function serveDirectGet(
   if (reply === undefined || reply === "" || stream.closed) return;
   const status = (code: number, desc: string, entries: [string, string][] = []) =>
     client.publish(reply, undefined, EMPTY, statusHeaders(code, desc, entries));
+  const store = stream.store;
+  const plain = tail === "" ? plainSeqRequest(m.data) : 0;
+  if (plain > 0) {
+    const msg = store.get(plain);
+    if (msg === undefined) status(404, "Message Not Found");
+    else client.publish(reply, undefined, msg.data, withServerHeaders(stream, msg, false));
+    return;
+  }
   const r = parseRequest(m.data, tail);
   if ("status" in r) {
     status(r.status, r.desc);
     return;
   }
-  const store = stream.store;
   if (r.batch > 0 || r.multi_last.length > 0) {
     serveBatch(client, stream, r, reply, status);
     return;

@@ -111,6 +111,8 @@ export class ApiRouter {
     }
     const reply = m.reply;
     if (reply === undefined || reply === "") return;
+    // Direct gets are answered by the stream's own responders (api/direct-get.ts); no route matches them.
+    if (rest.startsWith("DIRECT.GET.")) return;
     const tokens = rest.split(".");
     if (tokens[0] === "CONSUMER" && tokens[1] === "MSG" && tokens[2] === "NEXT") {
       if (consumerPull(this.account, tokens, reply, m.data)) return;

@@ -2,7 +2,7 @@
 // lookups and pending counts. A concrete store supplies only persistence (where a message lives and how a
 // removal is recorded) through the four hooks at the top, so the two stores cannot drift apart in behaviour.
 
-import { nowNs, splitNs } from "./clock.js";
+import { joinNs, nowParts, splitNs } from "./clock.js";
 import { SeqIndex } from "./seq-index.js";
 import { type Filter, filterMatches, SubjectIndex, toFilter } from "./subject-index.js";
 import { TtlHeap } from "./ttl-heap.js";
@@ -30,9 +30,24 @@ export interface NewMessage {
   subject: string;
   headers: Uint8Array | undefined;
   data: Uint8Array;
-  timeNs: bigint;
+  /** Time: integer ms since the epoch and the ns within it. */
+  ms: number;
+  subNs: number;
   ttlMs: number;
   size: number;
+}
+
+/** An append's result; the BigInt time is only made when someone asks for it. */
+class Appended implements AppendResult {
+  constructor(
+    readonly seq: number,
+    private readonly ms: number,
+    private readonly subNs: number,
+  ) {}
+
+  get timeNs(): bigint {
+    return joinNs(this.ms, this.subNs);
+  }
 }
 
 export abstract class BaseStore<R> implements MessageStore {
@@ -51,10 +66,12 @@ export abstract class BaseStore<R> implements MessageStore {
   abstract close(): Promise<void>;
   abstract delete(): Promise<void>;
 
-  protected readonly index = new SeqIndex<R>();
+  protected readonly index: SeqIndex<R>;
   protected readonly subjects = new SubjectIndex();
   protected lastSeq = 0;
-  protected lastTimeNs = 0n;
+  /** Time of the last message (lastTimeNs), as ms + ns so the publish path needs no BigInt. */
+  protected lastMs = 0;
+  protected lastSubNs = 0;
   protected closed = false;
   protected readonly problemList: StoreProblem[] = [];
   private readonly ttlHeap = new TtlHeap();
@@ -70,7 +87,9 @@ export abstract class BaseStore<R> implements MessageStore {
   };
   private readonly listeners = new Set<RemovalListener>();
 
-  constructor(firstSeq = 1) {
+  /** `numericRefs`: references are integers below 2^32 (see SeqIndex). */
+  constructor(firstSeq = 1, numericRefs = false) {
+    this.index = new SeqIndex<R>(numericRefs);
     this.lastSeq = Math.max(1, firstSeq) - 1;
   }
 
@@ -100,19 +119,27 @@ export abstract class BaseStore<R> implements MessageStore {
     }
     const size = messageSize(Buffer.byteLength(subject), headers?.length ?? 0, data.length);
     this.checkRoom(subject, size);
-    let timeNs = opts.timeNs;
-    if (timeNs === undefined) {
-      timeNs = nowNs();
-      if (timeNs < this.lastTimeNs) timeNs = this.lastTimeNs;
+    let ms: number;
+    let subNs: number;
+    if (opts.timeNs === undefined) {
+      const t = nowParts();
+      ms = t.ms;
+      subNs = t.subNs;
+      if (ms < this.lastMs || (ms === this.lastMs && subNs < this.lastSubNs)) {
+        ms = this.lastMs;
+        subNs = this.lastSubNs;
+      }
+    } else {
+      ({ ms, subNs } = splitNs(opts.timeNs));
     }
     const ttlMs = opts.ttlMs ?? 0;
-    const ref = this.persistAppend({ seq, subject, headers, data, timeNs, ttlMs, size });
-    const { ms, subNs } = splitNs(timeNs);
+    const ref = this.persistAppend({ seq, subject, headers, data, ms, subNs, ttlMs, size });
     this.track(seq, subject, size, ms, subNs, ttlMs, ref);
     this.lastSeq = seq;
-    this.lastTimeNs = timeNs;
+    this.lastMs = ms;
+    this.lastSubNs = subNs;
     this.enforceAfterAppend(subject);
-    return { seq, timeNs };
+    return new Appended(seq, ms, subNs);
   }
 
   /** Index a message that is already persisted (file store load). */
@@ -286,6 +313,11 @@ export abstract class BaseStore<R> implements MessageStore {
   }
 
   getLastBySubject(subject: string, upToSeq?: number): StoredMessage | undefined {
+    if (upToSeq === undefined && subject !== "" && !subject.includes("*") && !subject.includes(">")) {
+      // A literal subject (a KV get): one map lookup.
+      const last = this.subjects.get(subject)?.seqs.last() ?? 0;
+      return last > 0 ? this.get(last) : undefined;
+    }
     const f = toFilter(subject);
     const upTo = upToSeq ?? Number.MAX_SAFE_INTEGER;
     let best = 0;
@@ -328,7 +360,7 @@ export abstract class BaseStore<R> implements MessageStore {
       firstTime: Number(firstTimeNs / 1_000_000n),
       firstTimeNs,
       lastSeq: this.lastSeq,
-      lastTime: Number(this.lastTimeNs / 1_000_000n),
+      lastTime: this.lastMs,
       lastTimeNs: this.lastTimeNs,
       numSubjects: this.subjects.size,
       numDeleted: messages > 0 ? this.lastSeq - firstSeq + 1 - messages : 0,
@@ -366,6 +398,21 @@ export abstract class BaseStore<R> implements MessageStore {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  protected get lastTimeNs(): bigint {
+    return joinNs(this.lastMs, this.lastSubNs);
+  }
+
+  protected set lastTimeNs(ns: bigint) {
+    const t = splitNs(ns);
+    this.lastMs = t.ms;
+    this.lastSubNs = t.subNs;
+  }
+
+  /** seq -> TTL ms of the messages that carry one. */
+  protected ttlEntries(): ReadonlyMap<number, number> {
+    return this.ttlOf;
+  }
 
   protected checkOpen(): void {
     if (this.closed) throw new StoreError("CLOSED", "store is closed");

@@ -1,7 +1,7 @@
 // The memory store: messages live in the seq index itself. Nothing to persist, so flush() is immediate.
 
 import { BaseStore, type NewMessage } from "./base-store.js";
-import { splitNs } from "./clock.js";
+import { joinNs } from "./clock.js";
 import type { StoredMessage, StoreLimits } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -27,8 +27,8 @@ export class MemoryStore extends BaseStore<StoredMessage> {
     const msg: StoredMessage = {
       seq: m.seq,
       subject: m.subject,
-      time: splitNs(m.timeNs).ms,
-      timeNs: m.timeNs,
+      time: m.ms,
+      timeNs: joinNs(m.ms, m.subNs),
       headers: m.headers !== undefined ? bytes.subarray(0, hlen) : undefined,
       data: bytes.subarray(hlen),
       ttlMs: m.ttlMs !== 0 ? m.ttlMs : undefined,

@@ -16,16 +16,31 @@ class Chunk<R> {
   size: Uint32Array;
   ms: Float64Array;
   subNs: Uint32Array;
-  refs: (R | undefined)[] = [];
+  /** Object references (memory store), or... */
+  refs: (R | undefined)[] | undefined;
+  /** ...numeric ones below 2^32 (file offsets), kept out of the JS heap. */
+  nums: Uint32Array | undefined;
 
   constructor(
     readonly base: number,
     capacity: number,
+    numeric: boolean,
   ) {
     this.subj = new Int32Array(capacity).fill(EMPTY);
     this.size = new Uint32Array(capacity);
     this.ms = new Float64Array(capacity);
     this.subNs = new Uint32Array(capacity);
+    if (numeric) this.nums = new Uint32Array(capacity);
+    else this.refs = [];
+  }
+
+  ref(off: number): R | undefined {
+    return this.nums !== undefined ? (this.nums[off] as R) : (this.refs as (R | undefined)[])[off];
+  }
+
+  setRef(off: number, ref: R | undefined): void {
+    if (this.nums !== undefined) this.nums[off] = ref === undefined ? 0 : (ref as number);
+    else (this.refs as (R | undefined)[])[off] = ref;
   }
 
   ensure(off: number): void {
@@ -40,6 +55,7 @@ class Chunk<R> {
     this.size = grow(this.size, new Uint32Array(next));
     this.ms = grow(this.ms, new Float64Array(next));
     this.subNs = grow(this.subNs, new Uint32Array(next));
+    if (this.nums !== undefined) this.nums = grow(this.nums, new Uint32Array(next));
   }
 }
 
@@ -52,6 +68,9 @@ function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {
 export type SlotVisitor<R> = (seq: number, subjectId: number, size: number, ref: R) => boolean | undefined;
 
 export class SeqIndex<R> {
+  /** `numericRefs`: every reference is an integer in [0, 2^32) (stored in a typed array). */
+  constructor(private readonly numericRefs = false) {}
+
   private chunks: Chunk<R>[] = [];
   private byBase = new Map<number, Chunk<R>>();
   /** Live messages. */
@@ -64,7 +83,8 @@ export class SeqIndex<R> {
     let c = this.chunks[this.chunks.length - 1];
     if (c === undefined || c.base !== base) {
       if (c !== undefined && c.base > base) throw new Error(`sequence ${seq} added out of order`);
-      c = new Chunk<R>(base, Math.min(SPAN, 64));
+      // Past the first span a stream is big enough to fill spans: allocate each at once, not by doubling.
+      c = new Chunk<R>(base, c === undefined && this.chunks.length === 0 ? 64 : SPAN, this.numericRefs);
       c.lo = seq - base;
       this.chunks.push(c);
       this.byBase.set(base, c);
@@ -76,7 +96,7 @@ export class SeqIndex<R> {
     c.size[off] = size;
     c.ms[off] = ms;
     c.subNs[off] = subNs;
-    c.refs[off] = ref;
+    c.setRef(off, ref);
     c.hi = off + 1;
     c.live++;
     this.count++;
@@ -112,12 +132,12 @@ export class SeqIndex<R> {
 
   ref(seq: number): R | undefined {
     const c = this.chunkOf(seq);
-    return c === undefined ? undefined : c.refs[seq - c.base];
+    return c === undefined ? undefined : c.ref(seq - c.base);
   }
 
   setRef(seq: number, ref: R): void {
     const c = this.chunkOf(seq);
-    if (c !== undefined) c.refs[seq - c.base] = ref;
+    if (c !== undefined) c.setRef(seq - c.base, ref);
   }
 
   /** Forget a live message. Returns false if it was not there. */
@@ -128,7 +148,7 @@ export class SeqIndex<R> {
     this.count--;
     this.bytes -= c.size[off];
     c.subj[off] = EMPTY;
-    c.refs[off] = undefined;
+    c.setRef(off, undefined);
     if (--c.live === 0) {
       this.chunks.splice(this.chunkIndex(c.base), 1);
       this.byBase.delete(c.base);
@@ -224,7 +244,7 @@ export class SeqIndex<R> {
       for (let off = Math.max(from - c.base, c.lo); off < end; off++) {
         const id = c.subj[off];
         if (id === EMPTY) continue;
-        if (visit(c.base + off, id, c.size[off], c.refs[off] as R) === false) return;
+        if (visit(c.base + off, id, c.size[off], c.ref(off) as R) === false) return;
       }
     }
   }

@@ -5,12 +5,29 @@
 //   R <seq>   about to delete seq (it may be gone after a crash even without a D line)
 //   D <seq>   delete of seq acknowledged
 
+import { writeSync } from "node:fs";
 import { FileStore } from "../../../src/jetstream/store/index.js";
 
 export const crashPayload = (seq: number) => `crash-payload-${seq}-${"z".repeat(seq % 97)}`;
 export const crashSubject = (seq: number) => `crash.${seq % 13}`;
 
 const MAX_IN_FLIGHT = 2000;
+
+/**
+ * Report lines with a blocking write: process.stdout queues pipe writes in memory, so a line could still
+ * be unsent when the mutation it announces reaches the disk (page cache) and SIGKILL lands.
+ */
+function emit(text: string): void {
+  const b = Buffer.from(text);
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += writeSync(1, b, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    }
+  }
+}
 
 async function main(dir: string): Promise<void> {
   const store = await FileStore.open({ dir, blockSize: 64 * 1024 });
@@ -27,7 +44,7 @@ async function main(dir: string): Promise<void> {
           inFlight--;
           if (r.seq !== seq) throw new Error(`expected seq ${seq}, got ${r.seq}`);
           acked.push(seq);
-          process.stdout.write(`A ${seq}\n`);
+          emit(`A ${seq}\n`);
         },
         (err) => {
           process.stderr.write(`append failed: ${String(err)}\n`);
@@ -40,10 +57,10 @@ async function main(dir: string): Promise<void> {
       const victim = acked[acked.length >> 1];
       acked = acked.filter((s) => s !== victim);
       // Announce first: once remove() runs, the delete may reach the disk before its ack is printed.
-      process.stdout.write(`R ${victim}\n`);
+      emit(`R ${victim}\n`);
       if (store.remove(victim)) out.push(`D ${victim}`);
     }
-    if (out.length > 0) void store.flush().then(() => process.stdout.write(`${out.join("\n")}\n`));
+    if (out.length > 0) void store.flush().then(() => emit(`${out.join("\n")}\n`));
     setImmediate(turn);
   };
   turn();

@@ -3,7 +3,7 @@
 // another one. This file knows bytes and files; which records are live is the store's business.
 
 import * as fs from "node:fs";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import * as path from "node:path";
 import type { StoreProblem } from "../types.js";
 import { decodeAt, encodeBlockHeader, RECORD_HEADER, RecordType, resync } from "./record.js";
@@ -131,13 +131,13 @@ export function scanBlock(buf: Buffer): BlockScan {
   return scan;
 }
 
-/** A block as the file store tracks it. `size` runs ahead of `written` by the bytes not yet on disk. */
+/** A block as the file store tracks it. `size` runs ahead of `written` by the bytes not yet written. */
 export class Block {
   readonly file: string;
   readonly path: string;
-  /** Logical length: written + in flight + queued. */
+  /** Logical length: written + staged. */
   size = 0;
-  /** Bytes known to be on disk and intact. */
+  /** Bytes written to the file (in the page cache; durable once the commit that wrote them is done). */
   written = 0;
   /** Live messages and their record bytes, for removal/compaction decisions. */
   live = 0;
@@ -150,15 +150,19 @@ export class Block {
   doomed = false;
   /** Damage was found at load: kept as evidence even when nothing in it is live. */
   damaged = false;
-  /** Records queued for the next commit. */
-  pending: Buffer[] = [];
-  /** Message seqs among `pending` (rolled back if the write fails). */
+  /**
+   * Records queued for the next commit, back to back: they belong at file offset `written`. One buffer,
+   * reused from commit to commit, so appending a message allocates nothing.
+   */
+  stage: Buffer | undefined;
+  stageLen = 0;
+  /** Message seqs among the staged bytes (rolled back if the write fails). */
   pendingMsgs: number[] = [];
   /** Tombstones to append at the next commit (encoded then, so a doomed block costs nothing). */
   pendingTombs: number[] = [];
   /** Erased records to scrub in place once their tombstones are durable. */
   erasures: Array<{ seq: number; offset: number; length: number }> = [];
-  private fh: FileHandle | undefined;
+  private fd: number | undefined;
   private readFd: number | undefined;
 
   constructor(
@@ -172,42 +176,100 @@ export class Block {
     this.onDisk = onDisk;
   }
 
-  /** A new, empty block: its header record is the first pending write. */
+  /** A new, empty block: its header record is the first staged write. */
   static fresh(dir: string, id: number, floor: number, lastTimeNs: bigint): Block {
     const b = new Block(dir, id, floor, false);
     const header = encodeBlockHeader(floor, lastTimeNs);
-    b.pending.push(header);
+    b.stageBytes(header);
     b.size = header.length;
     return b;
   }
 
   get hasPending(): boolean {
-    return this.pending.length > 0 || this.pendingTombs.length > 0;
+    return this.stageLen > 0 || this.pendingTombs.length > 0;
+  }
+
+  /** Room for `len` more staged bytes; returns the stage offset to write them at. */
+  reserve(len: number): number {
+    const at = this.stageLen;
+    const need = at + len;
+    let st = this.stage;
+    if (st === undefined || st.length < need) {
+      let cap = st === undefined ? 16 * 1024 : st.length * 2;
+      while (cap < need) cap *= 2;
+      const next = Buffer.allocUnsafeSlow(cap);
+      if (st !== undefined) st.copy(next, 0, 0, at);
+      this.stage = st = next;
+    }
+    this.stageLen = need;
+    return at;
+  }
+
+  /** Stage an already encoded record. */
+  stageBytes(rec: Uint8Array): void {
+    const at = this.reserve(rec.length);
+    (this.stage as Buffer).set(rec, at);
+  }
+
+  /** Drop everything staged (doomed block, or a rollback). */
+  clearStage(keepBuffer: boolean): void {
+    this.stageLen = 0;
+    if (!keepBuffer) this.stage = undefined;
+  }
+
+  /** Bytes of a staged record at file offset `offset` (a view, valid until the next commit). */
+  staged(offset: number, length: number): Buffer | undefined {
+    const at = offset - this.written;
+    if (at < 0 || this.stage === undefined || at + length > this.stageLen) return undefined;
+    return this.stage.subarray(at, at + length);
+  }
+
+  /**
+   * Write the staged bytes at `written` (creating the file the first time), synchronously: a page-cache
+   * write costs less than a thread-pool round trip. Durable only after `datasync`.
+   */
+  writeStage(): number {
+    const len = this.stageLen;
+    if (len === 0) return 0;
+    if (this.fd === undefined) this.fd = fs.openSync(this.path, this.onDisk ? "r+" : "w+");
+    const st = this.stage as Buffer;
+    let done = 0;
+    while (done < len) {
+      const n = fs.writeSync(this.fd, st, done, len - done, this.written + done);
+      if (n <= 0) throw new Error(`short write to ${this.file}: ${done} of ${len}`);
+      done += n;
+    }
+    this.written += len;
+    this.stageLen = 0;
+    return len;
   }
 
   /** Write `bufs` at `position` (creating the file the first time). */
-  async write(bufs: Buffer[], position: number): Promise<void> {
-    if (this.fh === undefined) this.fh = await open(this.path, this.onDisk ? "r+" : "w+");
+  write(bufs: Buffer[], position: number): void {
+    if (this.fd === undefined) this.fd = fs.openSync(this.path, this.onDisk ? "r+" : "w+");
     let total = 0;
     for (const b of bufs) total += b.length;
-    // Many small records: one copy into a single buffer beats building an iovec per record.
-    const out = bufs.length > 8 ? [Buffer.concat(bufs, total)] : bufs;
-    const { bytesWritten } = await this.fh.writev(out, position);
-    if (bytesWritten !== total) throw new Error(`short write to ${this.file}: ${bytesWritten} of ${total}`);
+    const n = fs.writevSync(this.fd, bufs, position);
+    if (n !== total) throw new Error(`short write to ${this.file}: ${n} of ${total}`);
   }
 
-  async datasync(): Promise<void> {
-    await this.fh?.datasync();
+  /** fdatasync in the thread pool (the only hop a commit makes). */
+  datasync(): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
-  async truncate(length: number): Promise<void> {
-    if (this.fh !== undefined) await this.fh.truncate(length);
-    else if (this.onDisk) await fs.promises.truncate(this.path, length);
+  truncate(length: number): void {
+    if (this.fd !== undefined) fs.ftruncateSync(this.fd, length);
+    else if (this.onDisk) fs.truncateSync(this.path, length);
   }
 
   /** Overwrite bytes in place (erasing a record). */
   async overwrite(buf: Buffer, position: number): Promise<void> {
-    await this.write([buf], position);
+    this.write([buf], position);
     await this.datasync();
   }
 
@@ -219,10 +281,10 @@ export class Block {
     return buf;
   }
 
-  async closeWriter(): Promise<void> {
-    const fh = this.fh;
-    this.fh = undefined;
-    await fh?.close();
+  closeWriter(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
   }
 
   closeReader(): void {
@@ -230,13 +292,13 @@ export class Block {
     this.readFd = undefined;
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.closeReader();
-    await this.closeWriter();
+    this.closeWriter();
   }
 
   async unlink(): Promise<void> {
-    await this.close();
+    this.close();
     await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw err;
     });
@@ -275,7 +337,7 @@ export class Block {
       throw err;
     }
     await fh.close();
-    await this.closeWriter();
+    this.closeWriter();
     await rename(tmp, this.path);
     // Synchronously with the rename's completion: no read may pair the new offsets with the old file.
     this.closeReader();

@@ -25,22 +25,23 @@ import {
   type StoreLimits,
   type StoreProblem,
 } from "../types.js";
-import { BLOCK_SUFFIX, Block, parseBlockFileName } from "./block.js";
+import { BLOCK_SUFFIX, Block, blockFileName, parseBlockFileName } from "./block.js";
 import { GroupCommit } from "./group-commit.js";
 import { loadBlocks } from "./load.js";
 import { ReadCache } from "./read-cache.js";
 import {
   BLOCK_HEADER_LENGTH,
-  decodeAt,
   encodeBlockHeader,
   encodeErased,
-  encodeMessage,
-  encodeTombstone,
+  encodeMessageInto,
+  encodeTombstoneInto,
+  isMessageRecord,
   RECORD_HEADER,
   RECORD_OVERHEAD,
-  RecordType,
   recordLength,
 } from "./record.js";
+import { SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
+import { captureSnapshot } from "./snapshot-capture.js";
 
 export interface FileStoreOptions {
   dir: string;
@@ -70,7 +71,6 @@ const RETRY_MS = 1000;
 /** One block's share of a commit. */
 interface Write {
   block: Block;
-  bufs: Buffer[];
   start: number;
   bytes: number;
   msgs: number[];
@@ -82,6 +82,8 @@ interface Write {
 async function settle(ps: Promise<void>[]): Promise<void> {
   for (const r of await Promise.allSettled(ps)) if (r.status === "rejected") throw r.reason;
 }
+
+const noFollowUp = async (): Promise<void> => {};
 
 function ioError(what: string, err: unknown): StoreError {
   const e = err as NodeJS.ErrnoException;
@@ -107,19 +109,18 @@ export class FileStore extends BaseStore<number> {
   /** Blocks to unlink at the next commit (their messages are all gone). */
   private doomed: Block[] = [];
   private compactQueue = new Set<Block>();
-  /** Encoded records not yet known to be on disk, so reads never wait for a commit. */
-  private unflushed = new Map<number, Buffer>();
   /** Bytes the block files take, queued writes included. */
   private diskBytes = 0;
   private readonly cache: ReadCache;
   private readers = new Set<Block>();
+  private lastReader: Block | undefined;
   private readonly group: GroupCommit;
   private syncTimer: NodeJS.Timeout | undefined;
   private unsynced = new Set<Block>();
   private reportedBadSeqs = new Set<number>();
 
   private constructor(dir: string, opts: FileStoreOptions) {
-    super(opts.firstSeq);
+    super(opts.firstSeq, true);
     this.dir = dir;
     this.blockSize = Math.min(MAX_BLOCK_SIZE, opts.blockSize ?? DEFAULT_BLOCK_SIZE);
     this.syncIntervalMs = opts.syncIntervalMs ?? 0;
@@ -140,7 +141,10 @@ export class FileStore extends BaseStore<number> {
       await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
       names = await readdir(dir);
       // A temp file is a compaction that never reached its rename: the original block is intact.
-      for (const n of names) if (n.endsWith(`${BLOCK_SUFFIX}.tmp`)) await unlink(path.join(dir, n));
+      for (const n of names) {
+        if (n.endsWith(`${BLOCK_SUFFIX}.tmp`) || n === `${SNAPSHOT_FILE}.tmp`)
+          await unlink(path.join(dir, n));
+      }
     } catch (err) {
       throw ioError(`cannot use store directory ${dir}`, err);
     }
@@ -150,7 +154,9 @@ export class FileStore extends BaseStore<number> {
       .sort((a, b) => a - b);
     const store = new FileStore(dir, { ...opts, firstSeq: ids.length > 0 ? 1 : opts.firstSeq });
     try {
-      store.loadFrom(ids);
+      const snap = takeSnapshot(dir, ids, (id) => path.join(dir, blockFileName(id)));
+      if (snap !== undefined) store.loadSnapshot(snap);
+      else store.loadFrom(ids);
       await store.flush();
     } catch (err) {
       await store.close().catch(() => {});
@@ -173,9 +179,34 @@ export class FileStore extends BaseStore<number> {
       this.track(m.seq, m.subject, size, ms, subNs, m.ttlMs, m.offset);
     });
     for (const p of r.problems) this.report(p);
-    this.blocks = r.blocks;
-    this.lastSeq = r.lastSeq;
-    this.lastTimeNs = r.lastTimeNs;
+    this.adoptBlocks(r.blocks, r.lastSeq, r.lastTimeNs);
+  }
+
+  /** Load the indexes from a clean shutdown's snapshot (see snapshot.ts) instead of scanning. */
+  private loadSnapshot(s: Snapshot): void {
+    this.nextBlockId = (s.blocks.at(-1)?.id ?? 0) + 1;
+    const ttl = new Map<number, number>();
+    for (let i = 0; i < s.ttlSeqs.length; i++) ttl.set(s.ttlSeqs[i], s.ttls[i]);
+    for (let i = 0; i < s.count; i++) {
+      const seq = s.seq[i];
+      const t = ttl.size > 0 ? (ttl.get(seq) ?? 0) : 0;
+      this.track(seq, s.subjects[s.subj[i]], s.size[i], s.ms[i], s.subNs[i], t, s.off[i]);
+    }
+    const blocks = s.blocks.map((m) => {
+      const b = new Block(this.dir, m.id, m.floor, true);
+      b.size = b.written = m.size;
+      b.live = m.live;
+      b.liveBytes = m.liveBytes;
+      b.maxSeq = m.maxSeq;
+      return b;
+    });
+    this.adoptBlocks(blocks, s.lastSeq, s.lastTimeNs);
+  }
+
+  private adoptBlocks(blocks: Block[], lastSeq: number, lastTimeNs: bigint): void {
+    this.blocks = blocks;
+    this.lastSeq = lastSeq;
+    this.lastTimeNs = lastTimeNs;
     for (const b of this.blocks) this.diskBytes += b.size;
     if (this.blocks.length === 0) this.addBlock(this.lastSeq + 1);
     // Blocks with nothing live left (an unlink was interrupted) go at the first commit.
@@ -204,17 +235,29 @@ export class FileStore extends BaseStore<number> {
       throw new StoreError("STORAGE_FULL", msg);
     }
     const subjectBytes = m.size - MESSAGE_OVERHEAD - (m.headers?.length ?? 0) - m.data.length;
-    const rec = encodeMessage(m.seq, m.subject, subjectBytes, m.headers, m.data, m.timeNs, m.ttlMs);
+    if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
     if (rotate) b = this.addBlock(m.seq);
     const offset = b.size;
-    b.pending.push(rec);
+    // Encoded straight into the block's staging buffer: reads of it are served from there until written.
+    const at = b.reserve(len);
+    encodeMessageInto(
+      b.stage as Buffer,
+      at,
+      m.seq,
+      m.subject,
+      subjectBytes,
+      m.headers,
+      m.data,
+      m.ms,
+      m.subNs,
+      m.ttlMs,
+    );
     b.pendingMsgs.push(m.seq);
     b.size += len;
     b.live++;
     b.liveBytes += len;
     b.maxSeq = m.seq;
     this.diskBytes += len;
-    this.unflushed.set(m.seq, rec);
     this.queue(b);
     return offset;
   }
@@ -225,7 +268,6 @@ export class FileStore extends BaseStore<number> {
     const len = recordLength(size);
     b.live--;
     b.liveBytes -= len;
-    this.unflushed.delete(seq);
     if (b.live === 0 && b !== this.active) {
       this.doom(b);
       return;
@@ -241,24 +283,24 @@ export class FileStore extends BaseStore<number> {
 
   protected persistReset(nextSeq: number): void {
     for (const b of [...this.blocks]) this.doom(b);
-    this.unflushed.clear();
     this.addBlock(nextSeq);
   }
 
   protected load(seq: number, offset: number): StoredMessage | undefined {
-    let rec = this.unflushed.get(seq);
+    const b = this.blockFor(seq);
+    if (b === undefined) return undefined;
+    const len = recordLength(this.index.size(seq));
+    // Not written yet: straight from the staging buffer (encoded here, nothing to verify).
+    let rec = offset >= b.written ? b.staged(offset, len) : undefined;
     if (rec === undefined) {
-      const b = this.blockFor(seq);
-      if (b === undefined) return undefined;
       try {
-        rec = this.cache.read(b, offset, recordLength(this.index.size(seq)));
+        rec = this.cache.read(b, offset, len);
         this.touchReader(b);
       } catch (err) {
         this.reportBad(seq, "read-error", b, offset, `cannot read seq ${seq}: ${String(err)}`);
         return undefined;
       }
-      const r = decodeAt(rec, 0);
-      if (typeof r === "string" || r.type !== RecordType.Message || r.seq !== seq) {
+      if (!isMessageRecord(rec, seq)) {
         this.reportBad(seq, "corrupt", b, offset, `record for seq ${seq} failed its checksum when read`);
         return undefined;
       }
@@ -270,8 +312,9 @@ export class FileStore extends BaseStore<number> {
     const s = RECORD_HEADER;
     return {
       seq,
-      subject: rec.toString("utf8", s, s + slen),
-      time: splitNs(timeNs).ms,
+      // The index holds the subject already (interned): no decode.
+      subject: this.subjects.entry(this.index.subjectId(seq)).subject,
+      time: this.index.timeMs(seq),
       timeNs,
       headers: (rec[7] & 1) !== 0 ? rec.subarray(s + slen, s + slen + hlen) : undefined,
       data: rec.subarray(s + slen + hlen, rec.length - 4),
@@ -316,8 +359,7 @@ export class FileStore extends BaseStore<number> {
   private doom(b: Block): void {
     const i = this.blocks.indexOf(b);
     if (i >= 0) this.blocks.splice(i, 1);
-    for (const seq of b.pendingMsgs) this.unflushed.delete(seq);
-    b.pending = [];
+    b.clearStage(false);
     b.pendingMsgs = [];
     b.pendingTombs = [];
     b.erasures = [];
@@ -326,17 +368,21 @@ export class FileStore extends BaseStore<number> {
     this.compactQueue.delete(b);
     this.cache.drop(b);
     this.readers.delete(b);
+    if (this.lastReader === b) this.lastReader = undefined;
     b.closeReader();
     this.doomed.push(b);
     this.group.schedule();
   }
 
   private touchReader(b: Block): void {
+    if (this.lastReader === b) return;
+    this.lastReader = b;
     this.readers.delete(b);
     this.readers.add(b);
     if (this.readers.size > MAX_OPEN_READERS) {
       const oldest = this.readers.values().next().value as Block;
       this.readers.delete(oldest);
+      if (this.lastReader === oldest) this.lastReader = undefined;
       oldest.closeReader();
     }
   }
@@ -360,85 +406,97 @@ export class FileStore extends BaseStore<number> {
   private async commit(): Promise<() => Promise<void>> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
-    const now = nowNs();
-    const dirty = [...this.dirty];
-    this.dirty.clear();
-    for (const b of dirty) {
-      for (const seq of b.pendingTombs) {
-        const t = encodeTombstone(seq, now);
-        b.pending.push(t);
-        b.size += t.length;
-        this.diskBytes += t.length;
+    let now = 0n;
+    for (const b of this.dirty) {
+      if (b.pendingTombs.length > 0) {
+        if (now === 0n) now = nowNs();
+        for (const seq of b.pendingTombs) {
+          const at = b.reserve(RECORD_OVERHEAD);
+          encodeTombstoneInto(b.stage as Buffer, at, seq, now);
+        }
+        const bytes = b.pendingTombs.length * RECORD_OVERHEAD;
+        b.size += bytes;
+        this.diskBytes += bytes;
       }
-      if (b.pending.length === 0) continue;
-      const w: Write = {
+      if (b.stageLen === 0) continue;
+      writes.push({
         block: b,
-        bufs: b.pending,
         start: b.written,
-        bytes: 0,
+        bytes: b.stageLen,
         msgs: b.pendingMsgs,
         tombs: b.pendingTombs,
         erasures: b.erasures,
-      };
-      for (const buf of w.bufs) w.bytes += buf.length;
-      writes.push(w);
-      b.pending = [];
+      });
       b.pendingMsgs = [];
       b.pendingTombs = [];
       b.erasures = [];
     }
+    this.dirty.clear();
     try {
-      // allSettled: a rollback must not truncate a file while another write to it is still running.
-      await settle(writes.map((w) => w.block.write(w.bufs, w.start)));
-      if (this.syncIntervalMs <= 0) await settle(writes.map((w) => w.block.datasync()));
-      const created = writes.filter((w) => !w.block.onDisk);
-      if (created.length > 0) await this.syncDir();
-      for (const w of created) w.block.onDisk = true;
+      // Page-cache writes synchronously; only the fdatasyncs go to the thread pool (one hop per commit).
+      for (const w of writes) w.block.writeStage();
+      if (this.syncIntervalMs <= 0) {
+        if (writes.length === 1) await writes[0].block.datasync();
+        // allSettled: a rollback must not truncate a file while another sync of it is still running.
+        else await settle(writes.map((w) => w.block.datasync()));
+      }
+      let created = false;
+      for (const w of writes) created ||= !w.block.onDisk;
+      if (created) {
+        await this.syncDir();
+        for (const w of writes) w.block.onDisk = true;
+      }
       for (const b of unlinks) await b.unlink();
       if (unlinks.length > 0) await this.syncDir();
     } catch (err) {
       this.doomed.unshift(...unlinks);
-      throw await this.rollback(writes, err);
+      throw this.rollback(writes, err);
     }
     for (const w of writes) {
-      w.block.written = w.start + w.bytes;
-      for (const seq of w.msgs) this.unflushed.delete(seq);
-      if (this.syncIntervalMs > 0) this.unsynced.add(w.block);
-      if (w.block !== this.active && !w.block.doomed) await w.block.closeWriter();
+      const b = w.block;
+      if (this.syncIntervalMs > 0) this.unsynced.add(b);
+      if (b !== this.active && !b.doomed) {
+        b.closeWriter();
+        if (b.stageLen === 0) b.clearStage(false);
+      }
     }
     for (const b of unlinks) this.diskBytes -= b.size;
-    return () => this.afterCommit(writes);
+    return writes.length === 0 && this.compactQueue.size === 0 ? noFollowUp : () => this.afterCommit(writes);
   }
 
   /**
    * A commit failed: put every touched block back to its last durable length and drop the messages that
    * were queued for it (none was acknowledged). Tombstones are kept for the next commit.
    */
-  private async rollback(writes: Write[], err: unknown): Promise<StoreError> {
+  private rollback(writes: Write[], err: unknown): StoreError {
     const error = ioError(`cannot write to ${this.dir}`, err);
     this.report({ kind: "io-error", message: error.message });
     let droppedQueued = false;
     for (const w of writes) {
       const b = w.block;
       this.cache.drop(b);
-      if (b.onDisk) await b.truncate(w.start).catch(() => {});
-      await b.closeWriter().catch(() => {});
+      if (b.onDisk) {
+        try {
+          b.truncate(w.start);
+        } catch {}
+      }
+      try {
+        b.closeWriter();
+      } catch {}
       const dropped = [...w.msgs, ...b.pendingMsgs];
       droppedQueued ||= b.pendingMsgs.length > 0;
-      // A block that never made it to disk starts over with just its header.
-      const header = b.onDisk ? [] : [encodeBlockHeader(b.floor, this.lastTimeNs)];
       this.diskBytes -= b.size - w.start;
-      b.size = w.start + (header[0]?.length ?? 0);
+      b.written = w.start;
+      b.clearStage(true);
+      // A block that never made it to disk starts over with just its header.
+      if (!b.onDisk) b.stageBytes(encodeBlockHeader(b.floor, this.lastTimeNs));
+      b.size = w.start + b.stageLen;
       this.diskBytes += b.size - w.start;
-      b.pending = header;
       b.pendingMsgs = [];
       b.pendingTombs = [...w.tombs, ...b.pendingTombs];
       b.erasures = [...w.erasures, ...b.erasures];
       if (b.hasPending && !b.doomed) this.dirty.add(b);
-      for (const seq of dropped) {
-        this.unflushed.delete(seq);
-        this.removeOne(seq, "io-error");
-      }
+      for (const seq of dropped) this.removeOne(seq, "io-error");
     }
     // Appends queued behind the failed commit were dropped too: fail their flush as well.
     if (droppedQueued) this.group.failNext(error);
@@ -503,6 +561,7 @@ export class FileStore extends BaseStore<number> {
       });
       this.cache.drop(b);
       this.readers.delete(b);
+      if (this.lastReader === b) this.lastReader = undefined;
     });
     this.diskBytes += b.size - before;
     // The rename must be durable before tombstones land in the new file, or a crash could bring the
@@ -537,7 +596,18 @@ export class FileStore extends BaseStore<number> {
 
   // ---- lifecycle ---------------------------------------------------------------------------------
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  /** Record the indexes for the next open; skipped when anything is off (the next open scans). */
+  private saveSnapshot(): void {
+    if (this.problemList.length > 0 || this.doomed.length > 0 || this.dirty.size > 0) return;
+    const s = captureSnapshot(this.blocks, this.index, this.subjects, this.ttlEntries(), this.lastSeq);
+    if (s !== undefined) writeSnapshot(this.dir, { ...s, lastTimeNs: this.lastTimeNs });
+  }
+
+  private async shutdown(snapshot: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
@@ -549,13 +619,24 @@ export class FileStore extends BaseStore<number> {
     await this.syncNow().catch((err) => {
       error ??= err;
     });
-    for (const b of [...this.blocks, ...this.doomed]) await b.close().catch(() => {});
+    if (snapshot && error === undefined) {
+      try {
+        this.saveSnapshot();
+      } catch {
+        // Only a faster next open is lost: it scans the blocks instead.
+      }
+    }
+    for (const b of [...this.blocks, ...this.doomed]) {
+      try {
+        b.close();
+      } catch {}
+    }
     this.cache.clear();
     if (error !== undefined) throw error;
   }
 
   async delete(): Promise<void> {
-    await this.close().catch(() => {});
+    await this.shutdown(false).catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
   }
 }

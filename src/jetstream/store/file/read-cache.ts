@@ -5,9 +5,11 @@
 import type { Block } from "./block.js";
 
 const WINDOW = 64 * 1024;
+/** Window keys are block id * KEY_SPAN + window index (blocks are at most 1 GiB: 16384 windows). */
+const KEY_SPAN = 32768;
 
 export class ReadCache {
-  private windows = new Map<string, Buffer>();
+  private windows = new Map<number, Buffer>();
   private bytes = 0;
   private lastBlock = -1;
   private lastEnd = -1;
@@ -25,7 +27,7 @@ export class ReadCache {
     if (this.maxBytes < WINDOW || length > WINDOW / 2 || offset + length > start + WINDOW) {
       return block.readSync(offset, length);
     }
-    const key = `${block.id}/${w}`;
+    const key = block.id * KEY_SPAN + w;
     let buf = this.windows.get(key);
     if (buf !== undefined) {
       this.windows.delete(key);
@@ -39,7 +41,7 @@ export class ReadCache {
       buf = block.readSync(start, Math.min(WINDOW, block.written - start));
       this.bytes += buf.length;
       while (this.bytes > this.maxBytes && this.windows.size > 0) {
-        const [k, old] = this.windows.entries().next().value as [string, Buffer];
+        const [k, old] = this.windows.entries().next().value as [number, Buffer];
         this.windows.delete(k);
         this.bytes -= old.length;
       }
@@ -50,9 +52,8 @@ export class ReadCache {
 
   /** Forget a block's windows (rewritten, truncated, erased or removed). */
   drop(block: Block): void {
-    const prefix = `${block.id}/`;
     for (const [k, buf] of this.windows) {
-      if (k.startsWith(prefix)) {
+      if (Math.floor(k / KEY_SPAN) === block.id) {
         this.windows.delete(k);
         this.bytes -= buf.length;
       }

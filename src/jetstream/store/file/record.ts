@@ -43,6 +43,36 @@ export const BLOCK_HEADER_LENGTH = RECORD_OVERHEAD + BLOCK_MARK.length;
 const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 let table: Uint32Array | undefined;
 
+/** Below this many bytes a table loop (slicing by 4) beats the native call and the view it needs. */
+const SMALL_CRC = 256;
+const T0 = new Int32Array(256);
+const T1 = new Int32Array(256);
+const T2 = new Int32Array(256);
+const T3 = new Int32Array(256);
+for (let i = 0; i < 256; i++) {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  T0[i] = c;
+}
+for (let i = 0; i < 256; i++) {
+  T1[i] = T0[T0[i] & 0xff] ^ (T0[i] >>> 8);
+  T2[i] = T0[T1[i] & 0xff] ^ (T1[i] >>> 8);
+  T3[i] = T0[T2[i] & 0xff] ^ (T2[i] >>> 8);
+}
+
+/** CRC32 of b[start, end). */
+export function crc32Range(b: Buffer, start: number, end: number): number {
+  if (end - start >= SMALL_CRC && nativeCrc !== undefined) return nativeCrc(b.subarray(start, end));
+  let c = -1;
+  let i = start;
+  for (const stop = end - 3; i < stop; i += 4) {
+    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    c = T3[c & 0xff] ^ T2[(c >>> 8) & 0xff] ^ T1[(c >>> 16) & 0xff] ^ T0[c >>> 24];
+  }
+  for (; i < end; i++) c = T0[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
 export function crc32(data: Uint8Array): number {
   if (nativeCrc !== undefined) return nativeCrc(data);
   if (table === undefined) {
@@ -63,20 +93,47 @@ export function recordLength(size: number): number {
   return size - MESSAGE_OVERHEAD + RECORD_OVERHEAD;
 }
 
-function writeHeader(b: Buffer, type: RecordType, flags: number, seq: number, timeNs: bigint, ttl: number) {
-  b.writeUInt32LE(b.length, 0);
-  b.writeUInt16LE(MAGIC, 4);
-  b[6] = type;
-  b[7] = flags;
-  b.writeUInt16LE(0, 10);
-  b.writeUInt32LE(seq >>> 0, 16);
-  b.writeUInt32LE(Math.floor(seq / 0x100000000), 20);
-  b.writeBigInt64LE(timeNs, 24);
-  b.writeDoubleLE(ttl, 32);
+/** Everything but the timestamp (bytes 24..32), which callers write. */
+function writeHeader(
+  b: Buffer,
+  at: number,
+  length: number,
+  type: RecordType,
+  flags: number,
+  seq: number,
+  ttl: number,
+) {
+  b.writeUInt32LE(length, at);
+  b.writeUInt16LE(MAGIC, at + 4);
+  b[at + 6] = type;
+  b[at + 7] = flags;
+  b.writeUInt16LE(0, at + 10);
+  b.writeUInt32LE(seq >>> 0, at + 16);
+  b.writeUInt32LE(Math.floor(seq / 0x100000000), at + 20);
+  b.writeDoubleLE(ttl, at + 32);
+}
+
+function sealAt(b: Buffer, at: number, length: number): void {
+  const end = at + length - 4;
+  b.writeUInt32LE(crc32Range(b, at, end), end);
+}
+
+/** Write ms * 1e6 + subNs as a u64 at `at`, exactly, without BigInt. */
+function writeTimeParts(b: Buffer, at: number, ms: number, subNs: number): void {
+  // ms < 2^41: split so that every product stays below 2^53.
+  const aL = ms % 65536;
+  const x = ((ms - aL) / 65536) * 1_000_000; // < 2^45
+  const y = aL * 1_000_000 + subNs; // < 2^37
+  const xL = x % 65536;
+  const z = xL * 65536 + y; // < 2^38
+  const lo = z % 0x100000000;
+  const hi = (x - xL) / 65536 + (z - lo) / 0x100000000;
+  b.writeUInt32LE(lo, at);
+  b.writeUInt32LE(hi, at + 4);
 }
 
 function seal(b: Buffer): Buffer {
-  b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4);
+  sealAt(b, 0, b.length);
   return b;
 }
 
@@ -86,34 +143,81 @@ export function encodeMessage(
   subjectBytes: number,
   headers: Uint8Array | undefined,
   data: Uint8Array,
-  timeNs: bigint,
+  ms: number,
+  subNs: number,
   ttlMs: number,
 ): Buffer {
+  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + (headers?.length ?? 0) + data.length);
+  encodeMessageInto(b, 0, seq, subject, subjectBytes, headers, data, ms, subNs, ttlMs);
+  return b;
+}
+
+/** Encode a message record into `b` at `at` (room for recordLength bytes must be there). */
+export function encodeMessageInto(
+  b: Buffer,
+  at: number,
+  seq: number,
+  subject: string,
+  subjectBytes: number,
+  headers: Uint8Array | undefined,
+  data: Uint8Array,
+  ms: number,
+  subNs: number,
+  ttlMs: number,
+): void {
   const hlen = headers?.length ?? 0;
   if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
-  const b = Buffer.allocUnsafe(RECORD_OVERHEAD + subjectBytes + hlen + data.length);
-  writeHeader(b, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, timeNs, ttlMs);
-  b.writeUInt16LE(subjectBytes, 8);
-  b.writeUInt32LE(hlen, 12);
-  b.write(subject, RECORD_HEADER, "utf8");
-  if (headers !== undefined) b.set(headers, RECORD_HEADER + subjectBytes);
-  b.set(data, RECORD_HEADER + subjectBytes + hlen);
-  return seal(b);
+  const length = RECORD_OVERHEAD + subjectBytes + hlen + data.length;
+  writeHeader(b, at, length, RecordType.Message, headers !== undefined ? FLAG_HEADERS : 0, seq, ttlMs);
+  writeTimeParts(b, at + 24, ms, subNs);
+  b.writeUInt16LE(subjectBytes, at + 8);
+  b.writeUInt32LE(hlen, at + 12);
+  const s = at + RECORD_HEADER;
+  if (subjectBytes > 0) writeSubject(b, s, subject, subjectBytes);
+  if (headers !== undefined) copyInto(b, s + subjectBytes, headers);
+  copyInto(b, s + subjectBytes + hlen, data);
+  sealAt(b, at, length);
+}
+
+/** TypedArray#set costs more than a loop for the small payloads typical of streams. */
+function copyInto(b: Buffer, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 64) {
+    b.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) b[at + i] = src[i];
+}
+
+/** Subjects are nearly always ASCII: copy char codes, and let the encoder do the rare rest. */
+function writeSubject(b: Buffer, at: number, subject: string, bytes: number): void {
+  if (bytes === subject.length) {
+    for (let i = 0; i < bytes; i++) b[at + i] = subject.charCodeAt(i);
+  } else {
+    b.write(subject, at, bytes, "utf8");
+  }
 }
 
 /** Marks `seq` deleted; lives in the same block as the message it deletes. */
 export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(RECORD_OVERHEAD);
-  writeHeader(b, RecordType.Tombstone, 0, seq, timeNs, 0);
-  b.writeUInt16LE(0, 8);
-  b.writeUInt32LE(0, 12);
-  return seal(b);
+  encodeTombstoneInto(b, 0, seq, timeNs);
+  return b;
+}
+
+export function encodeTombstoneInto(b: Buffer, at: number, seq: number, timeNs: bigint): void {
+  writeHeader(b, at, RECORD_OVERHEAD, RecordType.Tombstone, 0, seq, 0);
+  b.writeBigInt64LE(timeNs, at + 24);
+  b.writeUInt16LE(0, at + 8);
+  b.writeUInt32LE(0, at + 12);
+  sealAt(b, at, RECORD_OVERHEAD);
 }
 
 /** First record of every block: `floor` is the first sequence the block may hold (lastSeq + 1 at creation). */
 export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(BLOCK_HEADER_LENGTH);
-  writeHeader(b, RecordType.BlockHeader, 0, floor, lastTimeNs, 0);
+  writeHeader(b, 0, b.length, RecordType.BlockHeader, 0, floor, 0);
+  b.writeBigInt64LE(lastTimeNs, 24);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   BLOCK_MARK.copy(b, RECORD_HEADER);
@@ -123,7 +227,8 @@ export function encodeBlockHeader(floor: number, lastTimeNs: bigint): Buffer {
 /** Same length as the message it replaces, body scrubbed with random bytes. */
 export function encodeErased(seq: number, length: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(length);
-  writeHeader(b, RecordType.Erased, 0, seq, timeNs, 0);
+  writeHeader(b, 0, length, RecordType.Erased, 0, seq, 0);
+  b.writeBigInt64LE(timeNs, 24);
   b.writeUInt16LE(0, 8);
   b.writeUInt32LE(0, 12);
   randomFillSync(b, RECORD_HEADER, length - RECORD_OVERHEAD);
@@ -167,6 +272,16 @@ export function decodeAt(buf: Buffer, off: number): DecodedRecord | RecordFault 
     subjectLen,
     headerLen,
   };
+}
+
+/** Is `buf` exactly one intact message record for `seq`? (decodeAt's checks, allocation-free.) */
+export function isMessageRecord(buf: Buffer, seq: number): boolean {
+  const n = buf.length;
+  if (n < RECORD_OVERHEAD || buf.readUInt32LE(0) !== n || buf.readUInt16LE(4) !== MAGIC) return false;
+  if (buf[6] !== RecordType.Message) return false;
+  if (RECORD_OVERHEAD + buf.readUInt16LE(8) + buf.readUInt32LE(12) > n) return false;
+  if (buf.readUInt32LE(16) + buf.readUInt32LE(20) * 0x100000000 !== seq) return false;
+  return crc32Range(buf, 0, n - 4) === buf.readUInt32LE(n - 4);
 }
 
 /** Offset of the next position after `from` that starts with the magic and decodes, or -1. */
