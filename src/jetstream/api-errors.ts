@@ -31,6 +31,7 @@ export const API_ERRORS = {
   NoMessageFound: e(404, 10037, "no message found"),
   NotEmptyRequest: e(400, 10038, "expected an empty request payload"),
   NotEnabledForAccount: e(503, 10039, "JetStream not enabled for account"),
+  SequenceNotFound: e(400, 10043, "sequence {seq} not found"),
   StorageResourcesExceeded: e(500, 10047, "insufficient storage resources available"),
   StreamCreate: e(500, 10049, "{err}"),
   StreamGeneralError: e(500, 10051, "{err}"),

@@ -413,10 +413,11 @@ export class Stream {
   deleteMessage(seq: number, erase: boolean): void {
     if (this.config.sealed) throw apiError("StreamSealed");
     if (this.config.deny_delete) throw apiErrorText("StreamMsgDeleteFailed", "message delete not permitted");
-    if (seq > this.store.state().lastSeq) throw apiErrorText("StreamMsgDeleteFailed", "stream store EOF");
-    if (seq <= 0 || !this.store.remove(seq, { erase })) {
-      throw apiErrorText("StreamMsgDeleteFailed", "no message found");
-    }
+    const state = this.store.state();
+    if (seq > state.lastSeq) throw apiErrorText("StreamMsgDeleteFailed", "stream store EOF");
+    if (seq <= 0 || seq < state.firstSeq) throw apiErrorText("StreamMsgDeleteFailed", "no message found");
+    // A gap inside the stream (already deleted): nats-server's "sequence N not found".
+    if (!this.store.remove(seq, { erase })) throw apiError("SequenceNotFound", { seq });
     this.trackDurable();
   }
 

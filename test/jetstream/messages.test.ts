@@ -134,10 +134,18 @@ describe("message get, direct get, delete and purge", () => {
       env.jsm.streams.deleteMessage("D", 10),
       (e: Error) => e.message === "stream store EOF",
     );
+    // A gap inside the stream: nats-server's 400 "sequence N not found".
+    for (let i = 0; i < 2; i++) await js.publish("d", "more");
+    assert.equal(await env.jsm.streams.deleteMessage("D", 4), true);
+    await assert.rejects(env.jsm.streams.deleteMessage("D", 4), (e: Error) => {
+      assert.equal(errCode(e), 10043);
+      assert.equal(e.message, "sequence 4 not found");
+      return true;
+    });
     const r = await api(env.nc, "$JS.API.STREAM.MSG.DELETE.D", {});
     assert.equal(r.error.err_code, 10003);
     const si = await env.jsm.streams.info("D");
-    assert.equal(si.state.messages, 1);
+    assert.equal(si.state.messages, 2);
     assert.equal(si.state.first_seq, 3);
 
     await env.jsm.streams.add({ name: "DD", subjects: ["dd"], deny_delete: true, deny_purge: true });
