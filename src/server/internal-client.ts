@@ -61,6 +61,21 @@ export class InternalClient implements SubscriptionOwner {
     if (headers === undefined || headers.length === 0) {
       return this.router.publish(this.account, subject, reply, data, 0, 0, data.length, this, shown);
     }
+    if (headers.buffer === data.buffer && headers.byteOffset + headers.length === data.byteOffset) {
+      // Header block and payload already side by side (a stored record): route the bytes where they are.
+      const whole = new Uint8Array(headers.buffer, headers.byteOffset, headers.length + data.length);
+      return this.router.publish(
+        this.account,
+        subject,
+        reply,
+        whole,
+        0,
+        headers.length,
+        whole.length,
+        this,
+        shown,
+      );
+    }
     const buf = new Uint8Array(headers.length + data.length);
     buf.set(headers, 0);
     buf.set(data, headers.length);
