@@ -284,6 +284,15 @@ export function isMessageRecord(buf: Buffer, seq: number): boolean {
   return crc32Range(buf, 0, n - 4) === buf.readUInt32LE(n - 4);
 }
 
+/** Is the already verified record at `buf[at]` the message record for `seq`, `length` bytes long? */
+export function isRecordFor(buf: Buffer, at: number, length: number, seq: number): boolean {
+  return (
+    buf.readUInt32LE(at) === length &&
+    buf[at + 6] === RecordType.Message &&
+    buf.readUInt32LE(at + 16) + buf.readUInt32LE(at + 20) * 0x100000000 === seq
+  );
+}
+
 /** Offset of the next position after `from` that starts with the magic and decodes, or -1. */
 export function resync(buf: Buffer, from: number): number {
   let i = buf.indexOf(MAGIC_BYTES, from + 4);
