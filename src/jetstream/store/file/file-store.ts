@@ -325,8 +325,9 @@ export class FileStore extends BaseStore<number> {
       subject: this.subjects.entry(this.index.subjectId(seq)).subject,
       time: this.index.timeMs(seq),
       timeNs: buf.readBigInt64LE(at + 24),
-      headers: (buf[at + 7] & 1) !== 0 ? buf.subarray(s, s + hlen) : undefined,
-      data: buf.subarray(s + hlen, at + len - 4),
+      // Plain views: a Buffer view costs a trip through Buffer's constructor.
+      headers: (buf[at + 7] & 1) !== 0 ? new Uint8Array(buf.buffer, buf.byteOffset + s, hlen) : undefined,
+      data: new Uint8Array(buf.buffer, buf.byteOffset + s + hlen, at + len - 4 - s - hlen),
       // Only messages that carry a TTL are in the TTL map: most streams have none, so no lookup.
       ttlMs: ttls.size > 0 ? ttls.get(seq) : undefined,
     };
