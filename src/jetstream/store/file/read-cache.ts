@@ -9,7 +9,7 @@
 // or the growth of the last one) are checked when they arrive, so damage on disk is still caught.
 
 import type { Block } from "./block.js";
-import { crc32Range, MAGIC, RECORD_OVERHEAD } from "./record.js";
+import { verifyRun } from "./record.js";
 
 const WINDOW = 64 * 1024;
 /** Window keys are block id * KEY_SPAN + window index (blocks are at most 1 GiB: 16384 windows). */
@@ -33,23 +33,13 @@ class Window {
   /** Extend the verified run over the whole records now in the window. */
   verify(): void {
     if (this.broken) return;
-    const b = this.buf;
-    const end = this.filled;
-    let at = this.vTo;
-    while (at + RECORD_OVERHEAD <= end) {
-      const len = b.readUInt32LE(at);
-      if (len < RECORD_OVERHEAD || b.readUInt16LE(at + 4) !== MAGIC) {
-        this.broken = true;
-        break;
-      }
-      if (at + len > end) break;
-      if (crc32Range(b, at, at + len - 4) !== b.readUInt32LE(at + len - 4)) {
-        this.broken = true;
-        break;
-      }
-      at += len;
+    const r = verifyRun(this.buf, this.vTo, this.filled);
+    if (r < 0) {
+      this.broken = true;
+      this.vTo = ~r;
+    } else {
+      this.vTo = r;
     }
-    this.vTo = at;
   }
 }
 
