@@ -211,7 +211,7 @@ export abstract class BlockStore extends BaseStore<number> {
       // A record checked when its window was read needs only to be the one the index points at.
       const ok = cache.verified
         ? isRecordFor(buf, at, len, seq)
-        : isMessageRecord(buf.subarray(at, at + len), seq);
+        : isMessageRecord(at === 0 && buf.length === len ? buf : buf.subarray(at, at + len), seq);
       if (!ok) {
         this.reportBad(seq, "corrupt", b, offset, `record for seq ${seq} failed its checksum when read`);
         return undefined;
