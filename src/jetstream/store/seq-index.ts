@@ -73,6 +73,8 @@ export class SeqIndex<R> {
 
   private chunks: Chunk<R>[] = [];
   private byBase = new Map<number, Chunk<R>>();
+  /** The chunk the last lookup found: readers walk a stream in order, so it is nearly always the next one. */
+  private hot: Chunk<R> | undefined;
   /** Live messages. */
   count = 0;
   /** Sum of live message sizes. */
@@ -109,7 +111,7 @@ export class SeqIndex<R> {
 
   /** Subject id of a live message, or -1. */
   subjectId(seq: number): number {
-    const c = this.byBase.get(seq - (seq % SPAN));
+    const c = this.lookup(seq);
     if (c === undefined) return EMPTY;
     const off = seq - c.base;
     return off < c.hi ? c.subj[off] : EMPTY;
@@ -152,6 +154,7 @@ export class SeqIndex<R> {
     if (--c.live === 0) {
       this.chunks.splice(this.chunkIndex(c.base), 1);
       this.byBase.delete(c.base);
+      if (this.hot === c) this.hot = undefined;
     } else if (off === c.lo) {
       while (c.subj[c.lo] === EMPTY) c.lo++;
     }
@@ -161,6 +164,7 @@ export class SeqIndex<R> {
   clear(): void {
     this.chunks = [];
     this.byBase.clear();
+    this.hot = undefined;
     this.count = 0;
     this.bytes = 0;
   }
@@ -275,8 +279,17 @@ export class SeqIndex<R> {
     return 0;
   }
 
-  private chunkOf(seq: number): Chunk<R> | undefined {
+  /** The chunk whose span holds `seq`, if there is one. */
+  private lookup(seq: number): Chunk<R> | undefined {
+    const h = this.hot;
+    if (h !== undefined && seq >= h.base && seq - h.base < SPAN) return h;
     const c = this.byBase.get(seq - (seq % SPAN));
+    if (c !== undefined) this.hot = c;
+    return c;
+  }
+
+  private chunkOf(seq: number): Chunk<R> | undefined {
+    const c = this.lookup(seq);
     if (c === undefined) return undefined;
     const off = seq - c.base;
     return off < c.hi && c.subj[off] !== EMPTY ? c : undefined;

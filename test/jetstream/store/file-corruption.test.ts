@@ -163,4 +163,50 @@ describe("file store: corruption", () => {
     );
     assert.equal(Buffer.from(s.get(blocks[1][4])!.data).toString(), payload(blocks[1][4]));
   });
+
+  it("refuses a damaged record met by a sequential read, and serves the rest of its window", async () => {
+    const blocks = await populate();
+    const s = await open();
+    const victim = blockPaths(dir)[1];
+    const buf = readFileSync(victim);
+    const bad = blocks[1][3];
+    buf[buf.indexOf(Buffer.from(payload(bad))) + 2] ^= 0x01;
+    writeFileSync(victim, buf);
+    // In order, as a consumer reads: the block's window is read (and checked) once.
+    for (let round = 0; round < 2; round++) {
+      for (const seq of blocks[1]) {
+        const m = s.get(seq);
+        if (seq === bad) assert.equal(m, undefined);
+        else assert.equal(Buffer.from(m!.data).toString(), payload(seq));
+      }
+    }
+    assert.deepEqual(
+      s.problems().map((p) => p.kind),
+      ["corrupt"],
+    );
+  });
+
+  it("checks the bytes a cached window grows by when they are read from disk", async () => {
+    dir = await tempDir();
+    const s = await FileStore.open({ dir, blockSize: 1024 * 1024 });
+    store = s;
+    for (let seq = 1; seq <= 20; seq++) s.appendSync(subject(seq), undefined, Buffer.from(payload(seq)));
+    await s.flush();
+    for (let seq = 1; seq <= 20; seq++) assert.equal(Buffer.from(s.get(seq)!.data).toString(), payload(seq));
+    for (let seq = 21; seq <= 40; seq++) s.appendSync(subject(seq), undefined, Buffer.from(payload(seq)));
+    await s.flush();
+    const victim = blockPaths(dir)[0];
+    const buf = readFileSync(victim);
+    buf[buf.indexOf(Buffer.from(payload(30))) + 2] ^= 0x01;
+    writeFileSync(victim, buf);
+    for (let seq = 21; seq <= 40; seq++) {
+      const m = s.get(seq);
+      if (seq === 30) assert.equal(m, undefined);
+      else assert.equal(Buffer.from(m!.data).toString(), payload(seq));
+    }
+    assert.deepEqual(
+      s.problems().map((p) => p.kind),
+      ["corrupt"],
+    );
+  });
 });

@@ -217,11 +217,11 @@ export class Block {
     if (!keepBuffer) this.stage = undefined;
   }
 
-  /** Bytes of a staged record at file offset `offset` (a view, valid until the next commit). */
-  staged(offset: number, length: number): Buffer | undefined {
+  /** Where a staged record at file offset `offset` sits in `stage` (valid until the next commit), or -1. */
+  stagedAt(offset: number, length: number): number {
     const at = offset - this.written;
-    if (at < 0 || this.stage === undefined || at + length > this.stageLen) return undefined;
-    return this.stage.subarray(at, at + length);
+    if (at < 0 || this.stage === undefined || at + length > this.stageLen) return -1;
+    return at;
   }
 
   /**
@@ -279,6 +279,13 @@ export class Block {
     const n = fs.readSync(this.readFd, buf, 0, length, offset);
     if (n !== length) throw new Error(`short read from ${this.file}: ${n} of ${length} at ${offset}`);
     return buf;
+  }
+
+  /** Read `length` bytes at `position` into `buf` at `at`. */
+  readInto(buf: Buffer, at: number, length: number, position: number): void {
+    if (this.readFd === undefined) this.readFd = fs.openSync(this.path, "r");
+    const n = fs.readSync(this.readFd, buf, at, length, position);
+    if (n !== length) throw new Error(`short read from ${this.file}: ${n} of ${length} at ${position}`);
   }
 
   closeWriter(): void {

@@ -16,26 +16,15 @@ import * as fs from "node:fs";
 import { constants } from "node:fs";
 import { access, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
 import * as path from "node:path";
-import { BaseStore, type NewMessage } from "../base-store.js";
 import { nowNs, splitNs } from "../clock.js";
-import {
-  MESSAGE_OVERHEAD,
-  type StoredMessage,
-  StoreError,
-  type StoreLimits,
-  type StoreProblem,
-} from "../types.js";
+import { MESSAGE_OVERHEAD, StoreError } from "../types.js";
 import { BLOCK_SUFFIX, Block, blockFileName, parseBlockFileName } from "./block.js";
-import { GroupCommit } from "./group-commit.js";
+import { BlockStore, type FileStoreOptions, ioError, noFollowUp, settle, type Write } from "./block-store.js";
 import { loadBlocks } from "./load.js";
-import { ReadCache } from "./read-cache.js";
 import {
-  BLOCK_HEADER_LENGTH,
   encodeBlockHeader,
   encodeErased,
-  encodeMessageInto,
   encodeTombstoneInto,
-  isMessageRecord,
   RECORD_HEADER,
   RECORD_OVERHEAD,
   recordLength,
@@ -43,93 +32,11 @@ import {
 import { SNAPSHOT_FILE, type Snapshot, takeSnapshot, writeSnapshot } from "./snapshot.js";
 import { captureSnapshot } from "./snapshot-capture.js";
 
-export interface FileStoreOptions {
-  dir: string;
-  /** Sequence of the first message of a new store (stream `first_seq`); ignored when data exists. */
-  firstSeq?: number;
-  limits?: StoreLimits;
-  /** Target block file size; a block is sealed when the next record would pass it. Default 4 MiB. */
-  blockSize?: number;
-  /** 0 (default): fdatasync before acknowledging. > 0: UNSAFE, sync every N ms instead (see above). */
-  syncIntervalMs?: number;
-  /** Refuse appends that would grow the block files past this many bytes (a disk quota). */
-  maxBytesOnDisk?: number;
-  /** Bytes of recently read block windows kept in memory. Default 4 MiB. */
-  readCacheBytes?: number;
-}
+export type { FileStoreOptions } from "./block-store.js";
 
-const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
-const MAX_BLOCK_SIZE = 1024 * 1024 * 1024;
-/** Rewrite a sealed block once less than this share of it is live. */
-const COMPACT_LIVE_RATIO = 0.5;
-const COMPACT_MIN_BYTES = 64 * 1024;
-const MAX_OPEN_READERS = 32;
-const MAX_PROBLEMS = 1000;
-/** Delay before retrying a failed commit's leftovers (tombstones, block headers). */
-const RETRY_MS = 1000;
-
-/** One block's share of a commit. */
-interface Write {
-  block: Block;
-  start: number;
-  bytes: number;
-  msgs: number[];
-  tombs: number[];
-  erasures: Block["erasures"];
-}
-
-/** Wait for every promise, then throw the first failure, if any. */
-async function settle(ps: Promise<void>[]): Promise<void> {
-  for (const r of await Promise.allSettled(ps)) if (r.status === "rejected") throw r.reason;
-}
-
-const noFollowUp = async (): Promise<void> => {};
-
-function ioError(what: string, err: unknown): StoreError {
-  const e = err as NodeJS.ErrnoException;
-  const detail = e?.message ?? String(err);
-  if (e?.code === "ENOSPC" || e?.code === "EDQUOT") {
-    const msg = `insufficient storage resources available: ${what}: ${detail}`;
-    return new StoreError("STORAGE_FULL", msg, { cause: err });
-  }
-  return new StoreError("IO", `${what}: ${detail}`, { cause: err });
-}
-
-export class FileStore extends BaseStore<number> {
-  readonly kind = "file" as const;
-  readonly dir: string;
-  private readonly blockSize: number;
-  private readonly syncIntervalMs: number;
-  private readonly maxBytesOnDisk: number;
-  /** Blocks in sequence order; the last one is active (receives appends). */
-  private blocks: Block[] = [];
-  private nextBlockId = 1;
-  /** Blocks with queued writes. */
-  private dirty = new Set<Block>();
-  /** Blocks to unlink at the next commit (their messages are all gone). */
-  private doomed: Block[] = [];
-  private compactQueue = new Set<Block>();
-  /** Bytes the block files take, queued writes included. */
-  private diskBytes = 0;
-  private readonly cache: ReadCache;
-  private readers = new Set<Block>();
-  private lastReader: Block | undefined;
-  private readonly group: GroupCommit;
-  private syncTimer: NodeJS.Timeout | undefined;
-  private unsynced = new Set<Block>();
-  private reportedBadSeqs = new Set<number>();
-
+export class FileStore extends BlockStore {
   private constructor(dir: string, opts: FileStoreOptions) {
-    super(opts.firstSeq, true);
-    this.dir = dir;
-    this.blockSize = Math.min(MAX_BLOCK_SIZE, opts.blockSize ?? DEFAULT_BLOCK_SIZE);
-    this.syncIntervalMs = opts.syncIntervalMs ?? 0;
-    this.maxBytesOnDisk = opts.maxBytesOnDisk ?? 0;
-    this.cache = new ReadCache(opts.readCacheBytes ?? 4 * 1024 * 1024);
-    this.group = new GroupCommit(
-      { hasWork: () => this.dirty.size > 0 || this.doomed.length > 0, commit: () => this.commit() },
-      RETRY_MS,
-    );
+    super(dir, opts);
   }
 
   /** Open (or create) the store in `opts.dir`; damage found while loading is in `problems()`. */
@@ -213,186 +120,6 @@ export class FileStore extends BaseStore<number> {
     for (const b of this.blocks.slice(0, -1)) if (b.live === 0 && !b.damaged) this.doom(b);
   }
 
-  private report(p: Omit<StoreProblem, "time">): void {
-    // Bounded: a failing disk must not turn the problem list into a memory leak.
-    if (this.problemList.length > MAX_PROBLEMS) return;
-    if (this.problemList.length === MAX_PROBLEMS) {
-      p = { kind: p.kind, message: "too many problems; further ones are not recorded" };
-    }
-    this.problemList.push({ ...p, time: Date.now() });
-  }
-
-  // ---- persistence hooks -------------------------------------------------------------------------
-
-  protected persistAppend(m: NewMessage): number {
-    const len = recordLength(m.size);
-    let b = this.active;
-    const rotate = b.maxSeq > 0 && b.size + len > this.blockSize;
-    const need = len + (rotate ? BLOCK_HEADER_LENGTH : 0);
-    if (this.maxBytesOnDisk > 0 && this.diskBytes + need > this.maxBytesOnDisk) {
-      const limit = this.maxBytesOnDisk;
-      const msg = `insufficient storage resources available: store would exceed its ${limit} byte limit`;
-      throw new StoreError("STORAGE_FULL", msg);
-    }
-    const subjectBytes = m.size - MESSAGE_OVERHEAD - (m.headers?.length ?? 0) - m.data.length;
-    if (subjectBytes > 0xffff) throw new RangeError("subject longer than 65535 bytes");
-    if (rotate) b = this.addBlock(m.seq);
-    const offset = b.size;
-    // Encoded straight into the block's staging buffer: reads of it are served from there until written.
-    const at = b.reserve(len);
-    encodeMessageInto(
-      b.stage as Buffer,
-      at,
-      m.seq,
-      m.subject,
-      subjectBytes,
-      m.headers,
-      m.data,
-      m.ms,
-      m.subNs,
-      m.ttlMs,
-    );
-    b.pendingMsgs.push(m.seq);
-    b.size += len;
-    b.live++;
-    b.liveBytes += len;
-    b.maxSeq = m.seq;
-    this.diskBytes += len;
-    this.queue(b);
-    return offset;
-  }
-
-  protected persistRemove(seq: number, offset: number, size: number, erase: boolean): void {
-    const b = this.blockFor(seq);
-    if (b === undefined) return;
-    const len = recordLength(size);
-    b.live--;
-    b.liveBytes -= len;
-    if (b.live === 0 && b !== this.active) {
-      this.doom(b);
-      return;
-    }
-    b.pendingTombs.push(seq);
-    if (erase) b.erasures.push({ seq, offset, length: len });
-    this.queue(b);
-    const sparse = b.liveBytes < (b.size - RECORD_OVERHEAD) * COMPACT_LIVE_RATIO;
-    if (b !== this.active && sparse && b.size >= Math.min(COMPACT_MIN_BYTES, this.blockSize / 2)) {
-      this.compactQueue.add(b);
-    }
-  }
-
-  protected persistReset(nextSeq: number): void {
-    for (const b of [...this.blocks]) this.doom(b);
-    this.addBlock(nextSeq);
-  }
-
-  protected load(seq: number, offset: number): StoredMessage | undefined {
-    const b = this.blockFor(seq);
-    if (b === undefined) return undefined;
-    const len = recordLength(this.index.size(seq));
-    // Not written yet: straight from the staging buffer (encoded here, nothing to verify).
-    let rec = offset >= b.written ? b.staged(offset, len) : undefined;
-    if (rec === undefined) {
-      try {
-        rec = this.cache.read(b, offset, len);
-        this.touchReader(b);
-      } catch (err) {
-        this.reportBad(seq, "read-error", b, offset, `cannot read seq ${seq}: ${String(err)}`);
-        return undefined;
-      }
-      if (!isMessageRecord(rec, seq)) {
-        this.reportBad(seq, "corrupt", b, offset, `record for seq ${seq} failed its checksum when read`);
-        return undefined;
-      }
-    }
-    const slen = rec.readUInt16LE(8);
-    const hlen = rec.readUInt32LE(12);
-    const timeNs = rec.readBigInt64LE(24);
-    const ttlMs = rec.readDoubleLE(32);
-    const s = RECORD_HEADER;
-    return {
-      seq,
-      // The index holds the subject already (interned): no decode.
-      subject: this.subjects.entry(this.index.subjectId(seq)).subject,
-      time: this.index.timeMs(seq),
-      timeNs,
-      headers: (rec[7] & 1) !== 0 ? rec.subarray(s + slen, s + slen + hlen) : undefined,
-      data: rec.subarray(s + slen + hlen, rec.length - 4),
-      ttlMs: ttlMs !== 0 ? ttlMs : undefined,
-    };
-  }
-
-  // ---- blocks ------------------------------------------------------------------------------------
-
-  private get active(): Block {
-    return this.blocks[this.blocks.length - 1];
-  }
-
-  private queue(b: Block): void {
-    this.dirty.add(b);
-    this.group.schedule();
-  }
-
-  private addBlock(floor: number): Block {
-    const b = Block.fresh(this.dir, this.nextBlockId++, floor, this.lastTimeNs);
-    this.blocks.push(b);
-    this.diskBytes += b.size;
-    this.queue(b);
-    return b;
-  }
-
-  /** The block holding `seq`: the last one whose floor is <= seq. */
-  private blockFor(seq: number): Block | undefined {
-    const bs = this.blocks;
-    if (bs.length === 0 || seq < bs[0].floor) return undefined;
-    let lo = 0;
-    let hi = bs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (bs[mid].floor <= seq) lo = mid;
-      else hi = mid - 1;
-    }
-    return bs[lo];
-  }
-
-  /** Stop using a block with no live messages; its file goes at the next commit. */
-  private doom(b: Block): void {
-    const i = this.blocks.indexOf(b);
-    if (i >= 0) this.blocks.splice(i, 1);
-    b.clearStage(false);
-    b.pendingMsgs = [];
-    b.pendingTombs = [];
-    b.erasures = [];
-    b.doomed = true;
-    this.dirty.delete(b);
-    this.compactQueue.delete(b);
-    this.cache.drop(b);
-    this.readers.delete(b);
-    if (this.lastReader === b) this.lastReader = undefined;
-    b.closeReader();
-    this.doomed.push(b);
-    this.group.schedule();
-  }
-
-  private touchReader(b: Block): void {
-    if (this.lastReader === b) return;
-    this.lastReader = b;
-    this.readers.delete(b);
-    this.readers.add(b);
-    if (this.readers.size > MAX_OPEN_READERS) {
-      const oldest = this.readers.values().next().value as Block;
-      this.readers.delete(oldest);
-      if (this.lastReader === oldest) this.lastReader = undefined;
-      oldest.closeReader();
-    }
-  }
-
-  private reportBad(seq: number, kind: "corrupt" | "read-error", b: Block, offset: number, message: string) {
-    if (this.reportedBadSeqs.has(seq)) return;
-    this.reportedBadSeqs.add(seq);
-    this.report({ kind, file: b.file, offset, message });
-  }
-
   // ---- commit ------------------------------------------------------------------------------------
 
   flush(): Promise<void> {
@@ -403,7 +130,7 @@ export class FileStore extends BaseStore<number> {
    * Write and sync everything queued, then unlink blocks whose messages are all gone (only now: a purge's
    * new block header must be durable first, and a delete is acknowledged only once its block is gone).
    */
-  private async commit(): Promise<() => Promise<void>> {
+  protected async commit(): Promise<() => Promise<void>> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
     let now = 0n;

@@ -284,6 +284,119 @@ export function isMessageRecord(buf: Buffer, seq: number): boolean {
   return crc32Range(buf, 0, n - 4) === buf.readUInt32LE(n - 4);
 }
 
+// ---- checking a run of records with one CRC pass -------------------------------------------------
+//
+// The CRC register is linear. Writing g(s, D) for the register after feeding bytes D from state s (so
+// crc32(D) = ~g(~0, D)), an intact record R (body then the CRC of the body) always leaves
+// g(~0, R) = RESIDUE, and g(s, R) = RESIDUE ^ shift(s ^ ~0, |R|), where shift(a, n) = a * x^(8n) mod P is
+// the register advanced over n zero bytes. So the register expected after a run of intact records follows
+// from their lengths alone, and one native CRC over the whole run checks it. Damage inside a single
+// record is caught exactly as by that record's own CRC (shift is invertible); damage to several records
+// goes unnoticed only if the errors cancel out, as unlikely as one damaged record passing its own check.
+// When the run does not check out, the records are checked one by one to find the first bad one.
+
+const POLY = 0xedb88320;
+const RESIDUE = 0xdebb20e3;
+
+/** a * b modulo the CRC polynomial (bit-reflected, as the register). */
+function mulModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if ((a & m) !== 0) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(8n) modulo the polynomial: the register change of n zero bytes. */
+function xPow8n(n: number): number {
+  let p = 0x80000000; // x^0 (bit 31 - k holds x^k)
+  let sq = 0x00800000; // x^8: one byte
+  while (n > 0) {
+    if (n & 1) p = mulModP(sq, p);
+    sq = mulModP(sq, sq);
+    n = Math.floor(n / 2);
+  }
+  return p;
+}
+
+/** shift(a, n) = a * x^(8n) for a fixed n as four byte tables (linear in a), for the lengths seen recently. */
+const shiftTables = new Map<number, Int32Array>();
+const MAX_SHIFT_TABLES = 64;
+
+function shiftTable(n: number): Int32Array {
+  let t = shiftTables.get(n);
+  if (t !== undefined) return t;
+  const k = xPow8n(n);
+  t = new Int32Array(1024);
+  for (let byte = 0; byte < 4; byte++) {
+    for (let v = 0; v < 256; v++) t[byte * 256 + v] = mulModP(k, v << (byte * 8));
+  }
+  if (shiftTables.size >= MAX_SHIFT_TABLES) shiftTables.clear();
+  shiftTables.set(n, t);
+  return t;
+}
+
+/**
+ * Check the whole records in buf[from, end), back to back from `from`. Returns the offset just past the
+ * last good one; its bitwise complement (a negative number) when the walk stopped at a damaged record
+ * rather than at the end of the bytes.
+ */
+export function verifyRun(buf: Buffer, from: number, end: number): number {
+  let at = from;
+  let state = -1; // ~0
+  let broken = false;
+  while (at + RECORD_OVERHEAD <= end) {
+    const len = buf.readUInt32LE(at);
+    if (len < RECORD_OVERHEAD || buf.readUInt16LE(at + 4) !== MAGIC) {
+      broken = true;
+      break;
+    }
+    if (at + len > end) break;
+    if (nativeCrc === undefined) {
+      if (crc32Range(buf, at, at + len - 4) !== buf.readUInt32LE(at + len - 4)) {
+        broken = true;
+        break;
+      }
+    } else {
+      const a = ~state;
+      const t = shiftTable(len);
+      state =
+        RESIDUE ^
+        t[a & 0xff] ^
+        t[256 + ((a >>> 8) & 0xff)] ^
+        t[512 + ((a >>> 16) & 0xff)] ^
+        t[768 + (a >>> 24)];
+    }
+    at += len;
+  }
+  if (nativeCrc !== undefined && at > from && (~nativeCrc(buf.subarray(from, at)) | 0) !== (state | 0)) {
+    // Something in the run is damaged: find the first bad record.
+    let ok = from;
+    while (ok < at) {
+      const len = buf.readUInt32LE(ok);
+      if (crc32Range(buf, ok, ok + len - 4) !== buf.readUInt32LE(ok + len - 4)) break;
+      ok += len;
+    }
+    return ~ok;
+  }
+  return broken ? ~at : at;
+}
+
+/** Is the already verified record at `buf[at]` the message record for `seq`, `length` bytes long? */
+export function isRecordFor(buf: Buffer, at: number, length: number, seq: number): boolean {
+  return (
+    buf.readUInt32LE(at) === length &&
+    buf[at + 6] === RecordType.Message &&
+    buf.readUInt32LE(at + 16) + buf.readUInt32LE(at + 20) * 0x100000000 === seq
+  );
+}
+
 /** Offset of the next position after `from` that starts with the magic and decodes, or -1. */
 export function resync(buf: Buffer, from: number): number {
   let i = buf.indexOf(MAGIC_BYTES, from + 4);
