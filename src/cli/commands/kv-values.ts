@@ -9,36 +9,14 @@ import { parseInteger, parsePositive } from "../parse.js";
 import { casFailure, openBucket, printEntry } from "./kv-common.js";
 
 export function registerKvValues(kv: Command): void {
-  const put = kv
-    .command("put")
-    .description('store a value (reads stdin when the value is "-" or with --force-stdin)')
-    .argument("<bucket>", "bucket name")
-    .argument("<key>", "key")
-    .argument("[value]", "value")
-    .option("--force-stdin", "read the value from stdin")
-    .option("--json", "print the new revision as JSON")
-    .action(
-      action(
-        async (
-          bucket: string,
-          key: string,
-          value: string | undefined,
-          opts: { forceStdin?: boolean; json?: boolean },
-          cmd: Command,
-        ) => {
-          if (value === undefined && !opts.forceStdin) {
-            throw new CliError('give a value, or "-" / --force-stdin to read it from stdin', Exit.USAGE);
-          }
-          const data = await bodyFrom(value, opts.forceStdin);
-          await withSession(cmd, async (s) => {
-            const b = await openBucket(s, bucket);
-            const rev = await b.put(key, data);
-            if (opts.json) printJson({ bucket, key, revision: rev });
-            else out(`Stored ${bucket} > ${key} at revision ${rev}`);
-          });
-        },
-      ),
-    );
+  const put = valueWrite(
+    kv,
+    "put",
+    'store a value (reads stdin when the value is "-" or with --force-stdin)',
+    "Stored",
+    (b, key, data) => b.put(key, data),
+    true,
+  );
   examples(
     put,
     "lattice kv put CONFIG mode fast",
@@ -88,35 +66,16 @@ export function registerKvValues(kv: Command): void {
     "lattice kv get CONFIG mode --revision 3 --json",
   );
 
-  const create = kv
-    .command("create")
-    .description("store a value only if the key does not exist yet")
-    .argument("<bucket>", "bucket name")
-    .argument("<key>", "key")
-    .argument("[value]", "value")
-    .option("--force-stdin", "read the value from stdin")
-    .option("--json", "print the new revision as JSON")
-    .action(
-      action(
-        async (
-          bucket: string,
-          key: string,
-          value: string | undefined,
-          opts: { forceStdin?: boolean; json?: boolean },
-          cmd: Command,
-        ) => {
-          const data = await bodyFrom(value, opts.forceStdin);
-          await withSession(cmd, async (s) => {
-            const b = await openBucket(s, bucket);
-            const rev = await b.create(key, data).catch((err: unknown) => {
-              throw casFailure(err, `key "${key}" already exists in bucket ${bucket}`);
-            });
-            if (opts.json) printJson({ bucket, key, revision: rev });
-            else out(`Created ${bucket} > ${key} at revision ${rev}`);
-          });
-        },
-      ),
-    );
+  const create = valueWrite(
+    kv,
+    "create",
+    "store a value only if the key does not exist yet",
+    "Created",
+    (b, key, data, bucket) =>
+      b.create(key, data).catch((err: unknown) => {
+        throw casFailure(err, `key "${key}" already exists in bucket ${bucket}`);
+      }),
+  );
   examples(create, "lattice kv create CONFIG lock me");
 
   const update = kv
@@ -248,4 +207,47 @@ export function registerKvValues(kv: Command): void {
     "lattice kv history CONFIG mode   # find the revision",
     "lattice kv revert CONFIG mode 3 -f",
   );
+}
+
+type Bucket = Awaited<ReturnType<typeof openBucket>>;
+
+/** `put` and `create`: a value from the argument or stdin, written by `write`; reports the new revision. */
+function valueWrite(
+  kv: Command,
+  name: string,
+  description: string,
+  done: string,
+  write: (b: Bucket, key: string, data: Uint8Array, bucket: string) => Promise<number>,
+  /** put refuses to store an empty value by accident; create accepts one (a lock key, say). */
+  valueRequired = false,
+): Command {
+  return kv
+    .command(name)
+    .description(description)
+    .argument("<bucket>", "bucket name")
+    .argument("<key>", "key")
+    .argument("[value]", "value")
+    .option("--force-stdin", "read the value from stdin")
+    .option("--json", "print the new revision as JSON")
+    .action(
+      action(
+        async (
+          bucket: string,
+          key: string,
+          value: string | undefined,
+          opts: { forceStdin?: boolean; json?: boolean },
+          cmd: Command,
+        ) => {
+          if (valueRequired && value === undefined && !opts.forceStdin) {
+            throw new CliError('give a value, or "-" / --force-stdin to read it from stdin', Exit.USAGE);
+          }
+          const data = await bodyFrom(value, opts.forceStdin);
+          await withSession(cmd, async (s) => {
+            const rev = await write(await openBucket(s, bucket), key, data, bucket);
+            if (opts.json) printJson({ bucket, key, revision: rev });
+            else out(`${done} ${bucket} > ${key} at revision ${rev}`);
+          });
+        },
+      ),
+    );
 }
