@@ -1,13 +1,17 @@
 // Shared setup for the JetStream stream tests: an embedded Lattice with a temporary store directory, the
 // official v3 client, and raw request helpers for checking exact wire answers.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type JetStreamApiError, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import type { RunningServer } from "../../src/index.js";
 import { startLattice } from "../helpers/servers.js";
+
+const SERVER_BIN = fileURLToPath(new URL("../../src/cli/lattice-server.js", import.meta.url));
 
 export function tempDir(prefix = "lattice-js-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -106,4 +110,27 @@ export async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 50
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await sleep(20);
   }
+}
+
+/** A Lattice server process with JetStream on `dir` (for kill -9 tests); resolves once its ports file is up. */
+export function startServerProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [SERVER_BIN, "-js", "-sd", dir, "-p", "-1", "-a", "127.0.0.1", "--ports_file_dir", dir],
+    { stdio: "ignore" },
+  );
+  const portsFile = join(dir, `nats-server_${child.pid}.ports`);
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 10_000;
+    const poll = () => {
+      try {
+        const ports = JSON.parse(readFileSync(portsFile, "utf8")) as { nats: string[] };
+        resolve({ child, url: ports.nats[0] as string });
+      } catch {
+        if (Date.now() > deadline) reject(new Error("server did not start"));
+        else setTimeout(poll, 25);
+      }
+    };
+    poll();
+  });
 }

@@ -3,16 +3,12 @@
 // process killed with SIGKILL loses no acknowledged message.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { api, pub, type Reply, removeDir, sleep, startJs, tempDir } from "./helpers.js";
-
-const BIN = fileURLToPath(new URL("../../src/cli/lattice-server.js", import.meta.url));
+import { api, pub, type Reply, removeDir, sleep, startJs, startServerProcess, tempDir } from "./helpers.js";
 
 describe("restart on the same store directory", () => {
   it("brings back file streams, messages, config and dedupe ids; sequences continue", async () => {
@@ -117,35 +113,11 @@ describe("damaged message data", () => {
   });
 });
 
-function startProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, "-js", "-sd", dir, "-p", "-1", "-a", "127.0.0.1", "--ports_file_dir", dir],
-    {
-      stdio: "ignore",
-    },
-  );
-  const portsFile = join(dir, `nats-server_${child.pid}.ports`);
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 10_000;
-    const poll = () => {
-      try {
-        const ports = JSON.parse(readFileSync(portsFile, "utf8")) as { nats: string[] };
-        resolve({ child, url: ports.nats[0] });
-      } catch {
-        if (Date.now() > deadline) reject(new Error("server did not start"));
-        else setTimeout(poll, 25);
-      }
-    };
-    poll();
-  });
-}
-
 describe("kill -9", () => {
   it("every acknowledged message survives and sequences continue", async () => {
     const dir = tempDir();
     try {
-      let { child, url } = await startProcess(dir);
+      let { child, url } = await startServerProcess(dir);
       let nc = await connect({ servers: url });
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: "CRASH", subjects: ["crash.>"] });
@@ -170,7 +142,7 @@ describe("kill -9", () => {
       await Promise.all(workers);
       await nc.close().catch(() => {});
 
-      ({ child, url } = await startProcess(dir));
+      ({ child, url } = await startServerProcess(dir));
       nc = await connect({ servers: url });
       const jsm2 = await jetstreamManager(nc);
       const si = await jsm2.streams.info("CRASH");

@@ -2,38 +2,11 @@
 // work. No acknowledged message comes back, no unacknowledged message is lost, delivery counts continue.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { removeDir, sleep, startJs, tempDir } from "../helpers.js";
-
-const BIN = fileURLToPath(new URL("../../../src/cli/lattice-server.js", import.meta.url));
-
-function startProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, "-js", "-sd", dir, "-p", "-1", "-a", "127.0.0.1", "--ports_file_dir", dir],
-    { stdio: "ignore" },
-  );
-  const portsFile = join(dir, `nats-server_${child.pid}.ports`);
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 10_000;
-    const poll = () => {
-      try {
-        const ports = JSON.parse(readFileSync(portsFile, "utf8")) as { nats: string[] };
-        resolve({ child, url: ports.nats[0] });
-      } catch {
-        if (Date.now() > deadline) reject(new Error("server did not start"));
-        else setTimeout(poll, 25);
-      }
-    };
-    poll();
-  });
-}
+import { removeDir, sleep, startJs, startServerProcess, tempDir } from "../helpers.js";
 
 describe("consumer state across restarts", () => {
   it("a clean restart keeps floors, pending acks and redelivery counts", async () => {
@@ -116,7 +89,7 @@ describe("consumer state across restarts", () => {
     let child: ChildProcess | undefined;
     try {
       let url: string;
-      ({ child, url } = await startProcess(dir));
+      ({ child, url } = await startServerProcess(dir));
       let nc = await connect({ servers: url });
       let jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: "K9", subjects: ["k9"] });
@@ -137,7 +110,7 @@ describe("consumer state across restarts", () => {
       await new Promise((r) => child?.once("exit", r));
       await nc.close().catch(() => {});
 
-      ({ child, url } = await startProcess(dir));
+      ({ child, url } = await startServerProcess(dir));
       nc = await connect({ servers: url });
       jsm = await jetstreamManager(nc);
       js = jetstream(nc);
