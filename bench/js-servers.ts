@@ -32,6 +32,14 @@ import {
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const LATTICE_ENTRY = join(ROOT, "dist", "src", "cli", "lattice-server.js");
 
+/**
+ * Extra Node.js flags for the Lattice server under test, e.g. `BENCH_LATTICE_NODE_ARGS="--cpu-prof"` to
+ * profile it while a scenario runs (Node refuses such flags in NODE_OPTIONS).
+ */
+export function latticeNodeArgs(): string[] {
+  return (process.env.BENCH_LATTICE_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+}
+
 export interface JsLaunch {
   name: string;
   cmd: string;
@@ -57,7 +65,7 @@ export function jsLaunch(key: ServerKey, cpus: string | null): JsLaunch | string
     return {
       name: "Lattice (JetStream)",
       cmd: process.execPath,
-      args: (port, dir) => [LATTICE_ENTRY, ...common(port, dir)],
+      args: (port, dir) => [...latticeNodeArgs(), LATTICE_ENTRY, ...common(port, dir)],
       env: {},
       cpus,
     };

@@ -10,6 +10,7 @@ import { DEFAULT_CONSUMER_BENCH, runConsumerBench } from "./consumer-bench.js";
 import { useCoreAccounting } from "./cpu.js";
 import { renderJsReport } from "./js-report.js";
 import { type JsResults, runJetStream } from "./js-run.js";
+import { latticeNodeArgs } from "./js-servers.js";
 import { type Options, parseArgs, parseUrl, type ScenarioId, type ServerKey } from "./options.js";
 import { RawConn } from "./raw-client.js";
 import { fmtCores, fmtCount, fmtMiB, fmtRate, fmtUs, median } from "./report.js";
@@ -60,7 +61,7 @@ async function prepare(slot: Slot, opts: Options, serverCpus: string | null): Pr
         return;
       }
       cmd = process.execPath;
-      args = [LATTICE_ENTRY, "-a", "127.0.0.1", "-p", String(port)];
+      args = [...latticeNodeArgs(), LATTICE_ENTRY, "-a", "127.0.0.1", "-p", String(port)];
     } else {
       const bin = which("nats-server");
       if (!bin) {

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { AccountClaims } from "../auth/jwt-claims.js";
 import { decodeActivationJwt } from "../auth/jwt-claims.js";
 import type { Logger } from "../logger.js";
+import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "../server/account.js";
 import type { Router } from "../server/router.js";
 import { Subscription, type SubscriptionOwner } from "../server/subscription.js";
@@ -98,7 +99,7 @@ class StreamImport implements SubscriptionOwner, Detachable {
   deliver(
     _sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -190,7 +191,7 @@ class ResponseRouter implements SubscriptionOwner {
   deliver(
     _sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -264,7 +265,7 @@ class ServiceImport implements SubscriptionOwner, Detachable {
   deliver(
     _sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -272,7 +273,8 @@ class ServiceImport implements SubscriptionOwner, Detachable {
     origin?: SubscriptionOwner,
   ): void {
     const target = transformSubject(subject, this.local, this.imp.subject);
-    const mapped = reply === undefined ? undefined : this.responses().map(this.importer, reply, this.exp);
+    const mapped =
+      reply === undefined ? undefined : this.responses().map(this.importer, tokenText(reply), this.exp);
     const info = requestInfo(this.importer.name, origin, this.imp.share);
     const m = withRequestInfo(info, buf, start, hdrLen, end);
     forward(this.importer, this.exporter, true, () => {

@@ -18,6 +18,7 @@ import { routez } from "../monitor/routez.js";
 import { subsz } from "../monitor/subsz.js";
 import { HttpError } from "../monitor/types.js";
 import { CpuSampler, varz } from "../monitor/varz.js";
+import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "../server/account.js";
 import type { ClientConnection } from "../server/client.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
@@ -397,13 +398,14 @@ class UserInfoService implements SubscriptionOwner {
   deliver(
     sub: Subscription,
     _subject: string,
-    reply: string | undefined,
+    replyToken: Token | undefined,
     _buf: Uint8Array,
     _start: number,
     _hdrLen: number,
     _end: number,
     origin?: SubscriptionOwner,
   ): void {
+    const reply = replyToken === undefined ? undefined : tokenText(replyToken);
     const account = this.subs.get(sub);
     const c = asEventClient(origin) as (EventClient & { permissions?: { describe(): object } }) | undefined;
     if (reply === undefined || account === undefined || c === undefined) return;

@@ -7,6 +7,13 @@
 
 export type Token = string | Uint8Array;
 
+const tokenDecoder = new TextDecoder();
+
+/** A token as a string (bytes are decoded as UTF-8): for receivers that keep or compare it. */
+export function tokenText(t: Token): string {
+  return typeof t === "string" ? t : tokenDecoder.decode(t);
+}
+
 /** Short strings are copied with a charCode loop, faster than a native call for typical subjects. */
 const SHORT_STRING = 48;
 

@@ -6,6 +6,7 @@ import {
   type ClientAuthenticator,
   type ConnectCredentials,
 } from "../auth/types.js";
+import { type Token, tokenText } from "../protocol/encode.js";
 import {
   ERR_AUTHENTICATION_TIMEOUT,
   ERR_AUTHORIZATION_VIOLATION,
@@ -442,7 +443,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   deliver(
     sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -455,7 +456,8 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     const global = this.ctx.stats;
     global.outMsgs++;
     global.outBytes += written;
-    if (reply !== undefined && this.responses !== undefined) this.responses.grant(reply, Date.now());
+    if (reply !== undefined && this.responses !== undefined)
+      this.responses.grant(tokenText(reply), Date.now());
     this.afterAppend();
   }
 

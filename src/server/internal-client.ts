@@ -1,3 +1,4 @@
+import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "./account.js";
 import type { Router } from "./router.js";
 import { Subscription, type SubscriptionOwner } from "./subscription.js";
@@ -52,7 +53,7 @@ export class InternalClient implements SubscriptionOwner {
    */
   publish(
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     data: Uint8Array,
     headers?: Uint8Array,
     shown?: string,
@@ -82,10 +83,27 @@ export class InternalClient implements SubscriptionOwner {
     return this.router.publish(this.account, subject, reply, buf, 0, headers.length, buf.length, this, shown);
   }
 
+  /**
+   * Publish bytes where they lie: a header block of `hdrLen` bytes (0 for none) then the payload, in
+   * buf[start, end). Stored messages are routed this way without a view made per message.
+   */
+  publishBytes(
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    shown?: string,
+  ): number {
+    if (this.closed) return 0;
+    return this.router.publish(this.account, subject, reply, buf, start, hdrLen, end, this, shown);
+  }
+
   deliver(
     sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -95,7 +113,7 @@ export class InternalClient implements SubscriptionOwner {
     if (handler === undefined) return;
     const headers = hdrLen > 0 ? buf.subarray(start, start + hdrLen) : undefined;
     const data = end > start + hdrLen ? buf.subarray(start + hdrLen, end) : EMPTY;
-    handler({ subject, reply, headers, data }, sub);
+    handler({ subject, reply: reply === undefined ? undefined : tokenText(reply), headers, data }, sub);
   }
 
   subscriptionEnded(sub: Subscription): void {

@@ -1,4 +1,4 @@
-import { writeHmsg, writeMsg } from "../protocol/encode.js";
+import { type Token, writeHmsg, writeMsg } from "../protocol/encode.js";
 import type { Outbound } from "./outbound.js";
 
 // Encodes one delivery (MSG or HMSG) straight into a connection's outbound buffer: no intermediate strings.
@@ -11,7 +11,7 @@ export function writeMessage(
   out: Outbound,
   subject: string,
   sid: string,
-  reply: string | undefined,
+  reply: Token | undefined,
   src: Uint8Array,
   start: number,
   hdrLen: number,

@@ -1,3 +1,4 @@
+import type { Token } from "../protocol/encode.js";
 import type { Account } from "./account.js";
 import type { Subscription, SubscriptionOwner } from "./subscription.js";
 
@@ -15,7 +16,7 @@ export class Router {
   publish(
     account: Account,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,
@@ -60,7 +61,7 @@ function deliverTo(
   account: Account,
   sub: Subscription,
   subject: string,
-  reply: string | undefined,
+  reply: Token | undefined,
   buf: Uint8Array,
   start: number,
   hdrLen: number,

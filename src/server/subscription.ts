@@ -1,3 +1,4 @@
+import type { Token } from "../protocol/encode.js";
 import type { IndexedSubscription } from "../subjects/subject-index.js";
 import type { Account } from "./account.js";
 
@@ -12,12 +13,13 @@ export interface SubscriptionOwner {
   /**
    * Deliver one message. Bytes are views into the publisher's buffer: copy to keep them.
    * headers are buf[start, start + hdrLen), the payload follows until end. `origin` is the publisher when
-   * known (cross-account imports report who asked).
+   * known (cross-account imports report who asked). A reply given as bytes is only valid during the call
+   * (JetStream builds ack subjects in a reused buffer): `tokenText` it to keep it.
    */
   deliver(
     sub: Subscription,
     subject: string,
-    reply: string | undefined,
+    reply: Token | undefined,
     buf: Uint8Array,
     start: number,
     hdrLen: number,

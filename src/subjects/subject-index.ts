@@ -165,7 +165,7 @@ export class SubjectIndex<S extends IndexedSubscription> {
     const c = this.collector;
     collect(this.root, tokens, 0, c);
     const result = c.finish();
-    this.cache.set(subject, result);
+    if (!isOneShotSubject(subject)) this.cache.set(subject, result);
     return result;
   }
 
@@ -329,4 +329,12 @@ function countNodes<S>(node: TrieNode<S>): number {
   if (node.pwc !== undefined) n += countNodes(node.pwc);
   if (node.fwc !== undefined) n += countNodes(node.fwc);
   return n;
+}
+
+/**
+ * JetStream ack subjects carry the delivery's sequence numbers, so each is published once: caching its
+ * match would only cost an insert and push a reusable entry out.
+ */
+function isOneShotSubject(subject: string): boolean {
+  return subject.charCodeAt(0) === 0x24 && subject.startsWith("$JS.ACK.");
 }

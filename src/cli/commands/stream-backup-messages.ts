@@ -225,20 +225,30 @@ export async function restoreMessages(
   let published = 0;
   let duplicates = 0;
   const inFlight = new Set<Promise<void>>();
+  // The first refusal, kept here: a publish that fails while the file is still being read has already
+  // left the in-flight set by the time anything awaits it.
+  let refused: { err: unknown } | undefined;
   try {
     for await (const m of savedMessages(path)) {
-      const p = js
+      if (refused !== undefined) break;
+      const p: Promise<void> = js
         .publish(m.subject, Buffer.from(m.data, "base64"), { headers: headersFrom(m.headers) })
-        .then((ack) => {
-          if (ack.duplicate) duplicates++;
-          published++;
-          bar.update(published);
-        });
+        .then(
+          (ack) => {
+            if (ack.duplicate) duplicates++;
+            published++;
+            bar.update(published);
+          },
+          (err: unknown) => {
+            refused ??= { err };
+          },
+        )
+        .finally(() => inFlight.delete(p));
       inFlight.add(p);
-      void p.finally(() => inFlight.delete(p)).catch(() => {});
       if (inFlight.size >= WINDOW) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    if (refused !== undefined) throw refused.err;
   } catch (err) {
     // The stream stays as far as it got: say so, with the server's reason.
     const { message, exitCode } = describeError(err);

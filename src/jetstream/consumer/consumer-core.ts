@@ -14,6 +14,7 @@ import { isSubsetMatch } from "../../subjects/pattern.js";
 import type { Stream } from "../stream.js";
 import type { StreamConfig } from "../stream-config.js";
 import { ACK_PREFIX } from "./ack.js";
+import { AckReplyWriter } from "./ack-reply.js";
 import type { ConsumerAdvisories } from "./advisories.js";
 import { type ConsumerConfig, DEFAULT_ACK_WAIT_NS, filtersOf, isPush, NS_PER_MS } from "./config.js";
 import { compileFilter, type SubjectFilter } from "./filter.js";
@@ -82,10 +83,11 @@ export abstract class ConsumerCore {
   protected lat = 0;
   /** Replay original: hold deliveries until their original spacing, while catching up to this seq. */
   protected replayUpTo = 0;
-  protected replayLastNs = 0n;
+  /** Replay original: the last delivered message's timestamp in ms (with the sub-ms part as a fraction). */
+  protected replayLastMs = 0;
   protected replayHold = 0;
-  /** `$JS.ACK.<stream>.<consumer>.`: the fixed part of every ack reply subject. */
-  protected readonly ackPrefix: string;
+  /** Writes each delivery's `$JS.ACK.<stream>.<consumer>....` reply subject. */
+  protected readonly ackReply: AckReplyWriter;
   /** What nextCandidate found (saves an object per delivery): a CAND_* kind and the delivery count. */
   protected candKind = 0;
   protected candDc = 0;
@@ -107,7 +109,7 @@ export abstract class ConsumerCore {
     const filters = filtersOf(config);
     this.match = compileFilter(filters);
     this.filterArg = filterArg(filters);
-    this.ackPrefix = `${ACK_PREFIX}${host.stream.name}.${name}.`;
+    this.ackReply = new AckReplyWriter(`${ACK_PREFIX}${host.stream.name}.${name}.`);
     this.state = restored ?? new ConsumerState();
     if (!isPush(config)) this.waiting = new WaitQueue(config.max_waiting ?? 0);
     this.updateInactiveThreshold();

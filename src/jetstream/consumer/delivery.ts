@@ -85,10 +85,10 @@ export abstract class Delivery extends PushDelivery {
       this.replayUpTo = 0;
       return true;
     }
-    if (this.replayLastNs === 0n) return true;
+    if (this.replayLastMs === 0) return true;
     const now = Date.now();
     if (this.replayHold === 0) {
-      const gapMs = Number(msg.timeNs - this.replayLastNs) / NS_PER_MS;
+      const gapMs = msg.time + msg.subNs / NS_PER_MS - this.replayLastMs;
       if (gapMs <= 1) return true;
       this.replayHold = now + gapMs;
     }
@@ -174,14 +174,13 @@ export abstract class Delivery extends PushDelivery {
     const pendingAfter = Math.max(0, dc === 1 ? this.npc - 1 : this.npc);
     const dseq = s.dseq;
     // `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp>.<pending>` (ack.ts)
-    const reply = `${this.ackPrefix}${dc}.${msg.seq}.${dseq}.${msg.timeNs}.${pendingAfter}`;
-    let hdrs = msg.headers;
-    let data = msg.data;
+    const reply = this.ackReply.write(dc, msg.seq, dseq, msg.time, msg.subNs, pendingAfter);
+    let hdrs: Uint8Array | undefined;
+    let body = msg.end - msg.start;
     if (c.headers_only) {
-      hdrs = appendHeaders(hdrs, [["Nats-Msg-Size", String(data.length)]]);
-      data = EMPTY;
+      hdrs = appendHeaders(msg.headers, [["Nats-Msg-Size", String(msg.end - msg.start - msg.hdrLen)]]);
+      body = hdrs.length;
     }
-    const body = (hdrs === undefined ? 0 : hdrs.length) + data.length;
     let target: string;
     let wr: WaitingRequest | undefined;
     if (this.waiting !== undefined) {
@@ -215,8 +214,12 @@ export abstract class Delivery extends PushDelivery {
     }
     s.dseq++;
     s.lastDelivered = msg.seq;
-    this.replayLastNs = msg.timeNs;
-    this.host.client.publish(target, reply, data, hdrs, msg.subject);
+    if (this.replayUpTo > 0) this.replayLastMs = msg.time + msg.subNs / NS_PER_MS;
+    if (hdrs === undefined) {
+      this.host.client.publishBytes(target, reply, msg.buf, msg.start, msg.hdrLen, msg.end, msg.subject);
+    } else {
+      this.host.client.publish(target, reply, EMPTY, hdrs, msg.subject);
+    }
     if (c.ack_policy === "none") {
       s.adflr = dseq;
       s.asflr = msg.seq;

@@ -1,7 +1,7 @@
 // The memory store: messages live in the seq index itself. Nothing to persist, so flush() is immediate.
 
 import { BaseStore, type NewMessage } from "./base-store.js";
-import { joinNs } from "./clock.js";
+import { Message } from "./message.js";
 import type { StoredMessage, StoreLimits } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -24,16 +24,17 @@ export class MemoryStore extends BaseStore<StoredMessage> {
     const bytes = new Uint8Array(hlen + m.data.length);
     if (m.headers !== undefined) bytes.set(m.headers, 0);
     bytes.set(m.data, hlen);
-    const msg: StoredMessage = {
-      seq: m.seq,
-      subject: m.subject,
-      time: m.ms,
-      timeNs: joinNs(m.ms, m.subNs),
-      headers: m.headers !== undefined ? bytes.subarray(0, hlen) : undefined,
-      data: bytes.subarray(hlen),
-      ttlMs: m.ttlMs !== 0 ? m.ttlMs : undefined,
-    };
-    return msg;
+    return new Message(
+      m.seq,
+      m.subject,
+      m.ms,
+      m.subNs,
+      bytes,
+      0,
+      hlen,
+      bytes.length,
+      m.ttlMs !== 0 ? m.ttlMs : undefined,
+    );
   }
 
   protected persistRemove(): void {}

@@ -15,11 +15,21 @@ export interface StoredMessage {
   readonly subject: string;
   /** Stream timestamp, milliseconds since the epoch (floor of `timeNs`). */
   readonly time: number;
+  /** Nanoseconds within `time` (0 to 999,999): with it, the exact timestamp without a BigInt. */
+  readonly subNs: number;
   /** Stream timestamp, nanoseconds since the epoch (for RFC 3339 nano and `Nats-Time-Stamp`). */
   readonly timeNs: bigint;
   /** The raw header block (`NATS/1.0\r\n...`), if the message has headers. */
   readonly headers?: Uint8Array;
   readonly data: Uint8Array;
+  /**
+   * The same bytes where they lie: the header block (`hdrLen` bytes, 0 without headers) then the payload,
+   * in buf[start, end). Delivery routes them from there without making views.
+   */
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly hdrLen: number;
+  readonly end: number;
   /** Per-message TTL in ms (`Nats-TTL`); negative = never expires (also exempt from max age). */
   readonly ttlMs?: number;
 }

@@ -19,7 +19,17 @@ const bytes = (s: string) => enc.encode(s);
 function snapshot(s: MessageStore) {
   const msgs = [];
   for (let m = s.getNext(0); m !== undefined; m = s.getNext(m.seq + 1)) {
-    msgs.push({ ...m, headers: m.headers && Buffer.from(m.headers), data: Buffer.from(m.data) });
+    // What a reader sees, not where the bytes lie (a block window here, one array per message in memory).
+    msgs.push({
+      seq: m.seq,
+      subject: m.subject,
+      time: m.time,
+      subNs: m.subNs,
+      timeNs: m.timeNs,
+      headers: m.headers && Buffer.from(m.headers),
+      data: Buffer.from(m.data),
+      ttlMs: m.ttlMs,
+    });
   }
   return {
     state: s.state({ deletedDetails: true }),

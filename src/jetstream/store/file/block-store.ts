@@ -3,6 +3,7 @@
 // store's lifecycle are in file-store.ts.
 
 import { BaseStore, type NewMessage } from "../base-store.js";
+import { Message } from "../message.js";
 import {
   MESSAGE_OVERHEAD,
   type StoredMessage,
@@ -22,6 +23,7 @@ import {
   RECORD_OVERHEAD,
   recordLength,
 } from "./record.js";
+import { splitTime, splitTimeAt } from "./record-time.js";
 
 export interface FileStoreOptions {
   dir: string;
@@ -221,27 +223,21 @@ export abstract class BlockStore extends BaseStore<number> {
     const hlen = buf.readUInt32LE(at + 12);
     const s = at + RECORD_HEADER + slen;
     const ttls = this.ttlEntries();
-    return {
+    splitTimeAt(buf, at + 24);
+    const hasHeaders = (buf[at + 7] & 1) !== 0;
+    return new Message(
       seq,
       // The index holds the subject already (interned): no decode.
-      subject: this.subjects.entry(this.index.subjectId(seq)).subject,
-      time: this.index.timeMs(seq),
-      timeNs: this.timeAt(buf, at + 24),
-      // Plain views: a Buffer view costs a trip through Buffer's constructor.
-      headers: (buf[at + 7] & 1) !== 0 ? new Uint8Array(buf.buffer, buf.byteOffset + s, hlen) : undefined,
-      data: new Uint8Array(buf.buffer, buf.byteOffset + s + hlen, at + len - 4 - s - hlen),
+      this.subjects.entry(this.index.subjectId(seq)).subject,
+      splitTime.ms,
+      splitTime.subNs,
+      buf,
+      hasHeaders ? s : s + hlen,
+      hasHeaders ? hlen : 0,
+      at + len - 4,
       // Only messages that carry a TTL are in the TTL map: most streams have none, so no lookup.
-      ttlMs: ttls.size > 0 ? ttls.get(seq) : undefined,
-    };
-  }
-
-  private view: DataView | undefined;
-
-  /** The i64 at buf[at]: through a DataView (kept while reads stay in one buffer), cheaper than Buffer's. */
-  private timeAt(buf: Buffer, at: number): bigint {
-    let v = this.view;
-    if (v === undefined || v.buffer !== buf.buffer) this.view = v = new DataView(buf.buffer);
-    return v.getBigInt64(buf.byteOffset + at, true);
+      ttls.size > 0 ? ttls.get(seq) : undefined,
+    );
   }
 
   // ---- blocks ------------------------------------------------------------------------------------
