@@ -60,18 +60,22 @@ export function subjectTokens(subject: string): string[] {
   }
 }
 
-/** Tokens of a publish subject, or undefined when a token is empty (such a subject matches nothing). */
-function publishTokens(subject: string): string[] | undefined {
-  const tokens: string[] = [];
-  let start = 0;
-  for (;;) {
-    const dot = subject.indexOf(".", start);
-    const end = dot === -1 ? subject.length : dot;
-    if (end === start) return undefined;
-    tokens.push(subject.slice(start, end));
-    if (dot === -1) return tokens;
-    start = dot + 1;
-  }
+/** A publish subject with an empty token (`a..b`, `.a`, `a.`, ``) matches nothing. */
+function hasEmptyToken(subject: string): boolean {
+  const n = subject.length;
+  return (
+    n === 0 || subject.charCodeAt(0) === 0x2e || subject.charCodeAt(n - 1) === 0x2e || subject.includes("..")
+  );
+}
+
+/**
+ * The token of `subject` starting at `start` (the whole subject when it has one token). Taken only where
+ * a trie node has literal children to look it up in: a walk that ends early (an ack subject reaching its
+ * consumer's `>`) never slices the rest.
+ */
+function tokenAt(subject: string, start: number, dot: number): string {
+  if (dot === -1) return start === 0 ? subject : subject.slice(start);
+  return subject.slice(start, dot);
 }
 
 /**
@@ -155,17 +159,17 @@ export class SubjectIndex<S extends IndexedSubscription> {
    */
   match(subject: string): MatchResult<S> {
     this.matches++;
-    const cached = this.cache.get(subject);
+    const oneShot = isOneShotSubject(subject);
+    const cached = oneShot ? undefined : this.cache.get(subject);
     if (cached !== undefined) {
       this.cacheHits++;
       return cached;
     }
-    const tokens = publishTokens(subject);
-    if (tokens === undefined) return EMPTY_MATCH;
+    if (hasEmptyToken(subject)) return EMPTY_MATCH;
     const c = this.collector;
-    collect(this.root, tokens, 0, c);
+    collect(this.root, subject, 0, c);
     const result = c.finish();
-    if (!isOneShotSubject(subject)) this.cache.set(subject, result);
+    if (!oneShot) this.cache.set(subject, result);
     return result;
   }
 
@@ -173,9 +177,8 @@ export class SubjectIndex<S extends IndexedSubscription> {
   hasInterest(subject: string): boolean {
     const cached = this.cache.get(subject);
     if (cached !== undefined) return cached.plain.length > 0 || cached.queues.length > 0;
-    const tokens = publishTokens(subject);
-    if (tokens === undefined) return false;
-    return anyInterest(this.root, tokens, 0);
+    if (hasEmptyToken(subject)) return false;
+    return anyInterest(this.root, subject, 0);
   }
 
   /**
@@ -269,24 +272,26 @@ class Collector<S> {
 }
 
 /**
- * Walk the trie for `tokens[i..]`. Loops down the single-path case and recurses only where both a
- * literal and a `*` child match. Each node is reached by at most one path, so no subscription is
- * collected twice.
+ * Walk the trie for the tokens of `subject` from index `start` (-1: none left). Loops down the
+ * single-path case and recurses only where both a literal and a `*` child match. Each node is reached by
+ * at most one path, so no subscription is collected twice.
  */
-function collect<S>(node: TrieNode<S>, tokens: readonly string[], i: number, c: Collector<S>): void {
-  const n = tokens.length;
+function collect<S>(node: TrieNode<S>, subject: string, start: number, c: Collector<S>): void {
   for (;;) {
-    if (i === n) {
+    if (start === -1) {
       c.add(node);
       return;
     }
-    // `>` needs at least one more token, which i < n guarantees.
+    // `>` needs at least one more token, which start !== -1 guarantees.
     if (node.fwc !== undefined) c.add(node.fwc);
-    const lit = node.literals?.get(tokens[i]);
+    const literals = node.literals;
     const pwc = node.pwc;
-    i++;
+    if (literals === undefined && pwc === undefined) return;
+    const dot = subject.indexOf(".", start);
+    const lit = literals?.get(tokenAt(subject, start, dot));
+    start = dot === -1 ? -1 : dot + 1;
     if (pwc !== undefined) {
-      if (lit !== undefined) collect(lit, tokens, i, c);
+      if (lit !== undefined) collect(lit, subject, start, c);
       node = pwc;
     } else if (lit !== undefined) {
       node = lit;
@@ -296,16 +301,18 @@ function collect<S>(node: TrieNode<S>, tokens: readonly string[], i: number, c: 
   }
 }
 
-function anyInterest<S>(node: TrieNode<S>, tokens: readonly string[], i: number): boolean {
-  const n = tokens.length;
+function anyInterest<S>(node: TrieNode<S>, subject: string, start: number): boolean {
   for (;;) {
-    if (i === n) return node.hasSubs();
+    if (start === -1) return node.hasSubs();
     if (node.fwc?.hasSubs()) return true;
-    const lit = node.literals?.get(tokens[i]);
+    const literals = node.literals;
     const pwc = node.pwc;
-    i++;
+    if (literals === undefined && pwc === undefined) return false;
+    const dot = subject.indexOf(".", start);
+    const lit = literals?.get(tokenAt(subject, start, dot));
+    start = dot === -1 ? -1 : dot + 1;
     if (pwc !== undefined) {
-      if (lit !== undefined && anyInterest(lit, tokens, i)) return true;
+      if (lit !== undefined && anyInterest(lit, subject, start)) return true;
       node = pwc;
     } else if (lit !== undefined) {
       node = lit;
