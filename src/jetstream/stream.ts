@@ -338,7 +338,7 @@ export class Stream {
     if (err !== undefined) text = this.errorAck(storeFailure(err).body);
     else if (typeof body === "number") text = body < 0 ? this.ack(-body, true) : this.ack(body, false);
     else text = body();
-    this.host.client.publish(reply, undefined, Buffer.from(text));
+    this.host.client.respond(reply, Buffer.from(text));
   }
 
   /** Resolves when everything stored so far is durable. */

@@ -100,6 +100,31 @@ export class InternalClient implements SubscriptionOwner {
     return this.router.publish(this.account, subject, reply, buf, start, hdrLen, end, this, shown);
   }
 
+  /**
+   * Answer a request: `reply` is an inbox subject used once, so routing skips the match cache (a cached
+   * entry would never be hit and would push a reusable one out). Bytes as in `publishBytes`.
+   */
+  respondBytes(reply: string, buf: Uint8Array, start: number, hdrLen: number, end: number): number {
+    if (this.closed) return 0;
+    return this.router.publish(
+      this.account,
+      reply,
+      undefined,
+      buf,
+      start,
+      hdrLen,
+      end,
+      this,
+      undefined,
+      true,
+    );
+  }
+
+  /** Answer a request with a payload and no headers (see respondBytes). */
+  respond(reply: string, data: Uint8Array): number {
+    return this.respondBytes(reply, data, 0, 0, data.length);
+  }
+
   deliver(
     sub: Subscription,
     subject: string,

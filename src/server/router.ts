@@ -24,9 +24,11 @@ export class Router {
     origin: SubscriptionOwner | undefined,
     /** Subject shown to receivers when it differs from the one routed on (JetStream deliveries). */
     shown?: string,
+    /** A reply to a request: this subject is used once, so its match is not cached. */
+    once = false,
   ): number {
     this.routed++;
-    const result = account.sublist.match(subject);
+    const result = account.sublist.match(subject, once);
     const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
     let delivered = 0;
 

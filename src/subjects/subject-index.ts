@@ -157,9 +157,13 @@ export class SubjectIndex<S extends IndexedSubscription> {
    * All subscriptions matching a literal publish subject. The result is a frozen snapshot: later inserts
    * and removes never change it. A subject with an empty token matches nothing.
    */
-  match(subject: string): MatchResult<S> {
+  /**
+   * Who is interested in `subject`. `once`: the caller knows this subject will not be published again (a
+   * reply to a request), so the result is neither looked up in nor added to the cache.
+   */
+  match(subject: string, once = false): MatchResult<S> {
     this.matches++;
-    const oneShot = isOneShotSubject(subject);
+    const oneShot = once || isOneShotSubject(subject);
     const cached = oneShot ? undefined : this.cache.get(subject);
     if (cached !== undefined) {
       this.cacheHits++;

@@ -82,6 +82,17 @@ describe("message get, direct get, delete and purge", () => {
     assert.equal(subj.headers?.get("Nats-Sequence"), "2");
   });
 
+  it("DIRECT.GET keeps a UTF-8 subject and the payload intact in its reply", async () => {
+    const payload = new Uint8Array(10_000).map((_, i) => i % 251);
+    const ack = await env.jsm.jetstream().publish("m.grüße.日本", payload);
+    const got = await env.jsm.direct.getMessage("M", { last_by_subj: "m.grüße.日本" });
+    assert.equal(got?.subject, "m.grüße.日本");
+    assert.equal(got?.seq, ack.seq);
+    assert.ok(Buffer.from(got?.data ?? []).equals(payload), "payload intact");
+    const again = await env.jsm.direct.getMessage("M", { seq: ack.seq });
+    assert.ok(Buffer.from(again?.data ?? []).equals(payload), "payload intact by sequence");
+  });
+
   it("DIRECT.GET answers bad requests with 408 and misses with 404", async () => {
     const cases: [string, string, number, string][] = [
       ["$JS.API.DIRECT.GET.M", "", 408, "Empty Request"],

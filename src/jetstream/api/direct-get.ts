@@ -129,30 +129,49 @@ function parseRequest(data: Uint8Array, subjectForm: string): Parsed {
 }
 
 function withServerHeaders(stream: Stream, m: StoredMessage, noHdr: boolean, extra: [string, string][] = []) {
-  const stored = noHdr ? undefined : m.headers;
-  if (stored === undefined && extra.length === 0) {
-    // The common case, without the entry list: one string, one encode.
-    return Buffer.from(
-      `NATS/1.0\r\n${Hdr.Stream}: ${stream.name}\r\n${Hdr.Subject}: ${m.subject}\r\n${Hdr.Sequence}: ${m.seq}\r\n${Hdr.TimeStamp}: ${timeStamp(m.timeNs)}\r\n\r\n`,
-      "latin1",
-    );
-  }
-  return appendHeaders(stored, [
+  return appendHeaders(noHdr ? undefined : m.headers, [
     [Hdr.Stream, stream.name],
     [Hdr.Subject, m.subject],
     [Hdr.Sequence, String(m.seq)],
-    [Hdr.TimeStamp, timeStamp(m.timeNs)],
+    [Hdr.TimeStamp, timeStamp(m.time, m.subNs)],
     ...extra,
   ]);
 }
 
-/** RFC 3339 of a message time; the date-to-minute part is formatted once per minute. */
+/** Replies are assembled here (header block, then payload) and routed from here: nothing kept per reply. */
+let replyScratch = Buffer.allocUnsafe(4096);
+
+/** Answer a direct get with `m`, its stored headers (unless `noHdr`) followed by the server's. */
+function respondWithMessage(
+  client: InternalClient,
+  reply: string,
+  stream: Stream,
+  m: StoredMessage,
+  noHdr: boolean,
+) {
+  if (m.hdrLen > 0 && !noHdr) {
+    client.publish(reply, undefined, m.data, withServerHeaders(stream, m, noHdr));
+    return;
+  }
+  // The common case, a message without headers: one string, written once.
+  const head = `NATS/1.0\r\n${Hdr.Stream}: ${stream.name}\r\n${Hdr.Subject}: ${m.subject}\r\n${Hdr.Sequence}: ${m.seq}\r\n${Hdr.TimeStamp}: ${timeStamp(m.time, m.subNs)}\r\n\r\n`;
+  const dataAt = m.start + m.hdrLen;
+  const dataLen = m.end - dataAt;
+  const room = head.length * 3 + dataLen;
+  if (replyScratch.length < room) replyScratch = Buffer.allocUnsafe(Math.max(room, replyScratch.length * 2));
+  const b = replyScratch;
+  const hlen = b.write(head, 0, "utf8");
+  b.set(new Uint8Array(m.buf.buffer, m.buf.byteOffset + dataAt, dataLen), hlen);
+  client.respondBytes(reply, b, 0, hlen, hlen + dataLen);
+}
+
+/** RFC 3339 of a message time (ms and the ns within it); the date-to-minute part is formatted once per minute. */
 let stampMin = -1;
 let stampPrefix = "";
-export function timeStamp(ns: bigint): string {
-  if (ns <= 0n) return rfc3339(ns);
-  const frac = ns % 1_000_000_000n;
-  const sec = Number((ns - frac) / 1_000_000_000n);
+export function timeStamp(ms: number, subNs: number): string {
+  if (ms < 0 || (ms === 0 && subNs === 0)) return rfc3339(BigInt(ms) * 1_000_000n + BigInt(subNs));
+  const sec = Math.floor(ms / 1000);
+  const frac = (ms - sec * 1000) * 1_000_000 + subNs;
   const min = Math.floor(sec / 60);
   if (min !== stampMin) {
     stampPrefix = new Date(min * 60_000).toISOString().slice(0, 17); // YYYY-MM-DDTHH:MM:
@@ -160,7 +179,7 @@ export function timeStamp(ns: bigint): string {
   }
   const ss = sec - min * 60;
   const head = `${stampPrefix}${ss < 10 ? "0" : ""}${ss}`;
-  let f = Number(frac);
+  let f = frac;
   if (f === 0) return `${head}Z`;
   let digits = 9;
   while (f % 10 === 0) {
@@ -186,7 +205,7 @@ export function serveDirectGet(
   if (plain > 0) {
     const msg = store.get(plain);
     if (msg === undefined) status(404, "Message Not Found");
-    else client.publish(reply, undefined, msg.data, withServerHeaders(stream, msg, false));
+    else respondWithMessage(client, reply, stream, msg, false);
     return;
   }
   const r = parseRequest(m.data, tail);
@@ -213,7 +232,7 @@ export function serveDirectGet(
     status(404, "Message Not Found");
     return;
   }
-  client.publish(reply, undefined, msg.data, withServerHeaders(stream, msg, r.no_hdr));
+  respondWithMessage(client, reply, stream, msg, r.no_hdr);
 }
 
 function serveBatch(
