@@ -12,21 +12,36 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type EmbeddedOptions, startServer } from "../../src/index.js";
 import { hasNatsServer, startNatsServer } from "../helpers/servers.js";
+import { setWatchdogLabel, startWatchdog } from "../helpers/watchdog.js";
 
 export const LATTICE_CLI = fileURLToPath(new URL("../../src/cli/lattice.js", import.meta.url));
 
 /** A config dir for the whole test process, so saved contexts never leak into (or from) the user's. */
 const CONFIG_HOME = mkdtempSync(join(tmpdir(), "lattice-cli-config-"));
 /** Every command still running when the test process exits (a failed test) is killed, never orphaned. */
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, string>();
 process.on("exit", () => {
-  for (const c of running) c.kill("SIGKILL");
+  for (const c of running.keys()) c.kill("SIGKILL");
   rmSync(CONFIG_HOME, { recursive: true, force: true });
 });
 
-function track(child: ChildProcess): ChildProcess {
-  running.add(child);
-  child.on("close", () => running.delete(child));
+// If this process's event loop ever stalls, the watchdog says which commands were running.
+startWatchdog();
+
+function showRunning(): void {
+  const now = Date.now();
+  setWatchdogLabel(
+    `lattice commands running: ${[...running.values()].map((d) => `[${d}]`).join(" ")} at ${now}`,
+  );
+}
+
+function track(child: ChildProcess, args: string[]): ChildProcess {
+  running.set(child, `pid ${child.pid}: ${args.join(" ")}`);
+  showRunning();
+  child.on("close", () => {
+    running.delete(child);
+    showRunning();
+  });
   return child;
 }
 
@@ -76,6 +91,7 @@ export function lattice(args: string[], opts: RunOptions = {}): Promise<RunResul
       cwd: opts.cwd,
       stdio: ["pipe", "pipe", "pipe"],
     }),
+    args,
   );
   return collect(child, opts);
 }
@@ -116,7 +132,7 @@ export function background(args: string[], opts: RunOptions = {}): Background {
     cwd: opts.cwd,
     stdio: ["pipe", "pipe", "pipe"],
   });
-  track(child);
+  track(child, args);
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
