@@ -28,7 +28,7 @@ export class Router {
     once = false,
   ): number {
     this.routed++;
-    const result = account.sublist.match(subject, once);
+    const result = account.sublist.match(subject, once || isAckSubject(subject));
     const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
     let delivered = 0;
 
@@ -82,4 +82,12 @@ function deliverTo(
   const routed = shown === undefined ? undefined : subject;
   owner.deliver(sub, shown ?? subject, reply, buf, start, hdrLen, end, origin, routed);
   return true;
+}
+
+/**
+ * JetStream ack subjects carry the delivery's sequence numbers, so each is published once (by the client
+ * acknowledging): caching its match would only cost an insert and push a reusable entry out.
+ */
+function isAckSubject(subject: string): boolean {
+  return subject.charCodeAt(0) === 0x24 && subject.startsWith("$JS.ACK.");
 }

@@ -163,8 +163,7 @@ export class SubjectIndex<S extends IndexedSubscription> {
    */
   match(subject: string, once = false): MatchResult<S> {
     this.matches++;
-    const oneShot = once || isOneShotSubject(subject);
-    const cached = oneShot ? undefined : this.cache.get(subject);
+    const cached = once ? undefined : this.cache.get(subject);
     if (cached !== undefined) {
       this.cacheHits++;
       return cached;
@@ -173,7 +172,7 @@ export class SubjectIndex<S extends IndexedSubscription> {
     const c = this.collector;
     collect(this.root, subject, 0, c);
     const result = c.finish();
-    if (!oneShot) this.cache.set(subject, result);
+    if (!once) this.cache.set(subject, result);
     return result;
   }
 
@@ -340,12 +339,4 @@ function countNodes<S>(node: TrieNode<S>): number {
   if (node.pwc !== undefined) n += countNodes(node.pwc);
   if (node.fwc !== undefined) n += countNodes(node.fwc);
   return n;
-}
-
-/**
- * JetStream ack subjects carry the delivery's sequence numbers, so each is published once: caching its
- * match would only cost an insert and push a reusable entry out.
- */
-function isOneShotSubject(subject: string): boolean {
-  return subject.charCodeAt(0) === 0x24 && subject.startsWith("$JS.ACK.");
 }
