@@ -1,7 +1,7 @@
 // An account's `jetstream` entry in the config file: `true`/`enabled`, `false`/`disabled`, or a map of
 // limits (names and aliases as nats-server reads them; absent limits are unlimited).
 import { parseStorageSize } from "../config/units.js";
-import type { AccountLimits } from "../jetstream/js-account.js";
+import { type AccountLimits, UNLIMITED } from "../jetstream/account-limits.js";
 
 export class JsConfigError extends Error {}
 
@@ -49,16 +49,7 @@ export function parseAccountJetStream(
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
     throw new JsConfigError(`${at}: expected map, bool or string to define JetStream`);
   }
-  const limits: { -readonly [K in keyof AccountLimits]: AccountLimits[K] } = {
-    max_memory: -1,
-    max_storage: -1,
-    max_streams: -1,
-    max_consumers: -1,
-    max_ack_pending: -1,
-    memory_max_stream_bytes: -1,
-    storage_max_stream_bytes: -1,
-    max_bytes_required: false,
-  };
+  const limits: { -readonly [K in keyof AccountLimits]: AccountLimits[K] } = { ...UNLIMITED };
   for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
     const k = key.toLowerCase();
     const f = `${at}.${key}`;

@@ -9,6 +9,7 @@ import type { Logger } from "../logger.js";
 import type { InternalClient } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
 import { subjectsCollide } from "../subjects/pattern.js";
+import { type AccountLimits, UNLIMITED } from "./account-limits.js";
 import { Advisories } from "./advisories.js";
 import { directResponders } from "./api/direct-get.js";
 import { type ApiError, apiError, apiErrorText } from "./api-errors.js";
@@ -21,29 +22,10 @@ import { configKey, decodeStreamConfig, type StreamConfig } from "./stream-confi
 import { createStreamDir, openStore, readDefinition, saveDefinition, setAside } from "./stream-dir.js";
 
 /** Account limits as $JS.API.INFO reports them; -1 = unlimited. */
-export interface AccountLimits {
-  max_memory: number;
-  max_storage: number;
-  max_streams: number;
-  max_consumers: number;
-  max_ack_pending: number;
-  memory_max_stream_bytes: number;
-  storage_max_stream_bytes: number;
-  max_bytes_required: boolean;
-}
+export type { AccountLimits } from "./account-limits.js";
+export { UNLIMITED } from "./account-limits.js";
 
 const USAGE_TTL_MS = 250;
-
-export const UNLIMITED: AccountLimits = {
-  max_memory: -1,
-  max_storage: -1,
-  max_streams: -1,
-  max_consumers: -1,
-  max_ack_pending: -1,
-  memory_max_stream_bytes: -1,
-  storage_max_stream_bytes: -1,
-  max_bytes_required: false,
-};
 
 /**
  * An account's JetStream limits: one set for every stream (`default`), or tiered limits by replica count

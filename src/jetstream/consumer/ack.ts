@@ -1,20 +1,9 @@
-// The ack protocol: the reply subject every delivery carries (v1 form, 9 tokens:
-// `$JS.ACK.<stream>.<consumer>.<delivered count>.<stream seq>.<consumer seq>.<timestamp ns>.<pending>`) and
-// the payloads clients publish to it (+ACK, -NAK [delay], +WPI, +NXT [request], +TERM [reason]).
+// The ack protocol: reading the reply subject every delivery carries (v1 form, 9 tokens:
+// `$JS.ACK.<stream>.<consumer>.<delivered count>.<stream seq>.<consumer seq>.<timestamp ns>.<pending>`,
+// written by ack-reply.ts) and the payloads clients publish to it (+ACK, -NAK [delay], +WPI, +NXT
+// [request], +TERM [reason]).
 
 export const ACK_PREFIX = "$JS.ACK.";
-
-export function ackSubject(
-  stream: string,
-  consumer: string,
-  deliveries: number,
-  sseq: number,
-  dseq: number,
-  timeNs: bigint,
-  pending: number,
-): string {
-  return `${ACK_PREFIX}${stream}.${consumer}.${deliveries}.${sseq}.${dseq}.${timeNs}.${pending}`;
-}
 
 export interface AckTarget {
   stream: string;
