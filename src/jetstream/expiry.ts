@@ -1,12 +1,12 @@
 // Time-based removal for one stream: a single timer set to the store's next expiry (max age or per-message
 // TTL), and subject delete markers (2.11): when expiry empties a subject and the stream has
 // `subject_delete_marker_ttl`, a marker message (`Nats-Marker-Reason: MaxAge`, its own TTL) takes its place.
-// A marker that expires in turn leaves nothing behind.
+// A message that was itself a marker (a marker reason, or a KV purge) leaves nothing behind when it expires.
 
 import type { Logger } from "../logger.js";
-import { appendHeaders, Hdr, mayHaveHeader } from "./headers.js";
+import { appendHeaders, Hdr, isSubjectDeleteMarker } from "./headers.js";
 import { ttlHeaderValue } from "./msg-ttl.js";
-import type { MessageStore, RemovalReason } from "./store/index.js";
+import type { MessageStore, RemovedMessage } from "./store/index.js";
 
 const MAX_TIMER_MS = 3_600_000;
 const NS_PER_MS = 1_000_000;
@@ -17,8 +17,8 @@ export interface ExpiryHost {
   readonly logger: Logger;
   /** Marker TTL in nanoseconds; 0 = no markers. */
   markerTtlNs(): number;
-  /** Store a marker message (the host's normal append path); returns its sequence. */
-  appendMarker(subject: string, hdrs: Uint8Array, ttlMs: number): number;
+  /** Store a marker message (the host's normal append path). */
+  appendMarker(subject: string, hdrs: Uint8Array, ttlMs: number): void;
   /** Messages were removed: the host tracks durability and tells its observers. */
   removed(): void;
 }
@@ -26,8 +26,6 @@ export interface ExpiryHost {
 export class Expiry {
   private timer: NodeJS.Timeout | undefined;
   private at = 0;
-  /** Markers that are the newest message on their subject. */
-  private readonly markers = new Set<number>();
   private stopped = false;
 
   constructor(private readonly host: ExpiryHost) {}
@@ -47,25 +45,6 @@ export class Expiry {
     this.timer.unref?.();
   }
 
-  /** A message left for another reason (delete, purge, limits): it can no longer be an expiring marker. */
-  forget(seq: number, reason: RemovalReason): void {
-    if (this.markers.size > 0 && reason !== "ttl" && reason !== "max-age") this.markers.delete(seq);
-  }
-
-  forgetAll(): void {
-    this.markers.clear();
-  }
-
-  /** After a restart: markers still newest on their subject. */
-  recover(): void {
-    if (this.host.markerTtlNs() <= 0) return;
-    const store = this.host.store;
-    for (const seq of store.lastSeqsBySubject()) {
-      const m = store.get(seq);
-      if (m?.headers !== undefined && mayHaveHeader(m.headers, Hdr.MarkerReason)) this.markers.add(seq);
-    }
-  }
-
   stop(): void {
     this.stopped = true;
     this.clearTimer();
@@ -79,9 +58,10 @@ export class Expiry {
   private fire(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    let removed: { seq: number; subject: string }[];
+    let removed: RemovedMessage[];
     try {
-      removed = this.host.store.expireDue(Date.now());
+      const markers = this.host.markerTtlNs() > 0;
+      removed = this.host.store.expireDue(Date.now(), markers ? isSubjectDeleteMarker : undefined);
     } catch (err) {
       this.host.logger.error(
         `JetStream stream '${this.host.name}': expiry failed: ${(err as Error).message}`,
@@ -95,11 +75,11 @@ export class Expiry {
     this.arm(true);
   }
 
-  private placeMarkers(removed: { seq: number; subject: string }[]): void {
+  private placeMarkers(removed: RemovedMessage[]): void {
     const ttl = this.host.markerTtlNs();
-    const subjects = new Set<string>();
-    for (const r of removed) if (!this.markers.delete(r.seq)) subjects.add(r.subject);
     if (ttl <= 0) return;
+    const subjects = new Set<string>();
+    for (const r of removed) if (r.marker !== true) subjects.add(r.subject);
     for (const subject of subjects) {
       if (this.host.store.getLastBySubject(subject) !== undefined) continue;
       const hdrs = appendHeaders(undefined, [
@@ -107,7 +87,7 @@ export class Expiry {
         [Hdr.TTL, ttlHeaderValue(ttl)],
       ]);
       try {
-        this.markers.add(this.host.appendMarker(subject, hdrs, ttl / NS_PER_MS));
+        this.host.appendMarker(subject, hdrs, ttl / NS_PER_MS);
       } catch (err) {
         this.host.logger.warn(
           `JetStream stream '${this.host.name}': delete marker not stored: ${(err as Error).message}`,

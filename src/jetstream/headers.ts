@@ -113,4 +113,17 @@ export const Hdr = {
   UpToSequence: "Nats-UpTo-Sequence",
   MsgSize: "Nats-Msg-Size",
   RequiredApiLevel: "Nats-Required-Api-Level",
+  KvOperation: "KV-Operation",
 } as const;
+
+/**
+ * A subject delete marker: a message with a marker reason, or a KV purge (which stands for the key's
+ * deletion the same way). When one expires it is not replaced by another marker.
+ */
+export function isSubjectDeleteMarker(block: Uint8Array | undefined): boolean {
+  const reason = mayHaveHeader(block, Hdr.MarkerReason);
+  if (!reason && !mayHaveHeader(block, Hdr.KvOperation)) return false;
+  const h = parseHeaders(block);
+  if (reason && (headerValue(h, Hdr.MarkerReason) ?? "") !== "") return true;
+  return headerValue(h, Hdr.KvOperation) === "PURGE";
+}

@@ -102,12 +102,10 @@ export class Stream {
       appendMarker: (subject, hdrs, ttlMs) => {
         const seq = this.store.appendSync(subject, hdrs, EMPTY, { ttlMs }).seq;
         this.afterAppend(seq, subject, "", Date.now(), ttlMs, undefined, hdrs, EMPTY, 0);
-        return seq;
       },
       removed: () => this.trackDurable(),
     });
     this.unhookStore = store.onRemoved((r) => {
-      this.expiry.forget(r.seq, r.reason);
       for (const o of this.observers) o.removed?.(r.seq, r.subject, r.reason);
     });
     this.recover();
@@ -403,7 +401,6 @@ export class Stream {
     } catch (err) {
       throw apiErrorText("StreamPurgeFailed", (err as Error).message);
     }
-    if (subject === undefined && seq === undefined && keep === undefined) this.expiry.forgetAll();
     this.trackDurable();
     this.notifyPurged();
     return n;
@@ -427,7 +424,7 @@ export class Stream {
 
   // ---- recovery ------------------------------------------------------------------------------------
 
-  /** Rebuild what is not in the store itself: last msg id, newest markers; dedupe ids when first needed. */
+  /** Rebuild what is not in the store itself: last msg id; dedupe ids when first needed. */
   private recover(): void {
     const st = this.store.state();
     if (st.messages === 0) return;
@@ -437,7 +434,6 @@ export class Stream {
     // Scanning the duplicate window reads every recent message; most streams never use Nats-Msg-Id, so
     // the scan waits for the first publish that carries one instead of slowing every restart.
     this.dedupePending = (this.config.duplicate_window ?? 0) > 0;
-    this.expiry.recover();
   }
 
   /** The ids of the duplicate window, read back from the store after a restart. */

@@ -6,6 +6,7 @@ import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
 import { withAuthCallout } from "../auth/callout-host.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
+import { API_LEVEL } from "../jetstream/api-level.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
@@ -171,6 +172,7 @@ export class Server extends EventEmitter implements ClientContext {
       port: this.port,
       headers: !o.noHeaderSupport,
       max_payload: o.maxPayload,
+      api_lvl: API_LEVEL,
     };
     if (this.authenticator?.advertiseRequired) info.auth_required = true;
     if (o.tls) {

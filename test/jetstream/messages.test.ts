@@ -125,9 +125,34 @@ describe("message get, direct get, delete and purge", () => {
     assert.deepEqual(statuses, ["EOB 3"]);
   });
 
-  it("streams without allow_direct have no direct responder", async () => {
+  it("DIRECT.GET batches stop at max_bytes; an empty start is 404 Message Not Found", async () => {
+    const seqs = async (body: unknown) => {
+      const inbox = `_INBOX.mb${Math.random().toString(36).slice(2)}`;
+      const sub = env.nc.subscribe(inbox);
+      env.nc.publish("$JS.API.DIRECT.GET.M", JSON.stringify(body), { reply: inbox });
+      const out: string[] = [];
+      for await (const m of sub) {
+        const code = m.headers?.code ?? 0;
+        out.push(code === 0 ? (m.headers?.get("Nats-Sequence") ?? "") : `${code} ${m.headers?.description}`);
+        if (code !== 0) break;
+      }
+      return out;
+    };
+    // Counted as nats-server does (subject, stored headers, payload): "m.a" with its header block and "1"
+    // already passes 5 bytes, so one message, then EOB.
+    assert.deepEqual(await seqs({ seq: 1, batch: 10, max_bytes: 5 }), ["1", "204 EOB"]);
+    assert.deepEqual(await seqs({ seq: 2, batch: 10, max_bytes: 7 }), ["2", "3", "204 EOB"]);
+    assert.deepEqual(await seqs({ seq: 99, batch: 10 }), ["404 Message Not Found"]);
+    assert.deepEqual(await seqs({ multi_last: ["zzz.>"] }), ["404 No Results"]);
+  });
+
+  it("a direct get nobody answers is 'no responders' at once, as with nats-server", async () => {
     await env.jsm.streams.add({ name: "NODIRECT", subjects: ["nodirect"] });
-    await assert.rejects(rawRequest(env.nc, "$JS.API.DIRECT.GET.NODIRECT", JSON.stringify({ seq: 1 })));
+    for (const subject of ["$JS.API.DIRECT.GET.NODIRECT", "$JS.API.DIRECT.GET.NOSUCHSTREAM"]) {
+      const t0 = Date.now();
+      await assert.rejects(rawRequest(env.nc, subject, JSON.stringify({ seq: 1 })), /no responders/i);
+      assert.ok(Date.now() - t0 < 1000, "answered, not timed out");
+    }
   });
 
   it("MSG.DELETE erases or just removes, and reports missing messages", async () => {

@@ -176,6 +176,19 @@ describe("kv", () => {
     await until(async () => (await m.get("short"))?.operation !== "PUT", 5000);
   });
 
+  it("a purge with a TTL expires without leaving a delete marker behind", async () => {
+    const b = await new Kvm(env.nc).create("purgettl", { markerTTL: 1000 });
+    await b.create("a", "v", "2s");
+    await b.delete("a");
+    assert.equal((await b.get("a"))?.operation, "DEL");
+    await b.purge("a", { ttl: "1s" });
+    assert.equal((await b.get("a"))?.operation, "PURGE");
+    // The purge is the key's marker: when it expires the key is simply gone, no MaxAge marker follows.
+    await until(async () => (await b.get("a")) === null, 4000);
+    const st = await env.jsm.streams.info("KV_purgettl");
+    assert.equal(st.state.messages, 0);
+  });
+
   it("CAS errors read as nats-server's", {
     skip: !hasNatsServer() && "nats-server not installed",
   }, async () => {

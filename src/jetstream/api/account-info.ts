@@ -1,5 +1,6 @@
 // $JS.API.INFO: the account's usage, limits and API counters.
 
+import { API_LEVEL } from "../api-level.js";
 import type { AccountLimits } from "../js-account.js";
 import type { ApiRoute } from "./types.js";
 
@@ -13,9 +14,6 @@ const ZERO_LIMITS: AccountLimits = {
   storage_max_stream_bytes: 0,
   max_bytes_required: false,
 };
-
-/** JetStream API level this server implements (2.11 = 1: per-message TTL, delete markers). */
-export const API_LEVEL = 1;
 
 export const accountInfo: ApiRoute = {
   type: "account_info_response",

@@ -3,11 +3,11 @@
 // unpin and reset answer for a consumer that exists with the error a single server gives.
 
 import { apiError } from "../api-errors.js";
-import { decodeCreateRequest } from "../consumer/config.js";
+import { decodeCreateRequest, isValidGroupName } from "../consumer/config.js";
 import type { Consumer } from "../consumer/consumer.js";
 import { consumersOf } from "../consumer/consumer-set.js";
 import type { JsAccount } from "../js-account.js";
-import { isBlank, optInt, optTime, parseBody, rfc3339, ZERO_TIME } from "../json.js";
+import { isBlank, optInt, optString, optTime, parseBody, rfc3339, ZERO_TIME } from "../json.js";
 import type { Stream } from "../stream.js";
 import type { ApiRequest, ApiRoute } from "./types.js";
 
@@ -75,7 +75,7 @@ export const consumerCreate: ApiRoute = {
     const stream = streamNamed(req, cr.stream_name);
     const set = consumersOf(stream);
     if (set === undefined) throw apiError("StreamNotFound");
-    const { consumer } = set.create(cfg, cr.action);
+    const { consumer } = set.create(cfg, cr.action, cr.pedantic);
     return consumer.info();
   },
 };
@@ -153,7 +153,22 @@ export const consumerPause: ApiRoute = {
   },
 };
 
-/** UNPIN / RESET / LEADER.STEPDOWN: what a single server without those features answers. */
+/** `CONSUMER.UNPIN.<stream>.<consumer>` `{"group":"..."}`: the group's pinned client loses its pin. */
+export const consumerUnpin: ApiRoute = {
+  type: "consumer_unpin_response",
+  audit: true,
+  handle(req) {
+    const group = optString(parseBody(req.data), "group") ?? "";
+    if (group === "") throw apiError("InvalidJSON");
+    if (!isValidGroupName(group)) throw apiError("ConsumerInvalidGroupName");
+    const stream = streamNamed(req, req.tokens[2]);
+    const c = consumerNamed(stream, req.tokens[3]);
+    if (!c.unpin(group)) throw apiError("ConsumerInvalidPriorityGroup");
+    return {};
+  },
+};
+
+/** RESET / LEADER.STEPDOWN: what a single server without those features answers. */
 export function consumerAction(type: string): ApiRoute {
   return {
     type,

@@ -235,6 +235,9 @@ export function serveDirectGet(
   respondWithMessage(client, reply, stream, msg, r.no_hdr);
 }
 
+/** nats-server's default max_pending for a client (64 MiB): the cap of a batch that sets no max_bytes. */
+const DEFAULT_MAX_PENDING = 64 * 1024 * 1024;
+
 function serveBatch(
   client: InternalClient,
   stream: Stream,
@@ -271,12 +274,14 @@ function serveBatch(
   let last = 0;
   let bytes = 0;
   let sent = 0;
+  // Like nats-server: stop once the messages sent (subject, stored headers, payload) reach max_bytes,
+  // or the client's default pending limit when the request sets none.
+  const maxBytes = r.max_bytes > 0 ? r.max_bytes : DEFAULT_MAX_PENDING;
   for (const seq of seqs) {
+    if (bytes >= maxBytes) break;
     const msg = store.get(seq);
     if (msg === undefined) continue;
-    const size = msg.data.length + (msg.headers?.length ?? 0);
-    if (r.max_bytes > 0 && sent > 0 && bytes + size > r.max_bytes) break;
-    bytes += size;
+    bytes += Buffer.byteLength(msg.subject) + (msg.end - msg.start);
     const pending = r.multi_last.length > 0 ? seqs.length - sent - 1 : store.numPending(seq + 1, filter);
     client.publish(
       reply,
@@ -291,7 +296,8 @@ function serveBatch(
     sent++;
   }
   if (sent === 0) {
-    status(404, "No Results");
+    // As nats-server: a multi_last that matched nothing has "No Results", a batch found no first message.
+    status(404, r.multi_last.length > 0 ? "No Results" : "Message Not Found");
     return;
   }
   const pending = r.multi_last.length > 0 ? seqs.length - sent : store.numPending(last + 1, filter);

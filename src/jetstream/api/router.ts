@@ -6,10 +6,11 @@
 import type { InternalClient, InternalMessage } from "../../server/internal-client.js";
 import type { Subscription } from "../../server/subscription.js";
 import { ApiError, apiError, apiErrorText } from "../api-errors.js";
+import { API_LEVEL } from "../api-level.js";
 import { Hdr, headerValue, mayHaveHeader, parseHeaders, statusHeaders } from "../headers.js";
 import type { JsAccount } from "../js-account.js";
 import { goJson } from "../json.js";
-import { API_LEVEL, accountInfo } from "./account-info.js";
+import { accountInfo } from "./account-info.js";
 import {
   consumerAction,
   consumerCreate,
@@ -19,11 +20,14 @@ import {
   consumerNames,
   consumerPause,
   consumerPull,
+  consumerUnpin,
 } from "./consumers.js";
 import { streamList, streamNames } from "./stream-list.js";
 import { msgDelete, msgGet, streamPurge } from "./stream-msg.js";
 import { streamCreate, streamDelete, streamInfoRoute, streamUpdate } from "./streams.js";
 import { type ApiPayload, type ApiRequest, type ApiRoute, TYPE_PREFIX } from "./types.js";
+
+const NO_DATA = new Uint8Array(0);
 
 const notSupported = (type: string, feature: string): ApiRoute => ({
   type,
@@ -63,7 +67,7 @@ const ROUTES = new Map<string, ApiRoute>([
   ["CONSUMER.NAMES.*", consumerNames],
   ["CONSUMER.LIST.*", consumerList],
   ["CONSUMER.PAUSE.*.*", consumerPause],
-  ["CONSUMER.UNPIN.*.*", consumerAction("consumer_unpin_response")],
+  ["CONSUMER.UNPIN.*.*", consumerUnpin],
   ["CONSUMER.RESET.*.*", consumerAction("consumer_reset_response")],
   ["CONSUMER.LEADER.STEPDOWN.*.*", consumerAction("consumer_leader_stepdown_response")],
 ]);
@@ -103,6 +107,11 @@ export class ApiRouter {
     this.subs = [];
   }
 
+  private othersListen(subject: string): boolean {
+    const r = this.client.account.sublist.match(subject);
+    return r.queues.length > 0 || r.plain.some((sub) => sub.owner !== this.client);
+  }
+
   private onMessage(prefix: string, m: InternalMessage): void {
     const rest = m.subject.slice(prefix.length + 1);
     if (prefix === this.domainPrefix && (rest.startsWith("$KV.") || rest.startsWith("$O."))) {
@@ -111,13 +120,19 @@ export class ApiRouter {
     }
     const reply = m.reply;
     if (reply === undefined || reply === "") return;
-    // Direct gets are answered by the stream's own responders (api/direct-get.ts); no route matches them.
-    if (rest.startsWith("DIRECT.GET.")) return;
+    // Direct gets are answered by the stream's own responders (api/direct-get.ts). Like nats-server, whose
+    // API import passes them over, a direct get nobody else answers (no such stream, or no allow_direct)
+    // tells the requester "no responders" at once instead of letting it time out.
+    if (rest.startsWith("DIRECT.GET.")) {
+      if (!this.othersListen(m.subject))
+        this.client.publish(reply, undefined, NO_DATA, statusHeaders(503, ""));
+      return;
+    }
     const tokens = rest.split(".");
     if (tokens[0] === "CONSUMER" && tokens[1] === "MSG" && tokens[2] === "NEXT") {
       if (consumerPull(this.account, tokens, reply, m.data)) return;
       // No consumer exists to pull from: what a client sees when nothing listens (503 no responders).
-      this.client.publish(reply, undefined, new Uint8Array(0), statusHeaders(503, ""));
+      this.client.publish(reply, undefined, NO_DATA, statusHeaders(503, ""));
       return;
     }
     const route = routeFor(tokens);

@@ -1,5 +1,6 @@
 // Consumer advisories under `$JS.EVENT.ADVISORY.CONSUMER.>`: created/deleted, max deliveries reached, a
-// message negatively acknowledged or terminated. Sent only when someone listens.
+// message negatively acknowledged or terminated, paused, a priority group's client pinned or unpinned.
+// Sent only when someone listens.
 
 import type { InternalClient } from "../../server/internal-client.js";
 import { eventId } from "../advisories.js";
@@ -62,6 +63,24 @@ export class ConsumerAdvisories {
     const f: Record<string, unknown> = { stream, consumer, consumer_seq: dseq, stream_seq: sseq, deliveries };
     if (reason !== undefined) f.reason = reason;
     this.send(`${PREFIX}MSG_TERMINATED.${stream}.${consumer}`, "terminated", f);
+  }
+
+  pinned(stream: string, consumer: string, group: string, pinnedId: string): void {
+    this.send(`${PREFIX}PINNED.${stream}.${consumer}`, "consumer_group_pinned", {
+      stream,
+      consumer,
+      group,
+      pinned_id: pinnedId,
+    });
+  }
+
+  unpinned(stream: string, consumer: string, group: string, reason: "admin" | "timeout"): void {
+    this.send(`${PREFIX}UNPINNED.${stream}.${consumer}`, "consumer_group_unpinned", {
+      stream,
+      consumer,
+      group,
+      reason,
+    });
   }
 
   pause(stream: string, consumer: string, paused: boolean, pauseUntil: string): void {

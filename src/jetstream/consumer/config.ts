@@ -43,6 +43,17 @@ export type AckPolicy = (typeof ACK_POLICIES)[number];
 export const REPLAY_POLICIES = ["instant", "original"] as const;
 export type ReplayPolicy = (typeof REPLAY_POLICIES)[number];
 export type ConsumerAction = "" | "create" | "update";
+/** How pull requests of a priority group share the messages (ADR-42); "none" = no priority groups. */
+export const PRIORITY_POLICIES = ["none", "overflow", "pinned_client", "prioritized"] as const;
+export type PriorityPolicy = (typeof PRIORITY_POLICIES)[number];
+/** How long a pinned client may go without a pull request before another is pinned. */
+export const DEFAULT_PRIORITY_TIMEOUT_NS = 120_000 * NS_PER_MS;
+/** Priority group names: ADR-6's limited term, at most 16 characters. */
+const GROUP_NAME = /^[a-zA-Z0-9/_=-]{1,16}$/;
+
+export function isValidGroupName(name: string): boolean {
+  return GROUP_NAME.test(name);
+}
 
 /** A consumer's configuration; durations are nanoseconds, times nanoseconds since the epoch. */
 export interface ConsumerConfig {
@@ -77,6 +88,10 @@ export interface ConsumerConfig {
   direct?: boolean;
   metadata?: Record<string, string>;
   pause_until?: bigint;
+  priority_groups?: string[];
+  priority_policy?: PriorityPolicy;
+  /** Pinned-client policy: ns without a pull from the pinned client before the pin moves on. */
+  priority_timeout?: number;
   /** Lattice extension: where messages go once they exhausted max_deliver or were terminated. */
   dead_letter_subject?: string;
 }
@@ -151,10 +166,12 @@ export function decodeConsumerConfig(o: Obj): ConsumerConfig {
   if (md !== undefined && Object.keys(md).length > 0) c.metadata = md;
   const pu = optTime(o, "pause_until");
   if (pu !== undefined && pu > 0n) c.pause_until = pu;
+  const pg = optStringArray(o, "priority_groups");
+  if (pg !== undefined && pg.length > 0) c.priority_groups = pg;
+  const pp = optEnum(o, "priority_policy", PRIORITY_POLICIES);
+  if (pp !== undefined && pp !== "none") c.priority_policy = pp;
+  int("priority_timeout");
   str("dead_letter_subject");
-  // Fields a newer client may send that this server ignores, as nats-server 2.10 does, still have to be
-  // of the right type.
-  optObject(o, "priority_groups_options");
   return c;
 }
 
@@ -200,23 +217,78 @@ export interface ConsumerLimits {
   accountMaxAckPending: number;
 }
 
-/** Fill in what nats-server fills in before validating. */
-export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, lim: ConsumerLimits): void {
+/**
+ * Fill in what nats-server fills in before validating, in its order. With `pedantic` the request must
+ * say what it means: a value that would be adjusted or defaulted from a limit is an error instead (10157).
+ */
+export function applyDefaults(
+  c: ConsumerConfig,
+  stream: StreamConfig,
+  lim: ConsumerLimits,
+  pedantic = false,
+): void {
+  const refuse = (err: string): never => {
+    throw apiErrorText("Pedantic", err);
+  };
+  const md = c.max_deliver ?? 0;
+  if (md === 0 || md < -1) {
+    if (pedantic && md < -1) refuse("max_deliver must be set to -1");
+    c.max_deliver = -1;
+  }
+  const notNegative = (
+    k:
+      | "max_waiting"
+      | "max_batch"
+      | "max_expires"
+      | "max_bytes"
+      | "idle_heartbeat"
+      | "inactive_threshold"
+      | "priority_timeout",
+    name: string,
+  ) => {
+    if ((c[k] ?? 0) < 0) {
+      if (pedantic) refuse(`${name} must not be negative`);
+      delete c[k];
+    }
+  };
+  notNegative("max_waiting", "max_waiting");
+  if ((c.max_ack_pending ?? 0) < -1) {
+    if (pedantic) refuse("max_ack_pending must be set to -1");
+    c.max_ack_pending = -1;
+  }
+  notNegative("max_batch", "max_batch");
+  notNegative("max_expires", "max_expires");
+  notNegative("max_bytes", "max_bytes");
+  notNegative("idle_heartbeat", "idle_heartbeat");
+  notNegative("inactive_threshold", "inactive_threshold");
+  notNegative("priority_timeout", "priority_timeout");
   if (!isPush(c) && (c.max_waiting ?? 0) === 0) c.max_waiting = DEFAULT_MAX_WAITING;
   if ((c.ack_wait ?? 0) === 0 && (c.ack_policy === "explicit" || c.ack_policy === "all")) {
     c.ack_wait = DEFAULT_ACK_WAIT_NS;
   }
-  if ((c.max_deliver ?? 0) === 0) c.max_deliver = -1;
-  if (c.backoff !== undefined && c.backoff.length > 0) c.ack_wait = c.backoff[0];
-  if ((c.ack_policy === "explicit" || c.ack_policy === "all") && (c.max_ack_pending ?? 0) === 0) {
+  if (c.backoff !== undefined && c.backoff.length > 0) {
+    if (pedantic && c.ack_wait !== c.backoff[0]) refuse("first backoff value has to equal batch AckWait");
+    c.ack_wait = c.backoff[0];
+  }
+  const cl = consumerLimitsOf(stream);
+  if ((c.max_ack_pending ?? 0) === 0) {
+    if (pedantic && cl.max_ack_pending > 0)
+      refuse("max_ack_pending must be set if it's configured in stream limits");
+    if (cl.max_ack_pending > 0) c.max_ack_pending = cl.max_ack_pending;
+  }
+  if ((c.inactive_threshold ?? 0) === 0) {
+    if (pedantic && cl.inactive_threshold > 0) {
+      refuse("inactive_threshold must be set if it's configured in stream limits");
+    }
+    if (cl.inactive_threshold > 0) c.inactive_threshold = cl.inactive_threshold;
+  }
+  if ((c.max_ack_pending ?? 0) === 0 && c.ack_policy !== "none") {
     let p = DEFAULT_MAX_ACK_PENDING;
     if (lim.accountMaxAckPending > 0 && lim.accountMaxAckPending < p) p = lim.accountMaxAckPending;
     c.max_ack_pending = p;
   }
-  const cl = consumerLimitsOf(stream);
-  if ((c.max_ack_pending ?? 0) === 0 && cl.max_ack_pending > 0) c.max_ack_pending = cl.max_ack_pending;
-  if ((c.inactive_threshold ?? 0) === 0 && cl.inactive_threshold > 0) {
-    c.inactive_threshold = cl.inactive_threshold;
+  if (c.priority_policy === "pinned_client" && (c.priority_timeout ?? 0) === 0) {
+    c.priority_timeout = DEFAULT_PRIORITY_TIMEOUT_NS;
   }
   if (c.durable_name !== undefined && c.name === undefined) c.name = c.durable_name;
 }
@@ -346,6 +418,18 @@ export function checkConfig(c: ConsumerConfig, stream: StreamConfig, lim: Consum
   let md = 0;
   for (const [k, v] of Object.entries(c.metadata ?? {})) md += k.length + v.length;
   if (md > MAX_METADATA) throw apiError("ConsumerMetadataLength", { limit: `${MAX_METADATA / 1024}KB` });
+  if (c.priority_policy !== undefined) {
+    if (isPush(c)) throw apiError("ConsumerPushWithPriorityGroup");
+    const groups = c.priority_groups ?? [];
+    if (groups.length === 0) throw apiError("ConsumerPriorityPolicyWithoutGroup");
+    for (const g of groups) {
+      if (g === "") throw apiError("ConsumerEmptyGroupName");
+      if (!isValidGroupName(g)) throw apiError("ConsumerInvalidGroupName");
+    }
+  } else {
+    if ((c.priority_groups?.length ?? 0) > 0) throw apiError("ConsumerPriorityGroupWithPolicyNone");
+    if ((c.priority_timeout ?? 0) > 0) throw apiError("ConsumerPinnedTTLWithoutPriorityPolicyNone");
+  }
   if (c.dead_letter_subject !== undefined) {
     const d = c.dead_letter_subject;
     if (!isValidSubscribeSubject(d) || !isLiteralSubject(d)) {
@@ -425,6 +509,10 @@ export function configJson(c: ConsumerConfig): Obj {
   put("direct", c.direct);
   if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = { ...c.metadata };
   if (c.pause_until !== undefined) o.pause_until = rfc3339(c.pause_until);
+  if (c.priority_groups !== undefined && c.priority_groups.length > 0)
+    o.priority_groups = [...c.priority_groups];
+  put("priority_policy", c.priority_policy);
+  put("priority_timeout", c.priority_timeout);
   put("dead_letter_subject", c.dead_letter_subject);
   return o;
 }
@@ -471,6 +559,7 @@ export function cloneConfig(c: ConsumerConfig): ConsumerConfig {
     ...(c.backoff ? { backoff: [...c.backoff] } : {}),
     ...(c.filter_subjects ? { filter_subjects: [...c.filter_subjects] } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
+    ...(c.priority_groups ? { priority_groups: [...c.priority_groups] } : {}),
   };
 }
 

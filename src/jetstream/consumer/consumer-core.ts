@@ -18,6 +18,7 @@ import { AckReplyWriter } from "./ack-reply.js";
 import type { ConsumerAdvisories } from "./advisories.js";
 import { type ConsumerConfig, DEFAULT_ACK_WAIT_NS, filtersOf, isPush, NS_PER_MS } from "./config.js";
 import { compileFilter, type SubjectFilter } from "./filter.js";
+import { PinnedClient } from "./pinned-client.js";
 import { WaitQueue } from "./pull-queue.js";
 import { ConsumerState } from "./state.js";
 import type { ConsumerStore } from "./store.js";
@@ -86,6 +87,8 @@ export abstract class ConsumerCore {
   /** Replay original: the last delivered message's timestamp in ms (with the sub-ms part as a fraction). */
   protected replayLastMs = 0;
   protected replayHold = 0;
+  /** The pinned client of a "pinned_client" priority group. */
+  protected readonly pin: PinnedClient;
   /** Writes each delivery's `$JS.ACK.<stream>.<consumer>....` reply subject. */
   protected readonly ackReply: AckReplyWriter;
   /** What nextCandidate found (saves an object per delivery): a CAND_* kind and the delivery count. */
@@ -110,6 +113,11 @@ export abstract class ConsumerCore {
     this.match = compileFilter(filters);
     this.filterArg = filterArg(filters);
     this.ackReply = new AckReplyWriter(`${ACK_PREFIX}${host.stream.name}.${name}.`);
+    this.pin = new PinnedClient(() => {
+      const group = this.config.priority_groups?.[0] ?? "";
+      this.host.advisories.unpinned(this.stream.name, this.name, group, "timeout");
+      this.kick();
+    });
     this.state = restored ?? new ConsumerState();
     if (!isPush(config)) this.waiting = new WaitQueue(config.max_waiting ?? 0);
     this.updateInactiveThreshold();

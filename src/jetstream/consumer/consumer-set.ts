@@ -130,11 +130,15 @@ export class ConsumerSet implements ConsumerHost {
    * Create or update per `action`; returns the consumer and whether it was created. Throws the ApiError
    * to answer with (plain update refusals become 10012 with nats-server's text).
    */
-  create(config: ConsumerConfig, action: ConsumerAction): { consumer: Consumer; created: boolean } {
+  create(
+    config: ConsumerConfig,
+    action: ConsumerAction,
+    pedantic = false,
+  ): { consumer: Consumer; created: boolean } {
     const stream = this.stream;
     if (stream.closed) throw apiError("StreamNotFound");
     const lim = this.limits();
-    applyDefaults(config, stream.config, lim);
+    applyDefaults(config, stream.config, lim, pedantic);
     checkConfig(config, stream.config, lim);
     const cname = isDurable(config) ? config.durable_name! : config.name;
     if (cname !== undefined) {

@@ -151,6 +151,17 @@ export class Consumer extends Delivery {
     this.kick();
   }
 
+  // ---- priority groups ---------------------------------------------------------------------------------
+
+  /** CONSUMER.UNPIN: the group's pinned client loses its pin; the next client to pull is pinned. */
+  unpin(group: string): boolean {
+    if (!(this.config.priority_groups ?? []).includes(group)) return false;
+    this.pin.clear();
+    this.host.advisories.unpinned(this.stream.name, this.name, group, "admin");
+    this.kick();
+    return true;
+  }
+
   // ---- info -------------------------------------------------------------------------------------------
 
   numPending(): number {
@@ -186,6 +197,13 @@ export class Consumer extends Delivery {
       out.paused = true;
       out.pause_remaining = p.remainingNs;
     }
+    const groups = this.config.priority_groups ?? [];
+    if (groups.length > 0) {
+      const g: Record<string, unknown> = { group: groups[0] };
+      if (this.pin.id !== "") g.pinned_client_id = this.pin.id;
+      g.pinned_ts = rfc3339(BigInt(this.pin.pinnedAt) * 1_000_000n);
+      out.priority_groups = [g];
+    }
     out.ts = rfc3339(nowNs());
     return out;
   }
@@ -200,6 +218,7 @@ export class Consumer extends Delivery {
     }
     this.closed = true;
     this.waiting?.clear();
+    this.pin.clear();
     for (const t of [this.redeliverTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.runTimer]) {
       if (t !== undefined) clearTimeout(t);
     }

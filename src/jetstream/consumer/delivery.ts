@@ -187,6 +187,11 @@ export abstract class Delivery extends PushDelivery {
       wr = this.nextWaiting(msg.subject.length + reply.length + body, now);
       if (wr === undefined) return -1;
       target = wr.reply;
+      if (c.priority_policy === "pinned_client" && this.pin.id !== "") {
+        // The pinned client learns (and keeps) its pin id from every message it gets.
+        hdrs = appendHeaders(hdrs ?? msg.headers, [["Nats-Pin-Id", this.pin.id]]);
+        body = hdrs.length + (c.headers_only ? 0 : msg.end - msg.start - msg.hdrLen);
+      }
     } else {
       target = c.deliver_subject!;
     }
@@ -218,7 +223,7 @@ export abstract class Delivery extends PushDelivery {
     if (hdrs === undefined) {
       this.host.client.publishBytes(target, reply, msg.buf, msg.start, msg.hdrLen, msg.end, msg.subject);
     } else {
-      this.host.client.publish(target, reply, EMPTY, hdrs, msg.subject);
+      this.host.client.publish(target, reply, c.headers_only ? EMPTY : msg.data, hdrs, msg.subject);
     }
     if (c.ack_policy === "none") {
       s.adflr = dseq;

@@ -1,5 +1,6 @@
 // Pull requests (`CONSUMER.MSG.NEXT`): decoding the request body and the queue of waiting requests. Requests
-// take turns: a request that still wants more after a delivery moves to the back of the queue.
+// take turns: a request that still wants more after a delivery moves to the back of the queue (with the
+// "prioritized" policy, to the back of the requests of its own priority).
 
 import { NS_PER_MS } from "./config.js";
 
@@ -13,18 +14,44 @@ export interface PullRequest {
   noWait: boolean;
   /** Idle heartbeat interval in ms; 0 = none. */
   heartbeatMs: number;
+  /** The priority-group fields of a JSON request (undefined for an empty or numeric body). */
+  priority: PriorityFields | undefined;
+}
+
+/** What a pull request says about its priority group (ADR-42). */
+export interface PriorityFields {
+  group: string;
+  /** Overflow: serve only when the consumer has at least this many pending messages (0 = no minimum). */
+  minPending: number;
+  /** Overflow: serve only when at least this many messages await their ack (0 = no minimum). */
+  minAckPending: number;
+  /** Pinned client: the pin id this client was given. */
+  id: string;
+  /** Prioritized: 0 (first served) to 9. */
+  priority: number;
 }
 
 export class PullRequestError extends Error {}
 
 const td = new TextDecoder();
 
-function goInt(v: unknown, field: string): number {
+function goInt(v: unknown, field: string, type = "int"): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== "number" || !Number.isInteger(v)) {
     const what = typeof v === "number" ? "number" : typeof v === "boolean" ? "bool" : typeof v;
     throw new PullRequestError(
-      `json: cannot unmarshal ${what} into Go struct field JSApiConsumerGetNextRequest.${field} of type int`,
+      `json: cannot unmarshal ${what} into Go struct field JSApiConsumerGetNextRequest.${field} of type ${type}`,
+    );
+  }
+  return v;
+}
+
+function goString(v: unknown, field: string): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") {
+    const what = typeof v === "boolean" ? "bool" : typeof v;
+    throw new PullRequestError(
+      `json: cannot unmarshal ${what} into Go struct field JSApiConsumerGetNextRequest.${field} of type string`,
     );
   }
   return v;
@@ -33,7 +60,15 @@ function goInt(v: unknown, field: string): number {
 /** Decode a MSG.NEXT body: empty = one message, a bare integer = batch, else the JSON request. */
 export function parsePullRequest(data: Uint8Array, now = Date.now()): PullRequest {
   const text = td.decode(data).trim();
-  const req: PullRequest = { batch: 1, expires: 0, expiresNs: 0, maxBytes: 0, noWait: false, heartbeatMs: 0 };
+  const req: PullRequest = {
+    batch: 1,
+    expires: 0,
+    expiresNs: 0,
+    maxBytes: 0,
+    noWait: false,
+    heartbeatMs: 0,
+    priority: undefined,
+  };
   if (text === "") return req;
   if (text.startsWith("{")) {
     let o: Record<string, unknown>;
@@ -62,6 +97,13 @@ export function parsePullRequest(data: Uint8Array, now = Date.now()): PullReques
     req.heartbeatMs = hb > 0 ? hb / NS_PER_MS : 0;
     req.expiresNs = expires;
     req.expires = expires > 0 ? now + expires / NS_PER_MS : 0;
+    req.priority = {
+      group: goString(o.group, "group"),
+      minPending: goInt(o.min_pending, "min_pending", "int64"),
+      minAckPending: goInt(o.min_ack_pending, "min_ack_pending", "int64"),
+      id: goString(o.id, "id"),
+      priority: goInt(o.priority, "priority"),
+    };
     return req;
   }
   if (/^[+-]?\d+$/.test(text)) req.batch = Number(text);
@@ -83,6 +125,12 @@ export interface WaitingRequest {
   /** Next heartbeat due (ms since the epoch), 0 = none. */
   hbAt: number;
   received: number;
+  priority: PriorityFields | undefined;
+}
+
+/** A request's place under the "prioritized" policy: its priority, or last when it named none. */
+function rank(wr: WaitingRequest): number {
+  return wr.priority?.priority ?? Number.MAX_SAFE_INTEGER;
 }
 
 export class WaitQueue {
@@ -104,19 +152,42 @@ export class WaitQueue {
     return true;
   }
 
+  /** Add behind every request of the same or a better (lower) priority. */
+  addPrioritized(wr: WaitingRequest): boolean {
+    if (this.isFull()) return false;
+    this.insertByRank(wr);
+    return true;
+  }
+
+  private insertByRank(wr: WaitingRequest): void {
+    const r = rank(wr);
+    let i = this.reqs.length;
+    while (i > 0 && rank(this.reqs[i - 1]) > r) i--;
+    this.reqs.splice(i, 0, wr);
+  }
+
+  /** Move the head request to the back without serving it (it cannot take a message now). */
+  cycle(): void {
+    if (this.reqs.length > 1) this.reqs.push(this.reqs.shift()!);
+  }
+
   peek(): WaitingRequest | undefined {
     return this.reqs[0];
   }
 
-  /** Take one delivery from the head request; it moves to the back while it still wants more. */
-  pop(): WaitingRequest | undefined {
+  /**
+   * Take one delivery from the head request; it moves to the back while it still wants more (`byRank`:
+   * to the back of its priority).
+   */
+  pop(byRank = false): WaitingRequest | undefined {
     const wr = this.reqs[0];
     if (wr === undefined) return undefined;
     wr.d++;
     wr.n--;
     if (wr.n > 0 && this.reqs.length > 1) {
       this.reqs.shift();
-      this.reqs.push(wr);
+      if (byRank) this.insertByRank(wr);
+      else this.reqs.push(wr);
     } else if (wr.n <= 0) {
       this.reqs.shift();
     }

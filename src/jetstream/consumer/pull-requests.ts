@@ -1,11 +1,19 @@
 // Pull requests (CONSUMER.MSG.NEXT): validating and queueing them, choosing the request the next message
-// goes to, expiring them (408), ending them (409 / 404 / batch completed), and their heartbeats.
+// goes to, expiring them (408), ending them (409 / 404 / batch completed), and their heartbeats. With a
+// priority policy (ADR-42) the choice also follows the group rules: only the pinned client is served
+// ("pinned_client"), a request waits until its minimum backlog is reached ("overflow"), or lower
+// priorities go first ("prioritized").
 
 import { statusHeaders } from "../headers.js";
 import { AckTracking } from "./ack-tracking.js";
-import { goDuration } from "./config.js";
+import { DEFAULT_PRIORITY_TIMEOUT_NS, goDuration, NS_PER_MS } from "./config.js";
 import { EMPTY } from "./consumer-core.js";
-import { PullRequestError, parsePullRequest, type WaitingRequest } from "./pull-queue.js";
+import {
+  type PriorityFields,
+  PullRequestError,
+  parsePullRequest,
+  type WaitingRequest,
+} from "./pull-queue.js";
 
 export abstract class PullRequests extends AckTracking {
   protected status(reply: string, code: number, desc: string, msgs?: number, bytes?: number): void {
@@ -48,6 +56,11 @@ export abstract class PullRequests extends AckTracking {
       this.status(reply, 409, `Exceeded MaxRequestMaxBytes of ${c.max_bytes}`);
       return;
     }
+    const refusal = this.priorityRefusal(req.priority);
+    if (refusal !== undefined) {
+      this.status(reply, refusal.code, refusal.desc);
+      return;
+    }
     const now = Date.now();
     this.lastActivity = now;
     if (wq.isFull()) this.processWaiting(false);
@@ -75,8 +88,10 @@ export abstract class PullRequests extends AckTracking {
       heartbeatMs: req.heartbeatMs,
       hbAt: req.heartbeatMs > 0 ? now + req.heartbeatMs : 0,
       received: now,
+      priority: req.priority,
     };
-    if (!wq.add(wr)) {
+    const added = c.priority_policy === "prioritized" ? wq.addPrioritized(wr) : wq.add(wr);
+    if (!added) {
       this.status(reply, 409, "Exceeded MaxWaiting");
       return;
     }
@@ -84,22 +99,99 @@ export abstract class PullRequests extends AckTracking {
     this.kick();
   }
 
+  /** Why a pull request's priority fields are refused (status code and description), or undefined. */
+  private priorityRefusal(pf: PriorityFields | undefined): { code: number; desc: string } | undefined {
+    if (pf === undefined) return undefined;
+    const policy = this.config.priority_policy;
+    if ((pf.minPending !== 0 || pf.minAckPending !== 0) && policy !== "overflow") {
+      return { code: 400, desc: "Bad Request - Not a Overflow Priority consumer" };
+    }
+    if (pf.id !== "" && policy !== "pinned_client") {
+      return { code: 400, desc: "Bad Request - Not a Pinned Client Priority consumer" };
+    }
+    if (pf.priority < 0 || pf.priority > 9) {
+      return { code: 400, desc: "Bad Request - Priority must be between 0 and 9" };
+    }
+    if (policy === undefined) return undefined;
+    if (pf.group === "") return { code: 400, desc: "Bad Request - Priority Group missing" };
+    if (!(this.config.priority_groups ?? []).includes(pf.group)) {
+      return { code: 400, desc: "Bad Request - Invalid Priority Group" };
+    }
+    const pin = this.pin;
+    if (pin.id !== "") {
+      if (pf.id === pin.id) pin.touch(this.pinTimeoutMs());
+      else if (pf.id !== "") return { code: 423, desc: "Nats-Pin-Id mismatch" };
+    }
+    return undefined;
+  }
+
+  protected pinTimeoutMs(): number {
+    return (this.config.priority_timeout ?? DEFAULT_PRIORITY_TIMEOUT_NS) / NS_PER_MS;
+  }
+
   /** The request the next message (of `size` bytes) goes to; drops requests that can no longer take any. */
   protected nextWaiting(size: number, now: number): WaitingRequest | undefined {
     const wq = this.waiting!;
+    const policy = this.config.priority_policy;
+    const pin = this.pin;
+    let cycled = 0;
     for (let wr = wq.peek(); wr !== undefined; wr = wq.peek()) {
+      if (wr.expires !== 0 && now >= wr.expires) {
+        this.status(wr.reply, 408, "Request Timeout", wr.n, wr.b);
+        wq.removeHead();
+        continue;
+      }
+      if (!this.host.hasInterest(wr.reply)) {
+        wq.removeHead();
+        continue;
+      }
+      const pf = wr.priority;
+      let pinned = false;
+      if (policy === "pinned_client") {
+        if (pin.id === "") {
+          if (pf !== undefined && pf.id !== "") {
+            // A stale id (an earlier pin): that client must pull again without it to be a candidate.
+            this.status(wr.reply, 423, "Nats-Wrong-Pin-Id", wr.n, wr.b);
+            wq.removeHead();
+            continue;
+          }
+          if (pf !== undefined && pf.group !== "") {
+            pf.id = pin.assign(this.pinTimeoutMs());
+            pinned = true;
+          }
+        } else if (pf === undefined || pf.id === "") {
+          // A standby client: it waits while another is pinned.
+          wq.cycle();
+          if (++cycled >= wq.length) return undefined;
+          continue;
+        } else if (pf.id !== pin.id) {
+          this.status(wr.reply, 423, "Nats-Wrong-Pin-Id", wr.n, wr.b);
+          wq.removeHead();
+          continue;
+        }
+      } else if (policy === "overflow" && pf !== undefined && (pf.minPending > 0 || pf.minAckPending > 0)) {
+        const backlog =
+          (pf.minPending > 0 && pf.minPending <= this.npc) ||
+          (pf.minAckPending > 0 && pf.minAckPending <= this.state.pending.size);
+        if (!backlog) {
+          wq.cycle();
+          if (++cycled >= wq.length) return undefined;
+          continue;
+        }
+      }
       if (wr.b > 0) {
         if (size <= wr.b) {
           wr.b -= size;
           if (wr.b === 0) wr.n = 1;
         } else {
           this.status(wr.reply, 409, "Message Size Exceeds MaxBytes", wr.n, wr.b);
+          if (pinned) pin.clear();
           wq.removeHead();
           continue;
         }
       }
-      if ((wr.expires === 0 || now < wr.expires) && this.host.hasInterest(wr.reply)) return wq.pop();
-      wq.removeHead();
+      if (pinned) this.host.advisories.pinned(this.stream.name, this.name, pf!.group, pin.id);
+      return wq.pop(policy === "prioritized");
     }
     return undefined;
   }

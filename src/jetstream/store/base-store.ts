@@ -227,13 +227,22 @@ export abstract class BaseStore<R> implements MessageStore {
     return n;
   }
 
-  expireDue(nowMs: number = Date.now()): RemovedMessage[] {
+  expireDue(
+    nowMs: number = Date.now(),
+    isMarker?: (headers: Uint8Array | undefined) => boolean,
+  ): RemovedMessage[] {
     this.checkOpen();
     const out: RemovedMessage[] = [];
     const expire = (seq: number, reason: RemovalReason) => {
       const subject = this.subjects.entry(this.index.subjectId(seq)).subject;
+      if (isMarker === undefined) {
+        this.removeOne(seq, reason, false);
+        out.push({ seq, subject, reason });
+        return;
+      }
+      const marker = isMarker(this.get(seq)?.headers);
       this.removeOne(seq, reason, false);
-      out.push({ seq, subject, reason });
+      out.push({ seq, subject, reason, marker });
     };
     for (let at = this.ttlHeap.peek(); at !== undefined && at <= nowMs; at = this.ttlHeap.peek()) {
       const seq = this.ttlHeap.peekSeq();

@@ -96,6 +96,8 @@ export interface RemovedMessage {
   seq: number;
   subject: string;
   reason: RemovalReason;
+  /** Set by `expireDue` when given a marker test: what the test said of the message's headers. */
+  marker?: boolean;
 }
 
 /** Called synchronously after a message left the store (not for purge/compact, which report a count). */
@@ -187,8 +189,11 @@ export interface MessageStore {
 
   /** Replace the limits and enforce them now (evictions are reported to listeners). Returns evicted count. */
   setLimits(limits: StoreLimits): number;
-  /** Remove messages past max age or their TTL at `nowMs`; the caller publishes markers if it wants. */
-  expireDue(nowMs?: number): RemovedMessage[];
+  /**
+   * Remove messages past max age or their TTL at `nowMs`; the caller publishes markers if it wants.
+   * With `isMarker`, each expiring message's headers are read and the test's answer is its `marker`.
+   */
+  expireDue(nowMs?: number, isMarker?: (headers: Uint8Array | undefined) => boolean): RemovedMessage[];
   /** When `expireDue` next has work (ms since the epoch), or undefined. */
   nextExpiry(): number | undefined;
 

@@ -267,6 +267,37 @@ describe("consumer API", () => {
     m?.ack();
   });
 
+  it("takes defaults from the stream's consumer limits; pedantic requests must set them", async () => {
+    await jsm.streams.add({
+      name: "LIM",
+      subjects: ["lim"],
+      consumer_limits: { max_ack_pending: 10, inactive_threshold: 60_000_000_000 },
+    });
+    const ci = await jsm.consumers.add("LIM", { name: "a", ack_policy: AckPolicy.Explicit });
+    assert.equal(ci.config.max_ack_pending, 10);
+    assert.equal(ci.config.inactive_threshold, 60_000_000_000);
+    await assert.rejects(
+      jsm.consumers.add("LIM", { name: "b", ack_policy: AckPolicy.Explicit }, { pedantic: true }),
+      (err: JetStreamApiError) =>
+        err.code === 10157 &&
+        err.message === "pedantic mode: max_ack_pending must be set if it's configured in stream limits",
+    );
+    const neg = await api(env.nc, "$JS.API.CONSUMER.CREATE.LIM.c", {
+      stream_name: "LIM",
+      config: { name: "c", ack_policy: "explicit", max_ack_pending: 5, max_deliver: -5 },
+      pedantic: true,
+    });
+    assert.equal(neg.error.err_code, 10157);
+    assert.equal(neg.error.description, "pedantic mode: max_deliver must be set to -1");
+    // Without pedantic the same request is adjusted.
+    const ok = await api(env.nc, "$JS.API.CONSUMER.CREATE.LIM.c", {
+      stream_name: "LIM",
+      config: { name: "c", ack_policy: "explicit", max_ack_pending: 5, max_deliver: -5 },
+    });
+    assert.equal(ok.config.max_deliver, -1);
+    await jsm.streams.delete("LIM");
+  });
+
   it("an ephemeral consumer without interest goes away after inactive_threshold", async () => {
     const ci = await jsm.consumers.add("ORDERS", {
       inactive_threshold: 500_000_000,
