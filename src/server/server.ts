@@ -27,6 +27,9 @@ import { ServerIdentity } from "./server-id.js";
 import { ServerStats } from "./stats.js";
 import { TcpTransport, type Transport } from "./transport.js";
 
+/** How long shutdown waits for connections to finish closing before it destroys what is left. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 /** The JetStream engine as the server sees it: started before listeners, stopped after clients. */
 export interface JetStreamEngine {
   shutdown(): Promise<void>;
@@ -78,6 +81,8 @@ export class Server extends EventEmitter implements ClientContext {
   private portsFile: string | undefined;
   private infoBase = "";
   private readonly closedWaiters: Array<() => void> = [];
+  /** Every socket the client listener accepted and that is not closed yet (for a bounded shutdown). */
+  private readonly sockets = new Set<net.Socket>();
   private wsAuth:
     | { base: ClientAuthenticator | undefined; auth: ClientAuthenticator | undefined }
     | undefined;
@@ -235,6 +240,8 @@ export class Server extends EventEmitter implements ClientContext {
 
   /** A client-port socket: plain TCP, or upgraded to TLS as `tls { }` says. */
   private acceptSocket(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
     if (this.tlsAcceptor === undefined) {
       this.accept(new TcpTransport(socket));
       return;
@@ -308,10 +315,26 @@ export class Server extends EventEmitter implements ClientContext {
     await listenerClosed;
   }
 
+  /**
+   * Stop the client listener. Its close completes only when every socket it accepted is gone; connections
+   * are ended gracefully first, and any socket still open after the grace period (a peer that never
+   * finishes closing) is destroyed, so shutdown always completes.
+   */
   private async closeClientListener(): Promise<void> {
     const tcp = this.tcp;
     this.tcp = undefined;
-    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (tcp === undefined) return;
+    const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+    });
+    await Promise.race([closed, late]);
+    clearTimeout(timer);
+    await closed;
   }
 
   /** Stop accepting, flush and close every connection, stop every listener. */

@@ -11,6 +11,8 @@ const STALL_MS = 20_000;
 const LABEL_BYTES = 8192;
 
 interface Shared {
+  /** Marks the watchdog's own worker: other workers (whose processes load this module too) are left alone. */
+  watchdog: true;
   beat: SharedArrayBuffer;
   label: SharedArrayBuffer;
 }
@@ -22,6 +24,7 @@ let labelLength: Int32Array | undefined;
 export function startWatchdog(): void {
   if (!isMainThread || label !== undefined) return;
   const shared: Shared = {
+    watchdog: true,
     beat: new SharedArrayBuffer(8),
     label: new SharedArrayBuffer(LABEL_BYTES + 4),
   };
@@ -68,4 +71,6 @@ function watch(shared: Shared): void {
   }, BEAT_MS);
 }
 
-if (!isMainThread && parentPort !== null) watch(workerData as Shared);
+if (!isMainThread && parentPort !== null && (workerData as Partial<Shared> | null)?.watchdog === true) {
+  watch(workerData as Shared);
+}

@@ -138,6 +138,7 @@ export class Consumer extends Delivery {
       this.interestChanged();
     }
     if (this.waiting !== undefined) this.waiting.max = next.max_waiting ?? 0;
+    if (next.priority_policy !== "pinned_client") this.pin.clear();
     if (isPush(next)) {
       if (!this.active) this.armDelete();
       else this.clearDelete();
