@@ -235,33 +235,24 @@ export function applyDefaults(
     if (pedantic && md < -1) refuse("max_deliver must be set to -1");
     c.max_deliver = -1;
   }
-  const notNegative = (
-    k:
-      | "max_waiting"
-      | "max_batch"
-      | "max_expires"
-      | "max_bytes"
-      | "idle_heartbeat"
-      | "inactive_threshold"
-      | "priority_timeout",
-    name: string,
-  ) => {
+  type Unsigned = "max_waiting" | "max_batch" | "max_expires" | "max_bytes" | "idle_heartbeat";
+  const notNegative = (k: Unsigned | "inactive_threshold" | "priority_timeout") => {
     if ((c[k] ?? 0) < 0) {
-      if (pedantic) refuse(`${name} must not be negative`);
+      if (pedantic) refuse(`${k} must not be negative`);
       delete c[k];
     }
   };
-  notNegative("max_waiting", "max_waiting");
+  notNegative("max_waiting");
   if ((c.max_ack_pending ?? 0) < -1) {
     if (pedantic) refuse("max_ack_pending must be set to -1");
     c.max_ack_pending = -1;
   }
-  notNegative("max_batch", "max_batch");
-  notNegative("max_expires", "max_expires");
-  notNegative("max_bytes", "max_bytes");
-  notNegative("idle_heartbeat", "idle_heartbeat");
-  notNegative("inactive_threshold", "inactive_threshold");
-  notNegative("priority_timeout", "priority_timeout");
+  notNegative("max_batch");
+  notNegative("max_expires");
+  notNegative("max_bytes");
+  notNegative("idle_heartbeat");
+  notNegative("inactive_threshold");
+  notNegative("priority_timeout");
   if (!isPush(c) && (c.max_waiting ?? 0) === 0) c.max_waiting = DEFAULT_MAX_WAITING;
   if ((c.ack_wait ?? 0) === 0 && (c.ack_policy === "explicit" || c.ack_policy === "all")) {
     c.ack_wait = DEFAULT_ACK_WAIT_NS;
