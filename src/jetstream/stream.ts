@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
 import { type ApiError, type ApiErrorBody, apiError, apiErrorText } from "./api-errors.js";
+import { writeInt } from "./ascii-int.js";
 import { DedupeWindow } from "./dedupe.js";
 import { DurableReplies, type ReplyBody } from "./durable-replies.js";
 import { Expiry } from "./expiry.js";
@@ -23,6 +24,10 @@ import {
 } from "./store/index.js";
 import type { StreamConfig } from "./stream-config.js";
 import { SubjectTransform } from "./subject-transform.js";
+
+const DUPLICATE_TAIL = ',"duplicate": true';
+/** Room after the PubAck prefix: a sequence of up to 16 digits, the duplicate flag and the closing brace. */
+const ACK_TAIL_ROOM = 16 + DUPLICATE_TAIL.length + 1;
 
 const MAX_HEADER_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -74,7 +79,9 @@ export class Stream {
   private durable: Promise<unknown> = Promise.resolve();
   /** PubAcks waiting for their message to be durable, sent in order. */
   private readonly replies = new DurableReplies((reply, body, err) => this.sendReply(reply, body, err));
-  private ackPrefix = "";
+  /** PubAck bytes up to the sequence (`{"stream":"X", "seq":`), then room for the rest; see sendAck. */
+  private ackBuf: Buffer | undefined;
+  private ackPrefixLength = 0;
   private readonly observers = new Set<StreamObserver>();
   private transform: SubjectTransform | undefined;
   private republish: SubjectTransform | undefined;
@@ -332,24 +339,34 @@ export class Stream {
   /** Send a reply whose message is durable now (or report the failure to store it). */
   private sendReply(reply: string, body: ReplyBody, err: unknown): void {
     if (this.deleting) return;
-    let text: string;
-    if (err !== undefined) text = this.errorAck(storeFailure(err).body);
-    else if (typeof body === "number") text = body < 0 ? this.ack(-body, true) : this.ack(body, false);
-    else text = body();
-    this.host.client.respond(reply, Buffer.from(text));
+    if (err !== undefined)
+      this.host.client.respond(reply, Buffer.from(this.errorAck(storeFailure(err).body)));
+    else if (typeof body === "number") this.sendAck(reply, Math.abs(body), body < 0);
+    else this.host.client.respond(reply, Buffer.from(body()));
+  }
+
+  /**
+   * A PubAck, written into one buffer per stream (the stream name and domain encoded once): routing copies
+   * the bytes into the publisher's output, so nothing is built per message.
+   */
+  private sendAck(reply: string, seq: number, duplicate: boolean): void {
+    let b = this.ackBuf;
+    if (b === undefined) {
+      const d = this.host.domain;
+      const prefix = `{"stream":${JSON.stringify(this.name)},${d ? ` "domain":${JSON.stringify(d)},` : ""} "seq":`;
+      this.ackPrefixLength = Buffer.byteLength(prefix);
+      b = this.ackBuf = Buffer.alloc(this.ackPrefixLength + ACK_TAIL_ROOM);
+      b.write(prefix, 0);
+    }
+    let at = writeInt(b, this.ackPrefixLength, seq);
+    if (duplicate) at += b.write(DUPLICATE_TAIL, at, "latin1");
+    b[at++] = 0x7d; // }
+    this.host.client.respondBytes(reply, b, 0, 0, at);
   }
 
   /** Resolves when everything stored so far is durable. */
   whenDurable(): Promise<void> {
     return this.durable.then(() => undefined);
-  }
-
-  private ack(seq: number, duplicate: boolean): string {
-    if (this.ackPrefix === "") {
-      const d = this.host.domain;
-      this.ackPrefix = `{"stream":${JSON.stringify(this.name)},${d ? ` "domain":${JSON.stringify(d)},` : ""} "seq":`;
-    }
-    return `${this.ackPrefix}${seq}${duplicate ? ',"duplicate": true' : ""}}`;
   }
 
   private errorAck(err: ApiErrorBody): string {

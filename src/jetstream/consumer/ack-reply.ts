@@ -3,6 +3,8 @@
 // The view returned is valid until the next call, which is enough: routing copies it into each receiver's
 // output (receivers that keep a reply decode it first).
 
+import { writeFixed, writeInt } from "../ascii-int.js";
+
 /** Room for the five numbers: the timestamp has up to 19 digits, the others up to 16, plus the dots. */
 const NUMBERS_ROOM = 19 + 4 * 16 + 4;
 
@@ -56,46 +58,4 @@ export class AckReplyWriter {
     if (v === undefined) this.views[o] = v = new Uint8Array(b.buffer, b.byteOffset, o);
     return v;
   }
-}
-
-/** Decimal digits of a non-negative safe integer at b[o]; returns the offset after them. */
-function writeInt(b: Buffer, o: number, n: number): number {
-  if (n < 10) {
-    b[o] = 48 + n;
-    return o + 1;
-  }
-  if (n >= 1_000_000_000) {
-    // Split so every step stays a small integer: high part, then the low nine digits zero-padded.
-    const hi = Math.floor(n / 1_000_000_000);
-    o = writeInt(b, o, hi);
-    return writeFixed(b, o, n - hi * 1_000_000_000, 9);
-  }
-  const digits =
-    n < 100
-      ? 2
-      : n < 1000
-        ? 3
-        : n < 10000
-          ? 4
-          : n < 100000
-            ? 5
-            : n < 1000000
-              ? 6
-              : n < 10000000
-                ? 7
-                : n < 100000000
-                  ? 8
-                  : 9;
-  return writeFixed(b, o, n, digits);
-}
-
-/** Exactly `digits` decimal digits of n < 2^31 (zero-padded) at b[o]. */
-function writeFixed(b: Buffer, o: number, n: number, digits: number): number {
-  const end = o + digits;
-  for (let i = end - 1; i >= o; i--) {
-    const q = (n / 10) | 0;
-    b[i] = 48 + n - q * 10;
-    n = q;
-  }
-  return end;
 }
