@@ -27,6 +27,7 @@ import { CloseReason } from "./close-reason.js";
 import { type ConnectOptions, parseConnect } from "./connect-options.js";
 import { Connection, type ConnectionContext, type ConnectionKind } from "./connection.js";
 import { writeMessage } from "./message-writer.js";
+import { hasTraceDest, type MsgTracer } from "./msg-trace.js";
 import type { Router } from "./router.js";
 import { Subscription, type SubscriptionOwner } from "./subscription.js";
 import type { Transport } from "./transport.js";
@@ -34,6 +35,8 @@ import type { Transport } from "./transport.js";
 /** What a client connection needs beyond the shared pipeline. */
 export interface ClientContext extends ConnectionContext {
   readonly router: Router;
+  /** Routes messages that carry a trace destination header (msg-trace.ts). */
+  readonly tracer?: MsgTracer;
   readonly authenticator: ClientAuthenticator | undefined;
   /** The authenticator for this transport (websocket clients may have their own); else `authenticator`. */
   authenticatorFor?(transport: Transport): ClientAuthenticator | undefined;
@@ -363,7 +366,11 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     }
     // nats-server acknowledges before delivering, so a verbose client sees +OK ahead of its own echo.
     if (this.verbose) this.sendProto("+OK\r\n");
-    const delivered = this.cctx.router.publish(account!, subject, reply, buf, start, hdrLen, end, this);
+    const tracer = this.cctx.tracer;
+    const delivered =
+      hdrLen > 0 && tracer !== undefined && hasTraceDest(buf, start, hdrLen)
+        ? tracer.publish(this, account!, subject, reply, buf, start, hdrLen, end)
+        : this.cctx.router.publish(account!, subject, reply, buf, start, hdrLen, end, this);
     if (delivered === 0 && reply !== undefined && this.noResponders) this.sendNoResponders(reply);
   }
 

@@ -2,6 +2,13 @@ import type { Token } from "../protocol/encode.js";
 import type { Account } from "./account.js";
 import type { Subscription, SubscriptionOwner } from "./subscription.js";
 
+/** Message tracing (msg-trace.ts): who a traced message reaches, and whether it is delivered at all. */
+export interface TraceSink {
+  /** false for `Nats-Trace-Only`: receivers are reported, nothing is delivered. */
+  readonly deliver: boolean;
+  reached(sub: Subscription): void;
+}
+
 /**
  * Routes one published message to every interested subscription of an account: each plain subscription
  * gets a copy, each queue group one member chosen uniformly at random. Knows nothing of sockets; remote
@@ -11,6 +18,51 @@ export class Router {
   /** Messages routed, and deliveries made, for monitoring. */
   routed = 0;
   deliveries = 0;
+
+  /**
+   * Like publish, reporting each receiver to `trace` (and delivering only when it says so). Traced
+   * messages are rare, so this is a loop of its own rather than a branch in publish's.
+   */
+  publishTraced(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    origin: SubscriptionOwner,
+    trace: TraceSink,
+  ): number {
+    this.routed++;
+    const result = account.sublist.match(subject);
+    const skipOwn = !origin.echo ? origin : undefined;
+    const reach = (sub: Subscription): boolean => {
+      if (sub.closed || sub.owner === skipOwn) return false;
+      if (trace.deliver) {
+        if (!deliverTo(account, sub, subject, reply, buf, start, hdrLen, end, undefined, origin))
+          return false;
+      } else if (sub.deliveryFiltered && sub.owner.deniesDelivery?.(subject, sub.queue)) {
+        return false;
+      }
+      trace.reached(sub);
+      return true;
+    };
+    let delivered = 0;
+    for (const sub of result.plain) if (reach(sub)) delivered++;
+    for (const members of result.queues) {
+      const n = members.length;
+      const first = n === 1 ? 0 : Math.floor(Math.random() * n);
+      for (let k = 0; k < n; k++) {
+        if (reach(members[(first + k) % n])) {
+          delivered++;
+          break;
+        }
+      }
+    }
+    if (trace.deliver) this.deliveries += delivered;
+    return delivered;
+  }
 
   /** Returns how many subscriptions received the message (0 means nobody was listening). */
   publish(

@@ -19,6 +19,7 @@ import { CloseReason } from "./close-reason.js";
 import { ClosedConnections } from "./closed-connections.js";
 import type { Connection } from "./connection.js";
 import { InternalClient } from "./internal-client.js";
+import { MsgTracer } from "./msg-trace.js";
 import type { ServerOptions } from "./options.js";
 import { FlushQueue } from "./outbound.js";
 import { type Ports, removeFile, writePortsFile } from "./ports-file.js";
@@ -55,6 +56,9 @@ export class Server extends EventEmitter implements ClientContext {
   readonly logger: Logger;
   readonly stats = new ServerStats();
   readonly router = new Router();
+  readonly tracer: MsgTracer;
+  /** Internal clients that publish message traces, one per account that had a traced message. */
+  private readonly traceClients = new Map<Account, InternalClient>();
   readonly flushQueue = new FlushQueue();
   authenticator: ClientAuthenticator | undefined;
   readonly accounts = new Map<string, Account>();
@@ -106,6 +110,30 @@ export class Server extends EventEmitter implements ClientContext {
     this.closed = new ClosedConnections(options.maxClosedClients);
     // Config-file accounts, or operator mode where users authenticate with JWTs.
     this.accountManager = new AccountManager(this);
+    const server = this;
+    this.tracer = new MsgTracer(this.router, {
+      get name() {
+        return server.name;
+      },
+      get id() {
+        return server.id;
+      },
+      get host() {
+        return server.options.host;
+      },
+      version: NATS_FEATURE_LEVEL,
+      get jetstream() {
+        return server.jetStreamEnabled;
+      },
+      clientFor: (account) => {
+        let c = this.traceClients.get(account);
+        if (c === undefined) {
+          c = this.createInternalClient("msg-trace", account);
+          this.traceClients.set(account, c);
+        }
+        return c;
+      },
+    });
     this.authenticator = withAuthCallout(this, this.accountManager.jwtAuthenticator ?? this.authenticator);
   }
 

@@ -38,6 +38,7 @@ import {
   FileConsumerStore,
   listStoredConsumers,
   MemoryConsumerStore,
+  NO_ACK_LAZY_WRITE_MS,
   readState,
 } from "./store.js";
 
@@ -242,6 +243,7 @@ export class ConsumerSet implements ConsumerHost {
         this.logger.error(
           `JetStream consumer '${this.account.name} > ${this.stream.name} > ${name}': state write failed: ${err.message}`,
         ),
+      config.ack_policy === "none" ? NO_ACK_LAZY_WRITE_MS : undefined,
     );
     return store;
   }

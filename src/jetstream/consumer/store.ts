@@ -38,6 +38,12 @@ const LAZY_WRITE_MS = 50;
  */
 const LAZY_COST_FACTOR = 20;
 const MAX_LAZY_WRITE_MS = 1000;
+/**
+ * The wait for a consumer with ack policy none: its state is only where delivery resumes (nothing it sent
+ * is acknowledged), so a crash costs at most this much re-delivery, and a busy watcher (KV watch, ordered
+ * consumers) writes its state once a second instead of twenty times.
+ */
+export const NO_ACK_LAZY_WRITE_MS = 1000;
 
 function sum(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -77,13 +83,16 @@ export class FileConsumerStore implements ConsumerStore {
   private timerUrgent = false;
   private closed = false;
   private waiters: { gen: number; resolve: () => void }[] = [];
-  private lazyMs = LAZY_WRITE_MS;
+  private lazyMs: number;
 
   constructor(
     readonly dir: string,
     private readonly encode: () => string,
     private readonly onError: (err: Error) => void,
+    /** The shortest wait before a write nobody waits for. */
+    private readonly minLazyMs = LAZY_WRITE_MS,
   ) {
+    this.lazyMs = minLazyMs;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -131,7 +140,7 @@ export class FileConsumerStore implements ConsumerStore {
     const text = this.encode();
     const body = `${text}\n${sum(text)}\n`;
     const cost = performance.now() - t0;
-    this.lazyMs = Math.min(MAX_LAZY_WRITE_MS, Math.max(LAZY_WRITE_MS, cost * LAZY_COST_FACTOR));
+    this.lazyMs = Math.max(this.minLazyMs, Math.min(MAX_LAZY_WRITE_MS, cost * LAZY_COST_FACTOR));
     const path = join(this.dir, STATE_FILE);
     const tmp = `${path}.tmp`;
     try {
