@@ -154,7 +154,9 @@ export class Stream {
     this.subs = [];
     if (this.isMirror) return;
     for (const subject of this.config.subjects ?? []) {
-      this.subs.push(this.host.client.subscribe(subject, (m) => this.ingest(m)));
+      const sub = this.host.client.subscribe(subject, (m) => this.ingest(m));
+      sub.stream = this.name;
+      this.subs.push(sub);
     }
   }
 

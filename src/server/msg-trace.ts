@@ -1,6 +1,7 @@
 // Message tracing (nats-server 2.11, ADR-41): a message published with a `Nats-Trace-Dest: <subject>`
-// header is routed as usual while the server records how it came in and who it reached, then publishes
-// that trace (JSON, nats-server's MsgTraceEvent) to the destination subject in the publisher's account.
+// header is routed as usual while the server records how it came in and who it reached (clients, and
+// streams that store it: "js" events), then publishes that trace (JSON, nats-server's MsgTraceEvent) to the
+// destination subject in the publisher's account.
 // With `Nats-Trace-Only: true` the receivers are reported but nothing is delivered. Only messages that
 // carry the header take this path; finding it costs one bounded scan of a header block.
 
@@ -83,7 +84,7 @@ export class MsgTracer {
     ];
     const delivered = this.router.publishTraced(account, subject, reply, buf, start, hdrLen, end, origin, {
       deliver: !only,
-      reached: (sub) => events.push(egress(sub)),
+      reached: (sub) => events.push(egress(sub, subject)),
     });
     this.send(account, dest, h, end - start, events);
     return delivered;
@@ -114,7 +115,11 @@ export class MsgTracer {
   }
 }
 
-function egress(sub: Subscription): Record<string, unknown> {
+function egress(sub: Subscription, subject: string): Record<string, unknown> {
+  if (sub.stream !== undefined) {
+    // A stream storing the message: nats-server's JetStream event.
+    return { type: "js", ts: rfc3339Ms(Date.now()), stream: sub.stream, subject };
+  }
   const owner = sub.owner as { cid: number; connect?: { name?: string }; name?: string; kind?: string };
   const client = owner.kind === "Client";
   const e: Record<string, unknown> = {

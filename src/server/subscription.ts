@@ -47,6 +47,8 @@ export class Subscription implements IndexedSubscription {
   closed = false;
   /** Set when the owner's permissions may deny some subjects this subscription matches. */
   deliveryFiltered = false;
+  /** A JetStream stream capturing its subjects through this subscription (shown as such in message traces). */
+  stream: string | undefined;
 
   constructor(
     readonly subject: string,

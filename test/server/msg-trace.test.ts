@@ -4,9 +4,11 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import type { RunningServer } from "../../src/index.js";
 import { startLattice } from "../helpers/servers.js";
+import { removeDir, tempDir } from "../jetstream/helpers.js";
 
 interface TraceEvent {
   server: { id: string; ver: string; seq: number };
@@ -101,6 +103,32 @@ describe("message tracing", () => {
     assert.equal(served, 1);
     assert.equal(traces.length, 2);
     assert.equal(traces[1].events.filter((e) => e.type === "eg").length, 1);
+  });
+
+  it("a stream that stores a traced message shows as a JetStream event; trace-only stores nothing", async () => {
+    const dir = tempDir();
+    const js = await startLattice({ jetstream: { store_dir: dir } });
+    const c = await connect({ servers: js.url });
+    try {
+      const jsm = await jetstreamManager(c);
+      await jsm.streams.add({ name: "TRACED", subjects: ["traced.>"] });
+      const pending = collect(c, "tr.js", 2);
+      c.publish("traced.a", "1", { traceDestination: "tr.js" });
+      c.publish("traced.a", "2", { traceDestination: "tr.js", traceOnly: true });
+      const [t1, t2] = await pending;
+      for (const t of [t1, t2]) {
+        const stored = t.events.find((e) => e.type === "js") as unknown as {
+          stream: string;
+          subject: string;
+        };
+        assert.deepEqual([stored.stream, stored.subject], ["TRACED", "traced.a"]);
+      }
+      assert.equal((await jsm.streams.info("TRACED")).state.messages, 1);
+    } finally {
+      await c.close();
+      await js.close();
+      removeDir(dir);
+    }
   });
 
   it("a header that only looks like the trace header routes the message as before", async () => {
