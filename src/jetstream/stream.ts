@@ -82,7 +82,8 @@ export class Stream {
   /** PubAck bytes up to the sequence (`{"stream":"X", "seq":`), then room for the rest; see sendAck. */
   private ackBuf: Buffer | undefined;
   private ackPrefixLength = 0;
-  private readonly observers = new Set<StreamObserver>();
+  /** Replaced, never mutated, on (un)observe: the per-message loops walk a plain array. */
+  private observers: readonly StreamObserver[] = [];
   private transform: SubjectTransform | undefined;
   private republish: SubjectTransform | undefined;
   private readonly expiry: Expiry;
@@ -127,8 +128,10 @@ export class Stream {
   }
 
   observe(o: StreamObserver): () => void {
-    this.observers.add(o);
-    return () => this.observers.delete(o);
+    this.observers = [...this.observers, o];
+    return () => {
+      this.observers = this.observers.filter((x) => x !== o);
+    };
   }
 
   /** Start capturing the stream's subjects. */
@@ -479,8 +482,9 @@ export class Stream {
     this.subs = [];
     this.expiry.stop();
     this.unhookStore();
-    for (const o of [...this.observers]) o.closed?.();
-    this.observers.clear();
+    const observers = this.observers;
+    this.observers = [];
+    for (const o of observers) o.closed?.();
   }
 
   /** Stop and close the store (data stays). */

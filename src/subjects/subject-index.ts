@@ -231,8 +231,24 @@ export class SubjectIndex<S extends IndexedSubscription> {
 class Collector<S> {
   private plain: S[] | undefined = undefined;
   private queues: Map<string, S[]> | undefined = undefined;
+  /** The one node reached so far, while there is just one: its own cached result may be the answer. */
+  private only: TrieNode<S> | undefined = undefined;
 
   add(node: TrieNode<S>): void {
+    if (!node.hasSubs()) return;
+    if (this.only === undefined && this.plain === undefined && this.queues === undefined) {
+      this.only = node;
+      return;
+    }
+    const only = this.only;
+    if (only !== undefined) {
+      this.only = undefined;
+      this.merge(only);
+    }
+    this.merge(node);
+  }
+
+  private merge(node: TrieNode<S>): void {
     if (node.plain !== undefined) {
       let plain = this.plain;
       if (plain === undefined) {
@@ -259,6 +275,19 @@ class Collector<S> {
   }
 
   finish(): MatchResult<S> {
+    const only = this.only;
+    if (only !== undefined) {
+      this.only = undefined;
+      if (only.ownMatch === undefined) {
+        this.merge(only);
+        only.ownMatch = this.build();
+      }
+      return only.ownMatch;
+    }
+    return this.build();
+  }
+
+  private build(): MatchResult<S> {
     const plain = this.plain;
     const queues = this.queues;
     this.plain = undefined;

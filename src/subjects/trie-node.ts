@@ -2,6 +2,8 @@
 // root; subscriptions live on the node of their last token. Containers are allocated lazily because most
 // nodes are interior (no subscriptions) or leaves (no children), and a busy server holds many of them.
 
+import type { MatchResult } from "./subject-index.js";
+
 export class TrieNode<S> {
   /** Children for literal tokens. Never holds "*" or ">": those go to `pwc` / `fwc`. */
   literals: Map<string, TrieNode<S>> | undefined = undefined;
@@ -13,6 +15,11 @@ export class TrieNode<S> {
   plain: Set<S> | undefined = undefined;
   /** Queue subscriptions ending here, by queue name. */
   queues: Map<string, Set<S>> | undefined = undefined;
+  /**
+   * The match result of this node's subscriptions alone, built on first use and dropped when they change:
+   * most matches reach one node (an inbox, a literal subject), and uncached ones then allocate nothing.
+   */
+  ownMatch: MatchResult<S> | undefined = undefined;
 
   constructor(
     readonly parent: TrieNode<S> | undefined,
@@ -55,6 +62,7 @@ export class TrieNode<S> {
   }
 
   addSub(sub: S, queue: string | undefined): void {
+    this.ownMatch = undefined;
     if (queue === undefined) {
       this.plain ??= new Set();
       this.plain.add(sub);
@@ -71,6 +79,7 @@ export class TrieNode<S> {
 
   /** Remove by identity; drops emptied containers so `isEmpty` stays exact. */
   removeSub(sub: S, queue: string | undefined): boolean {
+    this.ownMatch = undefined;
     if (queue === undefined) {
       if (this.plain === undefined || !this.plain.delete(sub)) return false;
       if (this.plain.size === 0) this.plain = undefined;

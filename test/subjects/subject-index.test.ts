@@ -27,6 +27,29 @@ function indexWith(...subs: TestSub[]): SubjectIndex<TestSub> {
 }
 
 describe("SubjectIndex matching", () => {
+  it("a match reaching one node reuses that node's result until its subscriptions change", () => {
+    const a = sub("_INBOX.x.*");
+    const idx = indexWith(a);
+    const first = idx.match("_INBOX.x.1", true);
+    assert.deepEqual(ids(first.plain), [a.id]);
+    assert.equal(idx.match("_INBOX.x.2", true), first, "same node, same result, nothing allocated");
+    const b = sub("_INBOX.x.*");
+    idx.insert(b);
+    assert.deepEqual(ids(idx.match("_INBOX.x.3", true).plain), ids([a, b]));
+    const q = sub("_INBOX.x.*", "workers");
+    idx.insert(q);
+    assert.deepEqual(queueIds(idx.match("_INBOX.x.4", true)), { workers: [q.id] });
+    idx.remove(a);
+    idx.remove(q);
+    const last = idx.match("_INBOX.x.5", true);
+    assert.deepEqual(ids(last.plain), [b.id]);
+    assert.deepEqual(last.queues, []);
+    // Two nodes reached: their subscriptions are merged into a fresh result.
+    const c = sub("_INBOX.>");
+    idx.insert(c);
+    assert.deepEqual(ids(idx.match("_INBOX.x.6", true).plain), ids([b, c]));
+  });
+
   it("matches literal subjects exactly", () => {
     const a = sub("foo.bar");
     const b = sub("foo.baz");

@@ -74,6 +74,8 @@ export class ConsumerSet implements ConsumerHost {
   readonly client: InternalClient;
   readonly advisories: ConsumerAdvisories;
   private readonly consumers = new Map<string, Consumer>();
+  /** The consumers as an array, rebuilt when one comes or goes: the per-message loops walk this. */
+  private consumerList: readonly Consumer[] = [];
   /** Ack subscriptions per consumer (`$JS.ACK.<stream>.<consumer>.>`); none for ack-none consumers. */
   private readonly ackSubs = new Map<string, Subscription>();
   private fcSub: Subscription | undefined;
@@ -95,7 +97,7 @@ export class ConsumerSet implements ConsumerHost {
     this.unobserve = stream.observe({
       appended: (seq, subject) => this.appended(seq, subject),
       removed: (seq, subject) => {
-        for (const c of this.consumers.values()) c.removed(seq, subject);
+        for (const c of this.consumerList) c.removed(seq, subject);
       },
       purged: () => {
         for (const c of this.consumers.values()) c.purged();
@@ -257,6 +259,7 @@ export class ConsumerSet implements ConsumerHost {
   ): Consumer {
     const c = new Consumer(this, name, config, created, store, restored);
     this.consumers.set(name, c);
+    this.consumerList = [...this.consumers.values()];
     this.stream.consumerCount = this.consumers.size;
     this.ensureSubscriptions();
     // As nats-server: an ack-none consumer has no ack subscription (a double ack gets no responders).
@@ -277,6 +280,7 @@ export class ConsumerSet implements ConsumerHost {
     const c = this.consumers.get(name);
     if (c === undefined) return false;
     this.consumers.delete(name);
+    this.consumerList = [...this.consumers.values()];
     this.stream.consumerCount = this.consumers.size;
     const ackSub = this.ackSubs.get(name);
     if (ackSub !== undefined) this.client.unsubscribe(ackSub);
@@ -337,6 +341,7 @@ export class ConsumerSet implements ConsumerHost {
     const save = !this.stream.deleting;
     for (const c of this.consumers.values()) c.stop({ notify: !save, saveState: save });
     this.consumers.clear();
+    this.consumerList = [];
     this.dropSubscriptions();
     this.unobserve();
     sets.delete(this.stream);
@@ -425,7 +430,7 @@ export class ConsumerSet implements ConsumerHost {
       this.removeMessage(seq);
       return;
     }
-    for (const c of this.consumers.values()) if (c.appended(seq, subject)) this.toKick.add(c);
+    for (const c of this.consumerList) if (c.appended(seq, subject)) this.toKick.add(c);
     // Deliver once the message is durable: its PubAck goes out then too, and goes first (as nats-server
     // queues the ack before consumers see the message).
     if (this.toKick.size > 0 && !this.awaitingDurable) {

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import { constants } from "node:fs";
 import { access, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
 import * as path from "node:path";
-import { nowNs, splitNs } from "../clock.js";
+import { nowParts, splitNs } from "../clock.js";
 import { MESSAGE_OVERHEAD, StoreError } from "../types.js";
 import { BLOCK_SUFFIX, Block, blockFileName, parseBlockFileName } from "./block.js";
 import { BlockStore, type FileStoreOptions, ioError, noFollowUp, settle, type Write } from "./block-store.js";
@@ -133,13 +133,14 @@ export class FileStore extends BlockStore {
   protected async commit(): Promise<() => Promise<void>> {
     const unlinks = this.doomed.splice(0);
     const writes: Write[] = [];
-    let now = 0n;
+    let ms = 0;
+    let subNs = 0;
     for (const b of this.dirty) {
       if (b.pendingTombs.length > 0) {
-        if (now === 0n) now = nowNs();
+        if (ms === 0) ({ ms, subNs } = nowParts());
         for (const seq of b.pendingTombs) {
           const at = b.reserve(RECORD_OVERHEAD);
-          encodeTombstoneInto(b.stage as Buffer, at, seq, now);
+          encodeTombstoneInto(b.stage as Buffer, at, seq, ms, subNs);
         }
         const bytes = b.pendingTombs.length * RECORD_OVERHEAD;
         b.size += bytes;

@@ -201,13 +201,15 @@ function writeSubject(b: Buffer, at: number, subject: string, bytes: number): vo
 /** Marks `seq` deleted; lives in the same block as the message it deletes. */
 export function encodeTombstone(seq: number, timeNs: bigint): Buffer {
   const b = Buffer.allocUnsafe(RECORD_OVERHEAD);
-  encodeTombstoneInto(b, 0, seq, timeNs);
+  const ms = timeNs / 1_000_000n;
+  encodeTombstoneInto(b, 0, seq, Number(ms), Number(timeNs - ms * 1_000_000n));
   return b;
 }
 
-export function encodeTombstoneInto(b: Buffer, at: number, seq: number, timeNs: bigint): void {
+/** A tombstone at `at`, its time given as ms and the ns within it (no BigInt: one per removal). */
+export function encodeTombstoneInto(b: Buffer, at: number, seq: number, ms: number, subNs: number): void {
   writeHeader(b, at, RECORD_OVERHEAD, RecordType.Tombstone, 0, seq, 0);
-  b.writeBigInt64LE(timeNs, at + 24);
+  writeTimeParts(b, at + 24, ms, subNs);
   b.writeUInt16LE(0, at + 8);
   b.writeUInt32LE(0, at + 12);
   sealAt(b, at, RECORD_OVERHEAD);
