@@ -1,4 +1,5 @@
 import type { Token } from "../protocol/encode.js";
+import { pickQueueMember } from "../subjects/subject-index.js";
 import type { Account } from "./account.js";
 import type { Subscription, SubscriptionOwner } from "./subscription.js";
 
@@ -50,16 +51,8 @@ export class Router {
     };
     let delivered = 0;
     for (const sub of result.plain) if (reach(sub)) delivered++;
-    for (const members of result.queues) {
-      const n = members.length;
-      const first = n === 1 ? 0 : Math.floor(Math.random() * n);
-      for (let k = 0; k < n; k++) {
-        if (reach(members[(first + k) % n])) {
-          delivered++;
-          break;
-        }
-      }
-    }
+    // One member per queue group: the first, from a random start, that takes it.
+    for (const members of result.queues) if (pickQueueMember(members, reach) !== undefined) delivered++;
     if (trace.deliver) this.deliveries += delivered;
     return delivered;
   }
