@@ -1,5 +1,6 @@
 import type { MultiTenancyOptions } from "../accounts/types.js";
 import type { AuthOptions } from "../auth/types.js";
+import type { ClusterOptions, GatewayOptions, LeafNodeOptions } from "../cluster/options.js";
 import type { TlsOptions } from "../tls/options.js";
 
 // Everything a server can be told, in one shape: the config file, the command-line flags and the embedding
@@ -72,6 +73,12 @@ export interface ServerOptions extends MultiTenancyOptions {
   tls?: TlsOptions;
   /** allow_non_tls: with `tls`, clients may also stay in plain text. */
   allowNonTls: boolean;
+  /** `cluster { }`: routes to the other servers of this cluster. */
+  cluster?: ClusterOptions;
+  /** `gateway { }`: links to other clusters (a supercluster). */
+  gateway?: GatewayOptions;
+  /** `leafnodes { }`: a leaf-node listener (hub) and/or remotes this server dials (spoke). */
+  leafnodes?: LeafNodeOptions;
   /** Where the options came from, for -t and reload. */
   configFile?: string;
 }
