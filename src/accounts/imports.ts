@@ -13,6 +13,7 @@ import { decodeActivationJwt } from "../auth/jwt-claims.js";
 import type { Logger } from "../logger.js";
 import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "../server/account.js";
+import { Message } from "../server/message.js";
 import type { Router } from "../server/router.js";
 import { Subscription, type SubscriptionOwner } from "../server/subscription.js";
 import { isSubsetMatch } from "../subjects/pattern.js";
@@ -76,7 +77,9 @@ export function transformSubject(subject: string, from: string, to: string): str
 }
 
 class StreamImport implements SubscriptionOwner, Detachable {
+  readonly kind = "account";
   readonly cid = 0;
+  private readonly msg = new Message();
   readonly echo = true;
   private readonly sub: Subscription;
 
@@ -113,7 +116,9 @@ class StreamImport implements SubscriptionOwner, Detachable {
     const target = this.target(routed ?? subject);
     const shown = routed === undefined ? undefined : subject;
     forward(this.exporter, this.importer, true, () => {
-      this.router.publish(this.importer, target, reply, buf, start, hdrLen, end, this, shown);
+      const m = this.msg.set(target, reply, buf, start, hdrLen, end, this);
+      m.shown = shown;
+      this.router.publish(this.importer, m);
     });
   }
 
@@ -141,7 +146,9 @@ const encoder = new TextEncoder();
 
 /** One per exporting account: a subscription on its `_R_.<prefix>.>` replies, mapped back to requesters. */
 class ResponseRouter implements SubscriptionOwner {
+  readonly kind = "account";
   readonly cid = 0;
+  private readonly msg = new Message();
   readonly echo = true;
   readonly prefix = `_R_.${randomBytes(6).toString("base64url").replace(/[-_]/g, "x")}`;
   private readonly pending = new Map<string, PendingResponse>();
@@ -210,7 +217,9 @@ class ResponseRouter implements SubscriptionOwner {
     const fwdReply = routed === undefined ? undefined : reply;
     // Responses never loop (each mapping is used at most once per message), so no chain check.
     forward(this.exporter, p.importer, false, () => {
-      this.router.publish(p.importer, p.reply, fwdReply, buf, start, hdrLen, end, this, shown);
+      const m = this.msg.set(p.reply, fwdReply, buf, start, hdrLen, end, this);
+      m.shown = shown;
+      this.router.publish(p.importer, m);
     });
   }
 
@@ -244,7 +253,9 @@ function withRequestInfo(
 }
 
 class ServiceImport implements SubscriptionOwner, Detachable {
+  readonly kind = "account";
   readonly cid = 0;
+  private readonly msg = new Message();
   readonly echo = true;
   private readonly sub: Subscription;
   private readonly local: string;
@@ -278,7 +289,10 @@ class ServiceImport implements SubscriptionOwner, Detachable {
     const info = requestInfo(this.importer.name, origin, this.imp.share);
     const m = withRequestInfo(info, buf, start, hdrLen, end);
     forward(this.importer, this.exporter, true, () => {
-      this.router.publish(this.exporter, target, mapped, m.buf, 0, m.hdrLen, m.buf.length, this);
+      this.router.publish(
+        this.exporter,
+        this.msg.set(target, mapped, m.buf, 0, m.hdrLen, m.buf.length, this),
+      );
     });
   }
 

@@ -22,6 +22,7 @@ import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "../server/account.js";
 import type { ClientConnection } from "../server/client.js";
 import type { InternalClient, InternalMessage } from "../server/internal-client.js";
+import { Message } from "../server/message.js";
 import { Subscription, type SubscriptionOwner } from "../server/subscription.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { asEventClient, clientInfo, type EventClient } from "./client-info.js";
@@ -209,7 +210,11 @@ export class SystemServices implements AdmissionListener {
     if (this.stopped) return;
     const data = encoder.encode(JSON.stringify(body));
     if (account === undefined || account === this.account) this.client.publish(subject, undefined, data);
-    else this.host.router.publish(account, subject, undefined, data, 0, 0, data.length, this.client);
+    else
+      this.host.router.publish(
+        account,
+        new Message().set(subject, undefined, data, 0, 0, data.length, this.client),
+      );
   }
 
   /** Replies `{"server": ..., ...body}` (body holds `data`, `error` or `statsz`) to a request. */
@@ -379,6 +384,7 @@ export class SystemServices implements AdmissionListener {
  * time left before its credentials expire.
  */
 class UserInfoService implements SubscriptionOwner {
+  readonly kind = "system";
   readonly cid = 0;
   readonly echo = true;
   private readonly subs = new Map<Subscription, Account>();

@@ -134,7 +134,7 @@ export class JetStreamEngineImpl implements JetStreamEngine {
     if (client !== undefined) return client;
     const acc = this.server.accounts.get(name);
     if (acc === undefined) return undefined;
-    client = this.server.createInternalClient(`JetStream ${name}`, acc);
+    client = this.server.createInternalClient(`JetStream ${name}`, acc, "jetstream");
     this.clients.set(name, client);
     return client;
   }

@@ -1,3 +1,4 @@
+import { kindLabel, type ReceiverKind } from "../server/receiver.js";
 import { authIdentity, authJwt, type ConnzGrant, peerCerts } from "./connz-auth.js";
 import { goDuration, iso, uptime } from "./format.js";
 import { decodeBool, decodeUint, paging } from "./params.js";
@@ -136,7 +137,7 @@ export function connInfo(
   const until = c.stop?.getTime() ?? now;
   const info: Record<string, unknown> = {
     cid: c.cid,
-    kind: c.kind,
+    kind: kindLabel(c.kind as ReceiverKind),
     type: c.transport.kind === "websocket" ? "websocket" : "nats",
     ip: c.transport.remoteAddress,
     port: c.transport.remotePort,

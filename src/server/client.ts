@@ -25,7 +25,8 @@ import { certificateUserMapper } from "../tls/cert-map.js";
 import type { Account } from "./account.js";
 import { CloseReason } from "./close-reason.js";
 import { type ConnectOptions, parseConnect } from "./connect-options.js";
-import { Connection, type ConnectionContext, type ConnectionKind } from "./connection.js";
+import { Connection, type ConnectionContext } from "./connection.js";
+import { Message } from "./message.js";
 import { writeMessage } from "./message-writer.js";
 import { hasTraceDest, type MsgTracer } from "./msg-trace.js";
 import type { Router } from "./router.js";
@@ -60,7 +61,9 @@ function isReservedReply(reply: string): boolean {
  * shared connection pipeline.
  */
 export class ClientConnection extends Connection implements ParserHandler, SubscriptionOwner {
-  readonly kind: ConnectionKind = "Client";
+  readonly kind = "client";
+  /** Reused for every publish (the router reads it at once). */
+  private readonly msg = new Message();
   readonly parser: Parser;
   connect: ConnectOptions | undefined;
   echo = true;
@@ -370,7 +373,7 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     const delivered =
       hdrLen > 0 && tracer !== undefined && hasTraceDest(buf, start, hdrLen)
         ? tracer.publish(this, account!, subject, reply, buf, start, hdrLen, end)
-        : this.cctx.router.publish(account!, subject, reply, buf, start, hdrLen, end, this);
+        : this.cctx.router.publish(account!, this.msg.set(subject, reply, buf, start, hdrLen, end, this));
     if (delivered === 0 && reply !== undefined && this.noResponders) this.sendNoResponders(reply);
   }
 

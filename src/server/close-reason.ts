@@ -24,6 +24,15 @@ export const CloseReason = {
   Revocation: "Credentials Revoked",
   MissingAccount: "Missing Account",
   Kicked: "Kicked",
+  DuplicateRoute: "Duplicate Route",
+  RouteRemoved: "Route Removed",
+  ClusterNameConflict: "Cluster Name Conflict",
+  DuplicateServerName: "Duplicate Server Name",
+  WrongGateway: "Wrong Gateway",
+  GatewayRemoved: "Gateway Removed",
+  DuplicateRemoteLeafnodeConnection: "Duplicate Remote LeafNode Connection",
+  LeafnodeLoopDetected: "Leafnode Loop Detected",
+  NoRespondersRequiresHeaders: "No Responders Requires Headers",
 } as const;
 
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];

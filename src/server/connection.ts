@@ -4,6 +4,7 @@ import type { Account } from "./account.js";
 import { CloseReason } from "./close-reason.js";
 import type { ServerOptions } from "./options.js";
 import { type FlushQueue, Outbound } from "./outbound.js";
+import { kindLabel, type ReceiverKind } from "./receiver.js";
 import { type ServerStats, TrafficStats } from "./stats.js";
 import type { Subscription } from "./subscription.js";
 import type { Transport } from "./transport.js";
@@ -17,15 +18,13 @@ export interface ConnectionContext {
   connectionClosed(conn: Connection): void;
 }
 
-export type ConnectionKind = "Client" | "Router" | "Gateway" | "Leafnode";
-
 /**
  * The pipeline every kind of connection shares: buffered output flushed once per event-loop turn,
  * backpressure and slow-consumer detection, liveness PINGs, traffic counters, and an orderly close with a
  * reason. Kinds (client now; routes, gateways and leaf nodes later) add their protocol on top.
  */
 export abstract class Connection {
-  abstract readonly kind: ConnectionKind;
+  abstract readonly kind: ReceiverKind;
   readonly stats = new TrafficStats();
   readonly start = new Date();
   lastActivity = Date.now();
@@ -116,7 +115,7 @@ export abstract class Connection {
 
   /** Start liveness checks: first PING soon after connect, then every ping_interval. */
   protected startPings(): void {
-    const interval = this.ctx.options.pingIntervalMs;
+    const interval = this.pingIntervalMs();
     const first = Math.min(2000, interval);
     this.schedulePing(first + Math.floor(Math.random() * first * 0.2));
   }
@@ -130,7 +129,7 @@ export abstract class Connection {
     if (this.closed) return;
     if (this.pingsOut + 1 > this.ctx.options.pingMax) {
       this.ctx.stats.staleConnections++;
-      this.ctx.logger.debug(`${this.describe()} - Stale Client Connection - Closing`);
+      this.ctx.logger.debug(`${this.describe()} - Stale ${kindLabel(this.kind)} Connection - Closing`);
       this.close(CloseReason.StaleConnection, ERR_STALE_CONNECTION);
       return;
     }
@@ -141,7 +140,12 @@ export abstract class Connection {
       this.pingSentAt = performance.now();
       this.sendProto("PING\r\n");
     }
-    this.schedulePing(this.ctx.options.pingIntervalMs);
+    this.schedulePing(this.pingIntervalMs());
+  }
+
+  /** How often to PING a quiet peer (server links ping more often than clients). */
+  protected pingIntervalMs(): number {
+    return this.ctx.options.pingIntervalMs;
   }
 
   protected pongReceived(): void {

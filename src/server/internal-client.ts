@@ -1,5 +1,6 @@
 import { type Token, tokenText } from "../protocol/encode.js";
 import type { Account } from "./account.js";
+import { Message } from "./message.js";
 import type { Router } from "./router.js";
 import { Subscription, type SubscriptionOwner } from "./subscription.js";
 
@@ -22,6 +23,8 @@ const EMPTY = new Uint8Array(0);
  */
 export class InternalClient implements SubscriptionOwner {
   readonly echo = true;
+  /** Reused for every publish: the router reads it at once, so a delivery may publish again. */
+  private readonly msg = new Message();
   private readonly handlers = new Map<Subscription, InternalHandler>();
   private nextSid = 1;
   private closed = false;
@@ -31,6 +34,8 @@ export class InternalClient implements SubscriptionOwner {
     readonly name: string,
     readonly account: Account,
     private readonly router: Router,
+    /** System services by default; JetStream's stream capture and consumers say "jetstream". */
+    readonly kind: "system" | "jetstream" = "system",
   ) {}
 
   subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription {
@@ -60,27 +65,17 @@ export class InternalClient implements SubscriptionOwner {
   ): number {
     if (this.closed) return 0;
     if (headers === undefined || headers.length === 0) {
-      return this.router.publish(this.account, subject, reply, data, 0, 0, data.length, this, shown);
+      return this.route(subject, reply, data, 0, 0, data.length, shown, false);
     }
     if (headers.buffer === data.buffer && headers.byteOffset + headers.length === data.byteOffset) {
       // Header block and payload already side by side (a stored record): route the bytes where they are.
       const whole = new Uint8Array(headers.buffer, headers.byteOffset, headers.length + data.length);
-      return this.router.publish(
-        this.account,
-        subject,
-        reply,
-        whole,
-        0,
-        headers.length,
-        whole.length,
-        this,
-        shown,
-      );
+      return this.route(subject, reply, whole, 0, headers.length, whole.length, shown, false);
     }
     const buf = new Uint8Array(headers.length + data.length);
     buf.set(headers, 0);
     buf.set(data, headers.length);
-    return this.router.publish(this.account, subject, reply, buf, 0, headers.length, buf.length, this, shown);
+    return this.route(subject, reply, buf, 0, headers.length, buf.length, shown, false);
   }
 
   /**
@@ -97,7 +92,7 @@ export class InternalClient implements SubscriptionOwner {
     shown?: string,
   ): number {
     if (this.closed) return 0;
-    return this.router.publish(this.account, subject, reply, buf, start, hdrLen, end, this, shown);
+    return this.route(subject, reply, buf, start, hdrLen, end, shown, false);
   }
 
   /**
@@ -106,23 +101,28 @@ export class InternalClient implements SubscriptionOwner {
    */
   respondBytes(reply: string, buf: Uint8Array, start: number, hdrLen: number, end: number): number {
     if (this.closed) return 0;
-    return this.router.publish(
-      this.account,
-      reply,
-      undefined,
-      buf,
-      start,
-      hdrLen,
-      end,
-      this,
-      undefined,
-      true,
-    );
+    return this.route(reply, undefined, buf, start, hdrLen, end, undefined, true);
   }
 
   /** Answer a request with a payload and no headers (see respondBytes). */
   respond(reply: string, data: Uint8Array): number {
     return this.respondBytes(reply, data, 0, 0, data.length);
+  }
+
+  private route(
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    shown: string | undefined,
+    once: boolean,
+  ): number {
+    const m = this.msg.set(subject, reply, buf, start, hdrLen, end, this);
+    m.shown = shown;
+    m.once = once;
+    return this.router.publish(this.account, m);
   }
 
   deliver(

@@ -11,8 +11,9 @@ import { isValidPublishSubject } from "../subjects/validate.js";
 import type { Account } from "./account.js";
 import type { ClientConnection } from "./client.js";
 import type { InternalClient } from "./internal-client.js";
+import { Message } from "./message.js";
 import type { Router } from "./router.js";
-import type { Subscription } from "./subscription.js";
+import type { Subscription, SubscriptionOwner } from "./subscription.js";
 
 export const TRACE_DEST = "Nats-Trace-Dest";
 export const TRACE_ONLY = "Nats-Trace-Only";
@@ -68,7 +69,7 @@ export class MsgTracer {
     const h = parseHeaders(buf.subarray(start, start + hdrLen));
     const dest = headerValue(h, TRACE_DEST) ?? "";
     if (dest === "" || !isValidPublishSubject(dest)) {
-      return this.router.publish(account, subject, reply, buf, start, hdrLen, end, origin);
+      return this.router.publish(account, new Message().set(subject, reply, buf, start, hdrLen, end, origin));
     }
     const only = /^(1|true|on)$/i.test(headerValue(h, TRACE_ONLY) ?? "");
     const events: Record<string, unknown>[] = [
@@ -82,7 +83,8 @@ export class MsgTracer {
         subj: subject,
       },
     ];
-    const delivered = this.router.publishTraced(account, subject, reply, buf, start, hdrLen, end, origin, {
+    const m = new Message().set(subject, reply, buf, start, hdrLen, end, origin);
+    const delivered = this.router.publish(account, m, {
       deliver: !only,
       reached: (sub) => events.push(egress(sub, subject)),
     });
@@ -120,8 +122,8 @@ function egress(sub: Subscription, subject: string): Record<string, unknown> {
     // A stream storing the message: nats-server's JetStream event.
     return { type: "js", ts: rfc3339Ms(Date.now()), stream: sub.stream, subject };
   }
-  const owner = sub.owner as { cid: number; connect?: { name?: string }; name?: string; kind?: string };
-  const client = owner.kind === "Client";
+  const owner = sub.owner as SubscriptionOwner & { connect?: { name?: string }; name?: string };
+  const client = owner.kind === "client";
   const e: Record<string, unknown> = {
     type: "eg",
     ts: rfc3339Ms(Date.now()),

@@ -247,8 +247,12 @@ export class Server extends EventEmitter implements ClientContext {
   }
 
   /** A new in-process participant in an account (the global one by default). */
-  createInternalClient(name: string, account: Account = this.globalAccount): InternalClient {
-    return new InternalClient(this.nextCid++, name, account, this.router);
+  createInternalClient(
+    name: string,
+    account: Account = this.globalAccount,
+    kind: "system" | "jetstream" = "system",
+  ): InternalClient {
+    return new InternalClient(this.nextCid++, name, account, this.router, kind);
   }
 
   /** Attach JetStream (before start): INFO then advertises it. */

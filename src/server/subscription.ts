@@ -1,12 +1,14 @@
 import type { Token } from "../protocol/encode.js";
 import type { IndexedSubscription } from "../subjects/subject-index.js";
 import type { Account } from "./account.js";
+import type { ReceiverKind } from "./receiver.js";
 
 /**
  * Whoever receives a subscription's messages: a client connection, or an in-process handler
  * (JetStream API, stream capture, monitoring over NATS). The router treats them alike.
  */
 export interface SubscriptionOwner {
+  readonly kind: ReceiverKind;
   readonly cid: number;
   /** false: messages this owner publishes are not delivered back to its own subscriptions. */
   readonly echo: boolean;
@@ -47,6 +49,11 @@ export class Subscription implements IndexedSubscription {
   closed = false;
   /** Set when the owner's permissions may deny some subjects this subscription matches. */
   deliveryFiltered = false;
+  /**
+   * Queue weight: how many members this subscription stands for (a route's queue interest counts every
+   * member behind it). Match results list a subscription that many times, so a uniform pick respects it.
+   */
+  weight = 1;
   /** A JetStream stream capturing its subjects through this subscription (shown as such in message traces). */
   stream: string | undefined;
 
@@ -56,4 +63,24 @@ export class Subscription implements IndexedSubscription {
     readonly sid: string,
     readonly owner: SubscriptionOwner,
   ) {}
+}
+
+/**
+ * A server-to-server link (route, gateway, leaf node): its subscriptions stand for interest on the other
+ * side, and a message routed to it is forwarded once per publish, with the queue groups chosen for it.
+ */
+export interface LinkOwner extends SubscriptionOwner {
+  readonly kind: "route" | "gateway" | "leaf";
+  /** A leaf link this server dialled as the spoke: what arrives over it is not passed on to routes. */
+  readonly spoke: boolean;
+  forward(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    queues: readonly string[] | undefined,
+  ): void;
 }

@@ -10,6 +10,8 @@ export interface IndexedSubscription {
   readonly subject: string;
   /** `undefined` for a plain subscription; any string (even "") makes it a queue subscription. */
   readonly queue: string | undefined;
+  /** Queue weight (members this subscription stands for); listed that many times in a match. */
+  readonly weight?: number;
 }
 
 export interface MatchResult<S> {
@@ -228,7 +230,7 @@ export class SubjectIndex<S extends IndexedSubscription> {
  * Accumulates one match. Reused across misses (match is synchronous, so never re-entered); every
  * array it hands out is fresh, so reuse never leaks into a returned result.
  */
-class Collector<S> {
+class Collector<S extends IndexedSubscription> {
   private plain: S[] | undefined = undefined;
   private queues: Map<string, S[]> | undefined = undefined;
   /** The one node reached so far, while there is just one: its own cached result may be the answer. */
@@ -269,7 +271,11 @@ class Collector<S> {
           group = [];
           queues.set(name, group);
         }
-        for (const s of members) group.push(s);
+        for (const s of members) {
+          const w = s.weight;
+          if (w === undefined || w <= 1) group.push(s);
+          else for (let k = 0; k < w; k++) group.push(s);
+        }
       }
     }
   }
@@ -308,7 +314,12 @@ class Collector<S> {
  * single-path case and recurses only where both a literal and a `*` child match. Each node is reached by
  * at most one path, so no subscription is collected twice.
  */
-function collect<S>(node: TrieNode<S>, subject: string, start: number, c: Collector<S>): void {
+function collect<S extends IndexedSubscription>(
+  node: TrieNode<S>,
+  subject: string,
+  start: number,
+  c: Collector<S>,
+): void {
   for (;;) {
     if (start === -1) {
       c.add(node);
