@@ -57,16 +57,60 @@ def(["tlsverify"], "tlsverify", "bool");
 def(["tlscert"], "tlscert", "string");
 def(["tlskey"], "tlskey", "string");
 def(["tlscacert"], "tlscacert", "string");
-def(["cluster", "cluster_listen", "routes", "cluster_name", "cluster_advertise"], "cluster", "unsupported");
-def(["no_advertise"], "cluster", "unsupported");
-def(["connect_retries", "profile"], "ignored", "ignore-value");
+// The cluster flags fill in a partial `cluster { }` block applied on top of the config file's (keys `cluster.*`).
+def(["cluster", "cluster_listen"], "cluster.listen", "string");
+def(["cluster_name"], "cluster.name", "string");
+def(["routes"], "cluster.routes", "string");
+def(["cluster_advertise"], "cluster.advertise", "string");
+def(["no_advertise"], "cluster.no_advertise", "bool");
+def(["connect_retries"], "cluster.connect_retries", "int");
+def(["profile"], "ignored", "ignore-value");
 def(["h", "help", "help_tls"], "help", "bool");
 def(["v", "version"], "version", "bool");
 
-const BOOL_UNSUPPORTED = new Set(["no_advertise"]);
 const TLS_FLAGS = new Set(["tls", "tlsverify", "tlscert", "tlskey", "tlscacert"]);
 
 export class FlagError extends Error {}
+
+/**
+ * --cluster / --cluster_listen `nats://[user:pass@]host:port` as `cluster { }` keys: the listen address, and
+ * the route credentials (nats-server takes them from the URL, and clears the config file's when there are none).
+ */
+export function clusterListenFlag(value: string, flag: string): { listen: string; authorization: unknown } {
+  const bad = (why: string) =>
+    new FlagError(
+      `invalid value "${value}" for flag -${flag}: ${why} (expected a URL such as nats://0.0.0.0:6222)`,
+    );
+  let text = value.trim();
+  if (!text.includes("://")) text = `nats://${text}`;
+  // A URL cannot carry port -1 ("pick a free port"): parse with 0 and put it back, as nats-server does.
+  const random = text.endsWith(":-1");
+  if (random) text = `${text.slice(0, -3)}:0`;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw bad("not a URL");
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (u.port === "") throw bad("missing port");
+  const port = random ? "-1" : u.port;
+  const listen = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  if (u.username === "" && u.password === "") return { listen, authorization: false };
+  if (u.password === "") throw new FlagError(`flag -${flag}: expected cluster password to be set`);
+  return {
+    listen,
+    authorization: { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) },
+  };
+}
+
+/** --routes: comma-separated URLs; an empty value clears the config file's routes. */
+function routesFlag(value: string): string[] {
+  return value
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
+}
 
 function parseBool(v: string, flag: string): boolean {
   const s = v.toLowerCase();
@@ -85,6 +129,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
   };
   const o = flags.overrides;
   const tlsFlags: Record<string, string | boolean> = {};
+  const cluster: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") break;
@@ -98,7 +143,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     }
     const spec = FLAGS[name];
     if (spec === undefined) throw new FlagError(`flag provided but not defined: -${name}`);
-    const takesValue = spec.kind !== "bool" && !(spec.kind === "unsupported" && BOOL_UNSUPPORTED.has(name));
+    const takesValue = spec.kind !== "bool";
     if (takesValue && value === undefined) {
       if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
       value = argv[++i];
@@ -107,6 +152,9 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       case "string":
         if (spec.key === "config") flags.configFile = value;
         else if (spec.key === "signal") flags.signal = value;
+        else if (spec.key === "cluster.listen") Object.assign(cluster, clusterListenFlag(value ?? "", name));
+        else if (spec.key === "cluster.routes") cluster.routes = routesFlag(value ?? "");
+        else if (spec.key.startsWith("cluster.")) cluster[spec.key.slice(8)] = value;
         else if (TLS_FLAGS.has(spec.key)) tlsFlags[spec.key] = value ?? "";
         else o[spec.key] = value;
         break;
@@ -114,7 +162,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
         const n = Number(value);
         if (!Number.isInteger(n))
           throw new FlagError(`invalid value "${value}" for flag -${name}: parse error`);
-        o[spec.key] = n;
+        if (spec.key.startsWith("cluster.")) cluster[spec.key.slice(8)] = n;
+        else o[spec.key] = n;
         break;
       }
       case "bool": {
@@ -123,6 +172,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
         else if (spec.key === "help") flags.help = b;
         else if (spec.key === "version") flags.version = b;
         else if (TLS_FLAGS.has(spec.key)) tlsFlags[spec.key] = b;
+        else if (spec.key.startsWith("cluster.")) cluster[spec.key.slice(8)] = b;
         else if (spec.key === "debug_trace") {
           o.debug = b;
           o.trace = b;
@@ -146,6 +196,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     throw new FlagError((err as Error).message);
   }
   if (tls !== undefined) o.tls = tls;
+  if (Object.keys(cluster).length > 0) o.cluster = cluster;
   return flags;
 }
 
@@ -179,6 +230,15 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+Cluster Options:
+        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+        --cluster <cluster-url>      Cluster URL for solicited routes
+        --cluster_listen <url>       Same as --cluster
+        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+        --cluster_advertise <string> Cluster URL to advertise to other servers
+        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --connect_retries <number>   For implicit routes, number of connect retries
 
 TLS Options:
         --tls                        Enable TLS, do not verify clients (default: false)

@@ -35,7 +35,7 @@ export function loadOptions(
     process.exit(0);
   }
   for (const f of flags.unsupported) {
-    fail(`flag ${f} names a feature that is not available in this release (TLS and clustering come later)`);
+    fail(`flag ${f} names a feature that is not available in this release`);
   }
   const opts = defaultOptions();
   if (flags.configFile !== undefined) {
@@ -45,6 +45,11 @@ export function loadOptions(
     opts.configFile = path;
   }
   applyConfig(opts, flags.overrides, warn);
+  // As nats-server: --routes needs a route listener, from --cluster or the config file.
+  const flagRoutes = (flags.overrides.cluster as { routes?: string[] } | undefined)?.routes;
+  if (flagRoutes !== undefined && flagRoutes.length > 0 && (opts.cluster?.port ?? 0) === 0) {
+    throw new FlagError("solicited routes require cluster capabilities, e.g. --cluster");
+  }
   validateOptions(opts);
   return { opts, test: flags.testConfig };
 }

@@ -4,6 +4,15 @@ import type { TlsOptions } from "../tls/options.js";
 // What the `cluster { }`, `gateway { }` and `leafnodes { }` blocks (and the --cluster/--routes... flags)
 // configure. Durations are milliseconds. Produced by src/config/cluster-options.ts.
 
+/** nats-server's route pool size when `pool_size` is absent or 0 (DEFAULT_ROUTE_POOL_SIZE). */
+export const DEFAULT_ROUTE_POOL_SIZE = 3;
+/** Port a leaf remote URL without one is dialled on (DEFAULT_LEAFNODE_PORT). */
+export const DEFAULT_LEAFNODE_PORT = 7422;
+/** Leaf remote reconnect interval (DEFAULT_LEAF_NODE_RECONNECT). */
+export const DEFAULT_LEAF_RECONNECT_MS = 1000;
+/** Listen host of the cluster, gateway and leaf-node listeners when only a port is given. */
+export const DEFAULT_LINK_HOST = "0.0.0.0";
+
 /** Credentials a listener requires from connecting servers, or a dialer presents (`authorization { }`). */
 export interface ServerLinkAuth {
   user?: string;
@@ -23,7 +32,10 @@ export interface ClusterOptions {
   /** The cluster's name; routes between servers of different names are refused. Unset: a dynamic name. */
   name?: string;
   host: string;
-  /** -1 picks a free port. */
+  /**
+   * 0: no route listener, so no clustering (nats-server's rule: a `cluster` block without `listen`/`port`
+   * neither accepts nor dials routes). -1 picks a free port.
+   */
   port: number;
   /** `host:port` advertised to peers instead of the listen address. */
   advertise?: string;
@@ -40,8 +52,17 @@ export interface ClusterOptions {
   poolSize: number;
   /** Accounts pinned to dedicated routes (2.10+); recorded, carried on the shared route. */
   accounts: string[];
-  /** `compression`: Lattice declines compression whatever this says ("off"). */
+  /**
+   * `compression`, normalised (`off`, `accept`, `s2_fast`, ...; `true` = `s2_fast`); unset = nats-server's
+   * default `accept`. Lattice declines compression whatever this says ("off").
+   */
   compression?: string;
+  /** `ping_interval` (nats-server caps it at 30 s for routes). */
+  pingIntervalMs?: number;
+  pingMax?: number;
+  writeDeadlineMs?: number;
+  /** `connect_backoff`: back off between explicit route connect attempts. */
+  connectBackoff?: boolean;
 }
 
 export interface RemoteGateway {
@@ -54,6 +75,7 @@ export interface GatewayOptions {
   /** The gateway (cluster) name; must equal `cluster.name` when both are set. */
   name: string;
   host: string;
+  /** 0: not given (a named gateway needs one); -1 picks a free port. */
   port: number;
   advertise?: string;
   gateways: RemoteGateway[];
@@ -61,6 +83,8 @@ export interface GatewayOptions {
   tls?: TlsOptions;
   rejectUnknownCluster: boolean;
   connectRetries: number;
+  connectBackoff?: boolean;
+  writeDeadlineMs?: number;
 }
 
 /** A leaf-node user on the hub side: who may connect and to which account they are bound. */
@@ -71,12 +95,13 @@ export interface LeafNodeUser {
 }
 
 export interface LeafRemote {
+  /** As written; one without a port is dialled on DEFAULT_LEAFNODE_PORT. */
   urls: string[];
   /** The local account this link binds (default the global account). */
   account?: string;
   /** A `.creds` file (user JWT + seed) presented to the hub. */
   credentials?: string;
-  /** An nkey seed file or seed presented to the hub. */
+  /** A user nkey seed (`SU...`) presented to the hub. */
   nkey?: string;
   tls?: TlsOptions;
   denyImports: string[];
@@ -87,6 +112,11 @@ export interface LeafRemote {
   noRandomize: boolean;
   firstInfoTimeoutMs?: number;
   disabled: boolean;
+  /** `compression`, normalised as ClusterOptions.compression (`true` = `s2_auto`); unset = `s2_auto`. */
+  compression?: string;
+  /** `ws_no_masking`: ask a websocket hub to accept unmasked frames. */
+  wsNoMasking?: boolean;
+  dialTimeoutMs?: number;
 }
 
 export interface LeafNodeOptions {
@@ -95,10 +125,48 @@ export interface LeafNodeOptions {
   port?: number;
   advertise?: string;
   noAdvertise: boolean;
-  authorization?: ServerLinkAuth & { users?: LeafNodeUser[]; account?: string };
+  /** `nkey`: a user public key a spoke may authenticate with instead of user/password. */
+  authorization?: ServerLinkAuth & { users?: LeafNodeUser[]; account?: string; nkey?: string };
   tls?: TlsOptions;
   remotes: LeafRemote[];
   /** Reconnect interval for remotes (default 1 s). */
   reconnectMs: number;
+  /** Normalised as LeafRemote.compression; unset = `s2_auto`. */
   compression?: string;
+  /** `min_version` a spoke must run (at least 2.8.0). */
+  minVersion?: string;
+  dialTimeoutMs?: number;
+  writeDeadlineMs?: number;
+}
+
+export function defaultClusterOptions(): ClusterOptions {
+  return {
+    host: DEFAULT_LINK_HOST,
+    port: 0,
+    noAdvertise: false,
+    routes: [],
+    connectRetries: 0,
+    poolSize: DEFAULT_ROUTE_POOL_SIZE,
+    accounts: [],
+  };
+}
+
+export function defaultGatewayOptions(): GatewayOptions {
+  return {
+    name: "",
+    host: DEFAULT_LINK_HOST,
+    port: 0,
+    gateways: [],
+    rejectUnknownCluster: false,
+    connectRetries: 0,
+  };
+}
+
+export function defaultLeafNodeOptions(): LeafNodeOptions {
+  return {
+    host: DEFAULT_LINK_HOST,
+    noAdvertise: false,
+    remotes: [],
+    reconnectMs: DEFAULT_LEAF_RECONNECT_MS,
+  };
 }

@@ -11,23 +11,30 @@ import {
 } from "../server/options.js";
 import { loadTlsFiles, TlsConfigError, tlsOptionsFromConfig } from "../tls/index.js";
 import { validateWebSocketAuth } from "../websocket/auth.js";
+import { clusterFrom, gatewayFrom, leafNodesFrom, validateClusterOptions } from "./cluster-options.js";
+import {
+  asBool,
+  asDuration,
+  asInt,
+  asMap,
+  asSize,
+  asString,
+  asStringList,
+  type Conf,
+  OptionsError,
+  parseListen,
+  type Warn,
+} from "./decode.js";
 import { type ConfigMap, isUsedAsVariable } from "./tree.js";
-import { durationFromConfig, parseStorageSize } from "./units.js";
 
 // Turns a parsed config file (and flag overrides, which use the same option names) into ServerOptions.
-// Unknown keys warn; values of the wrong type refuse to start with a message naming the option.
+// Unknown keys warn; values of the wrong type refuse to start with a message naming the option. The value
+// converters are in decode.ts, the cluster/gateway/leafnodes blocks in cluster-options.ts.
 
-export class OptionsError extends Error {}
-
-type Conf = Record<string, unknown>;
-type Warn = (msg: string) => void;
+export { OptionsError };
 
 /** Features whose config blocks are accepted and checked, but which this release does not run. */
 const NOT_YET_AVAILABLE: Record<string, string> = {
-  cluster: "clustering (routes)",
-  gateway: "gateways (superclusters)",
-  leafnodes: "leaf nodes",
-  leaf: "leaf nodes",
   mqtt: "MQTT",
 };
 
@@ -48,56 +55,6 @@ const ACCEPTED_NO_EFFECT = new Set([
   "write_timeout",
 ]);
 
-function lowerKeys(conf: Conf): Conf {
-  const out: Conf = {};
-  for (const [k, v] of Object.entries(conf)) out[k.toLowerCase()] = v;
-  return out;
-}
-
-function asInt(v: unknown, field: string): number {
-  if (typeof v === "number" && Number.isInteger(v)) return v;
-  if (typeof v === "string" && /^-?\d+$/.test(v.trim())) return Number(v);
-  throw new OptionsError(`${field}: expected an integer, got ${JSON.stringify(v)}`);
-}
-
-function asString(v: unknown, field: string): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  throw new OptionsError(`${field}: expected a string, got ${JSON.stringify(v)}`);
-}
-
-function asBool(v: unknown, field: string): boolean {
-  if (typeof v === "boolean") return v;
-  if (typeof v === "string") {
-    const s = v.toLowerCase();
-    if (["true", "yes", "on", "enabled", "enable"].includes(s)) return true;
-    if (["false", "no", "off", "disabled", "disable"].includes(s)) return false;
-  }
-  throw new OptionsError(`${field}: expected a boolean, got ${JSON.stringify(v)}`);
-}
-
-function asMap(v: unknown, field: string): Conf {
-  if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date))
-    return lowerKeys(v as Conf);
-  throw new OptionsError(`${field}: expected a map, got ${JSON.stringify(v)}`);
-}
-
-function duration(v: unknown, field: string, warn: Warn): number {
-  const d = durationFromConfig(v, field);
-  if (d.warning) warn(d.warning);
-  return d.ms;
-}
-
-/** `host:port`, `:port`, or a port number. */
-function parseListen(v: unknown, field: string): { host?: string; port: number } {
-  if (typeof v === "number") return { port: asInt(v, field) };
-  const s = asString(v, field);
-  const i = s.lastIndexOf(":");
-  if (i < 0) return { port: asInt(s, field) };
-  const host = s.slice(0, i).replace(/^\[|\]$/g, "");
-  return { host: host === "" ? undefined : host, port: asInt(s.slice(i + 1), field) };
-}
-
 function jetStreamFrom(v: unknown, warn: Warn, existing: JetStreamOptions | undefined): JetStreamOptions {
   const js = existing ?? defaultJetStreamOptions();
   if (typeof v === "boolean" || typeof v === "string") {
@@ -115,11 +72,11 @@ function jetStreamFrom(v: unknown, warn: Warn, existing: JetStreamOptions | unde
       case "max_memory_store":
       case "max_mem_store":
       case "max_mem":
-        js.maxMemory = parseStorageSize(val, `jetstream.${k}`);
+        js.maxMemory = asSize(val, `jetstream.${k}`);
         break;
       case "max_file_store":
       case "max_file":
-        js.maxStore = parseStorageSize(val, `jetstream.${k}`);
+        js.maxStore = asSize(val, `jetstream.${k}`);
         break;
       case "domain":
         js.domain = asString(val, "jetstream.domain");
@@ -128,7 +85,7 @@ function jetStreamFrom(v: unknown, warn: Warn, existing: JetStreamOptions | unde
         js.enabled = asBool(val, "jetstream.enabled");
         break;
       case "sync_interval":
-        js.syncIntervalMs = val === "always" ? 0 : duration(val, "jetstream.sync_interval", warn);
+        js.syncIntervalMs = val === "always" ? 0 : asDuration(val, "jetstream.sync_interval", warn);
         break;
       case "strict":
       case "limits":
@@ -175,13 +132,13 @@ function webSocketFrom(v: unknown, warn: Warn): WebSocketOptions {
         ws.sameOrigin = asBool(val, f);
         break;
       case "allowed_origins":
-        ws.allowedOrigins = (Array.isArray(val) ? val : [val]).map((x) => asString(x, f));
+        ws.allowedOrigins = asStringList(val, f);
         break;
       case "compression":
         ws.compression = asBool(val, f);
         break;
       case "handshake_timeout":
-        ws.handshakeTimeoutMs = duration(val, f, warn);
+        ws.handshakeTimeoutMs = asDuration(val, f, warn);
         break;
       case "advertise":
         ws.advertise = asString(val, f);
@@ -307,19 +264,19 @@ export function applyConfig(
         opts.maxClosedClients = asInt(v, k);
         break;
       case "ping_interval":
-        opts.pingIntervalMs = duration(v, k, warn);
+        opts.pingIntervalMs = asDuration(v, k, warn);
         break;
       case "ping_max":
         opts.pingMax = asInt(v, k);
         break;
       case "write_deadline":
-        opts.writeDeadlineMs = duration(v, k, warn);
+        opts.writeDeadlineMs = asDuration(v, k, warn);
         break;
       case "lame_duck_duration":
-        opts.lameDuckDurationMs = duration(v, k, warn);
+        opts.lameDuckDurationMs = asDuration(v, k, warn);
         break;
       case "lame_duck_grace_period":
-        opts.lameDuckGracePeriodMs = duration(v, k, warn);
+        opts.lameDuckGracePeriodMs = asDuration(v, k, warn);
         break;
       case "no_header_support":
         opts.noHeaderSupport = asBool(v, k);
@@ -378,6 +335,16 @@ export function applyConfig(
         break;
       case "allow_non_tls":
         opts.allowNonTls = asBool(v, k);
+        break;
+      case "cluster":
+        opts.cluster = clusterFrom(v, warn, opts.cluster);
+        break;
+      case "gateway":
+        opts.gateway = gatewayFrom(v, warn, opts.gateway);
+        break;
+      case "leafnodes":
+      case "leaf":
+        opts.leafnodes = leafNodesFrom(v, warn, configDir, opts.leafnodes, k);
         break;
       case "ocsp":
         throw new OptionsError(
@@ -446,6 +413,7 @@ export function validateOptions(opts: ServerOptions): void {
   }
   // Account users join the authorization users; operator mode is checked against the rest.
   tenancy(() => finishTenancy(opts));
+  validateClusterOptions(opts);
   try {
     validateWebSocketAuth(opts);
   } catch (err) {
