@@ -45,6 +45,8 @@ export interface AccountHost extends MonitoredServer {
   readonly router: Router;
   readonly jetStreamEnabled: boolean;
   createInternalClient(name: string, account?: Account): InternalClient;
+  /** A new account exists (the cluster starts following its interest). */
+  accountAdded?(account: Account): void;
   /** The INFO JSON a client got (used to re-announce a smaller max_payload). */
   infoJson(client: ClientConnection, extra?: Record<string, unknown>): string;
 }
@@ -179,6 +181,7 @@ export class AccountManager {
     const t = new Tenant(account, kind);
     this.tenants.set(name, t);
     this.system?.accountAdded(account);
+    this.host.accountAdded?.(account);
     return t;
   }
 

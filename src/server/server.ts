@@ -1,11 +1,14 @@
 import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
+import { networkInterfaces } from "node:os";
 import type { KeyPair } from "@nats-io/nkeys";
 import { AccountManager } from "../accounts/manager.js";
 import { Authenticator } from "../auth/authenticator.js";
 import { withAuthCallout } from "../auth/callout-host.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
+import { Cluster } from "../cluster/cluster.js";
+import { LeafNodes } from "../cluster/leafnodes.js";
 import { API_LEVEL } from "../jetstream/api-level.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
@@ -78,6 +81,10 @@ export class Server extends EventEmitter implements ClientContext {
   /** What /jsz and /healthz read, set by the JetStream engine. */
   jetstreamMonitor: JetStreamMonitorSource | undefined;
   lameDuck = false;
+  /** Routes to the other servers of this cluster (`cluster { }`). */
+  readonly cluster: Cluster | undefined;
+  /** Leaf-node links: spokes of this hub, and the hubs this server is a spoke of (`leafnodes { }`). */
+  readonly leafnodes: LeafNodes | undefined;
   shuttingDown = false;
   private nextCid = 1;
   private tcp: net.Server | undefined;
@@ -135,6 +142,59 @@ export class Server extends EventEmitter implements ClientContext {
       },
     });
     this.authenticator = withAuthCallout(this, this.accountManager.jwtAuthenticator ?? this.authenticator);
+    this.cluster = options.cluster === undefined ? undefined : new Cluster(this, options.cluster);
+    this.leafnodes = options.leafnodes === undefined ? undefined : new LeafNodes(this, options.leafnodes);
+  }
+
+  nextConnectionId(): number {
+    return this.nextCid++;
+  }
+
+  /** Accounts created after start (operator mode, claim updates) join the cluster's interest tracking. */
+  accountAdded(account: Account): void {
+    this.cluster?.watch(account);
+    this.leafnodes?.watch(account);
+  }
+
+  /** The cluster's name, when this server is in one. */
+  get clusterName(): string | undefined {
+    return this.cluster?.clusterName;
+  }
+
+  get systemAccountName(): string | undefined {
+    return this.accountManager.systemAccountName;
+  }
+
+  /** An account a peer server names; operator mode loads it from the resolver. */
+  lookupAccount(name: string): Account | undefined {
+    const existing = this.accounts.get(name);
+    if (existing !== undefined) return existing;
+    if (this.accountManager.resolver === undefined) return undefined;
+    this.accountManager.resolveAccount(name);
+    return this.accounts.get(name);
+  }
+
+  /** This server's client URLs as other servers advertise them (`host:port`). */
+  clientConnectUrls(): string[] {
+    const o = this.options;
+    if (o.clientAdvertise) return [o.clientAdvertise.replace(/^nats:\/\//, "")];
+    const h = o.host;
+    if (h !== "0.0.0.0" && h !== "::" && h !== "") return [hostPort(h, this.port)];
+    // A wildcard listen is reachable at every address of the machine (loopback only when there is no other).
+    const out: string[] = [];
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? [])
+        if (!a.internal && a.family === "IPv4") out.push(hostPort(a.address, this.port));
+    }
+    return out.length > 0 ? out : [hostPort("127.0.0.1", this.port)];
+  }
+
+  /** The cluster's client URLs changed: new clients get them in INFO, connected clients an async INFO. */
+  connectUrlsChanged(): void {
+    this.buildInfo();
+    for (const c of this.clients.values()) {
+      if ((c.connect?.protocol ?? 0) >= 1 && !c.closed) c.sendProto(`INFO ${this.infoJson(c)}\r\n`);
+    }
   }
 
   /** The server's identity key pair (signs auth callout requests); `id` is its public key. Made on first use. */
@@ -173,6 +233,21 @@ export class Server extends EventEmitter implements ClientContext {
       throw err;
     }
     this.logger.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+    if (this.cluster !== undefined || this.leafnodes !== undefined) {
+      try {
+        if (this.cluster !== undefined) this.ports.cluster = [await this.cluster.start()];
+        const leafUrl = await this.leafnodes?.start();
+        if (leafUrl !== undefined) this.ports.leafnode = [leafUrl];
+      } catch (err) {
+        await this.cluster?.stop();
+        await this.leafnodes?.stop();
+        await this.leafnodes?.stop();
+        for (const l of started) await l.stop();
+        await this.closeClientListener();
+        throw err;
+      }
+      this.buildInfo();
+    }
     if (o.tls) this.logger.info("TLS required for client connections");
     this.accountManager.start();
     this.logger.info("Server is ready");
@@ -214,6 +289,15 @@ export class Server extends EventEmitter implements ClientContext {
       if (!o.allowNonTls || tlsFirstOnly) info.tls_required = true;
       if (o.tls.verify) info.tls_verify = true;
       if (o.allowNonTls) info.tls_available = true;
+    }
+    const cluster = this.cluster;
+    if (cluster !== undefined) {
+      info.cluster = cluster.clusterName;
+      if (!cluster.config.noAdvertise) {
+        const urls = new Set(this.lameDuck ? [] : this.clientConnectUrls());
+        for (const u of cluster.peerConnectUrls()) urls.add(u);
+        if (urls.size > 0) info.connect_urls = [...urls];
+      }
     }
     if (this.jetStreamEnabled) {
       info.jetstream = true;
@@ -327,6 +411,7 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info("Entering lame duck mode, stop accepting new clients");
     // The close callback waits for every open connection, which lame-duck mode closes later.
     const listenerClosed = this.closeClientListener();
+    this.cluster?.enterLameDuckMode();
     for (const c of this.clients.values()) {
       if ((c.connect?.protocol ?? 0) >= 1) c.sendProto(`INFO ${this.infoJson(c, { ldm: true })}\r\n`);
     }
@@ -377,6 +462,8 @@ export class Server extends EventEmitter implements ClientContext {
     const listenerClosed = this.closeClientListener();
     for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
     await listenerClosed;
+    await this.cluster?.stop();
+    await this.leafnodes?.stop();
     for (const l of this.extraListeners) await l.stop();
     if (this.jetstream) await this.jetstream.shutdown();
     this.accountManager.stop();

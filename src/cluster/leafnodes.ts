@@ -1,0 +1,478 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { Authenticator } from "../auth/authenticator.js";
+import { nkeys } from "../auth/lazy-libs.js";
+import type { AuthOptions, ClientAuthenticator } from "../auth/types.js";
+import type { Logger } from "../logger.js";
+import type { Account } from "../server/account.js";
+import { CloseReason } from "../server/close-reason.js";
+import type { InternalClient } from "../server/internal-client.js";
+import type { ServerOptions } from "../server/options.js";
+import type { FlushQueue } from "../server/outbound.js";
+import type { Router } from "../server/router.js";
+import type { ServerStats } from "../server/stats.js";
+import type { Subscription } from "../server/subscription.js";
+import { TcpTransport, type Transport } from "../server/transport.js";
+import { NATS_FEATURE_LEVEL } from "../version.js";
+import { Redialer } from "./dialer.js";
+import { LeafConnection, type LeafHost } from "./leaf.js";
+import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
+import { LocalInterest } from "./local-interest.js";
+import type { LeafNodeOptions, LeafRemote } from "./options.js";
+
+/** The server as leaf nodes see it. */
+export interface LeafServerHost {
+  readonly id: string;
+  readonly name: string;
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  readonly flushQueue: FlushQueue;
+  readonly stats: ServerStats;
+  readonly router: Router;
+  readonly accounts: ReadonlyMap<string, Account>;
+  readonly globalAccount: Account;
+  readonly jetStreamEnabled: boolean;
+  /** The client authenticator, used for leaf connections when `leafnodes` has no authorization of its own. */
+  readonly authenticator: ClientAuthenticator | undefined;
+  /** This server's cluster name, when it has one. */
+  readonly clusterName: string | undefined;
+  readonly systemAccountName: string | undefined;
+  nextConnectionId(): number;
+  lookupAccount(name: string): Account | undefined;
+  createInternalClient(name: string, account?: Account): InternalClient;
+}
+
+/** After these errors the spoke waits before dialling again (nats-server's back-offs). */
+const LOOP_BACKOFF_MS = 30_000;
+const DEFAULT_LEAF_PORT = 7422;
+
+interface RemoteLink {
+  readonly config: LeafRemote;
+  readonly index: number;
+  readonly account: Account;
+  dialer: Redialer;
+  next: number;
+  connection: LeafConnection | undefined;
+  /** Move on to the next URL (after a failed or lost attempt). */
+  rotate(): void;
+}
+
+/**
+ * Leaf nodes: a listener for spokes (this server as their hub) and the remotes this server dials (as their
+ * spoke). Keeps every link told of the interest it should see: a hub link everything this server knows
+ * except the link's own interest; a spoke link only this server's own interest.
+ */
+export class LeafNodes implements LeafHost {
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  readonly flushQueue: FlushQueue;
+  readonly stats: ServerStats;
+  readonly router: Router;
+  readonly connections = new Set<LeafConnection>();
+  private readonly own = new LocalInterest();
+  private readonly all = new LocalInterest((sub) => sub.queue !== "_sys_");
+  private readonly watched = new Map<Account, () => void>();
+  private readonly loopSubjects = new Map<
+    Account,
+    { subject: string; sub: Subscription; client: InternalClient }
+  >();
+  private readonly remotes: RemoteLink[] = [];
+  private readonly auth: ClientAuthenticator | undefined;
+  private listener: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private stopped = false;
+  port = 0;
+
+  constructor(
+    private readonly host: LeafServerHost,
+    readonly config: LeafNodeOptions,
+  ) {
+    this.options = host.options;
+    this.logger = host.logger;
+    this.flushQueue = host.flushQueue;
+    this.stats = host.stats;
+    this.router = host.router;
+    this.auth = leafAuthenticator(config);
+  }
+
+  /** Listen for spokes (when a port is configured) and dial the remotes. Resolves with the listen URL. */
+  async start(): Promise<string | undefined> {
+    for (const account of this.host.accounts.values()) this.watch(account);
+    let url: string | undefined;
+    const c = this.config;
+    const port = c.port;
+    if (port !== undefined) {
+      const srv = net.createServer((socket) => this.acceptSocket(socket));
+      await new Promise<void>((resolve, reject) => {
+        srv.once("error", reject);
+        srv.listen({ host: c.host, port: port < 0 ? 0 : port === 0 ? DEFAULT_LEAF_PORT : port }, () => {
+          srv.off("error", reject);
+          resolve();
+        });
+      });
+      this.listener = srv;
+      this.port = (srv.address() as net.AddressInfo).port;
+      this.logger.info(`Listening for leafnode connections on ${hostPort(c.host, this.port)}`);
+      url = `nats-leaf://${displayHost(c.host)}:${this.port}`;
+    }
+    c.remotes.forEach((r, i) => {
+      if (r.disabled) return;
+      this.startRemote(r, i);
+    });
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const r of this.remotes) r.dialer.stop();
+    for (const off of this.watched.values()) off();
+    this.watched.clear();
+    for (const l of [...this.connections]) l.close(CloseReason.ServerShutdown);
+    for (const { client } of this.loopSubjects.values()) client.close();
+    const srv = this.listener;
+    this.listener = undefined;
+    if (srv !== undefined) {
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      const late = setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, 2000);
+      await closed;
+      clearTimeout(late);
+    }
+  }
+
+  /** Follow an account's interest (accounts created later are watched when they appear). */
+  watch(account: Account): void {
+    if (this.watched.has(account) || this.stopped) return;
+    this.own.seed(account);
+    this.all.seed(account);
+    const off = account.onInterest((acc, change) => {
+      const sign = change.kind === "add" ? 1 : -1;
+      this.own.change(acc, change.sub, sign);
+      this.all.change(acc, change.sub, sign);
+      const { subject, queue } = change.sub;
+      for (const l of this.connections)
+        if (l.account === acc && l.registered) this.refresh(l, subject, queue);
+    });
+    this.watched.set(account, off);
+  }
+
+  /** Spoke links connected (for monitoring and tests). */
+  get remoteLinks(): readonly { connection: LeafConnection | undefined; config: LeafRemote }[] {
+    return this.remotes;
+  }
+
+  /** A leaf connection from the websocket listener (`ws://host:port/leafnode`). */
+  acceptTransport(transport: Transport): void {
+    if (this.stopped) {
+      transport.destroy();
+      return;
+    }
+    const timeout = this.config.authorization?.timeoutMs ?? 2000;
+    const leaf = new LeafConnection(this.host.nextConnectionId(), transport, this, undefined, timeout);
+    this.connections.add(leaf);
+  }
+
+  private acceptSocket(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    this.acceptTransport(new TcpTransport(socket));
+  }
+
+  private startRemote(config: LeafRemote, index: number): void {
+    const accountName = config.account ?? this.host.globalAccount.name;
+    const account = this.host.accounts.get(accountName) ?? this.host.lookupAccount(accountName);
+    if (account === undefined) {
+      this.logger.error(`Leafnode remote ${index + 1}: account "${accountName}" does not exist`);
+      return;
+    }
+    const targets = config.urls.map(parseLeafUrl);
+    const link: RemoteLink = {
+      config,
+      index,
+      account,
+      next: 0,
+      connection: undefined,
+      dialer: undefined as unknown as Redialer,
+      rotate() {
+        this.next++;
+        this.dialer.retarget(targets[this.next % targets.length]!);
+      },
+    };
+    link.dialer = new Redialer(
+      targets[0]!,
+      {
+        retries: 0,
+        minDelayMs: Math.min(250, this.config.reconnectMs),
+        maxDelayMs: this.config.reconnectMs,
+        timeoutMs: 2000,
+        logger: this.logger,
+        what: "leafnode remote",
+      },
+      (socket) => {
+        if (this.stopped) {
+          socket.destroy();
+          return;
+        }
+        const t = targets[link.next % targets.length]!;
+        const leaf = new LeafConnection(
+          this.host.nextConnectionId(),
+          new TcpTransport(socket),
+          this,
+          { account, hub: config.hub, url: t.url, index },
+          2000,
+        );
+        link.connection = leaf;
+        this.connections.add(leaf);
+        this.logger.debug(`${leaf.describe()} - Leafnode connection created for account "${account.name}"`);
+      },
+    );
+    this.remotes.push(link);
+    link.dialer.start();
+  }
+
+  // LeafHost
+
+  connectionClosed(conn: unknown): void {
+    const leaf = conn as LeafConnection;
+    if (!this.connections.delete(leaf)) return;
+    if (leaf.registered)
+      this.logger.info(`${leaf.describe()} - Leafnode connection closed: ${leaf.closeReason}`);
+    else this.logger.debug(`${leaf.describe()} - Leafnode connection closed: ${leaf.closeReason}`);
+    if (this.stopped || leaf.remote === undefined) return;
+    const link = this.remotes[leaf.remote.index];
+    if (link === undefined || link.connection !== leaf) return;
+    link.connection = undefined;
+    link.rotate();
+    const err = leaf.lastError ?? "";
+    const slow =
+      leaf.loopDetected ||
+      err.includes("same cluster name") ||
+      leaf.closeReason === CloseReason.LeafnodeLoopDetected;
+    if (slow) {
+      this.logger.info(
+        `Leafnode remote ${leaf.remote.url}: delaying reconnect for ${LOOP_BACKOFF_MS / 1000}s`,
+      );
+      link.dialer.connected = false;
+      link.dialer.start(LOOP_BACKOFF_MS);
+    } else {
+      link.dialer.lost();
+    }
+  }
+
+  hubInfoJson(leaf: LeafConnection, extra?: Record<string, unknown>): string {
+    const o = this.options;
+    const info: LeafInfo & Record<string, unknown> = {
+      server_id: this.host.id,
+      server_name: this.host.name,
+      version: NATS_FEATURE_LEVEL,
+      go: "lattice",
+      host: this.config.host,
+      port: this.port,
+      headers: true,
+      max_payload: o.maxPayload,
+      jetstream: this.host.jetStreamEnabled,
+      proto: 1,
+      info_on_connect: true,
+      leafnode_urls: [],
+      client_id: leaf.cid,
+    };
+    const auth = this.auth ?? this.host.authenticator;
+    if (auth?.required) info.auth_required = true;
+    if (auth?.needsNonce) {
+      leaf.nonce ??= auth.makeNonce();
+      info.nonce = leaf.nonce;
+    }
+    if (this.host.jetStreamEnabled && o.jetstream?.domain) info.domain = o.jetstream.domain;
+    if (this.host.clusterName !== undefined) info.cluster = this.host.clusterName;
+    if (extra !== undefined) {
+      Object.assign(info, extra);
+      if (extra.remote_account !== undefined)
+        info.acc_is_sys = extra.remote_account === this.host.systemAccountName;
+    }
+    return JSON.stringify(info);
+  }
+
+  async bind(leaf: LeafConnection, c: LeafConnectInfo): Promise<Account | string> {
+    const cluster = this.host.clusterName;
+    if (c.cluster && cluster !== undefined && c.cluster === cluster) {
+      leaf.sendProto("-ERR 'remote leafnode has same cluster name'\r\n");
+      return "remote leafnode has same cluster name";
+    }
+    const auth = this.auth ?? this.host.authenticator;
+    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) return this.host.globalAccount;
+    const result = await auth.authenticate(
+      {
+        user: c.user,
+        pass: c.pass,
+        auth_token: c.auth_token,
+        nkey: c.nkey,
+        sig: c.sig,
+        jwt: c.jwt,
+        remoteAddress: leaf.transport.remoteAddress,
+        client: { id: leaf.cid, name: c.name },
+      },
+      leaf.nonce,
+      "LEAFNODE",
+    );
+    if (result === undefined) return "Authorization Violation";
+    const account = this.host.accounts.get(result.account) ?? this.host.lookupAccount(result.account);
+    return account ?? `account "${result.account}" does not exist`;
+  }
+
+  connectJson(leaf: LeafConnection, info: LeafInfo): string {
+    const remote = this.remotes[leaf.remote!.index]!;
+    const o = this.options;
+    const c: LeafConnectInfo & Record<string, unknown> = {
+      version: NATS_FEATURE_LEVEL,
+      server_id: this.host.id,
+      name: this.host.name,
+      headers: true,
+      jetstream: this.host.jetStreamEnabled,
+      protocol: 1,
+    };
+    if (remote.config.hub) c.is_hub = true;
+    if (this.host.clusterName !== undefined) c.cluster = this.host.clusterName;
+    if (this.host.jetStreamEnabled && o.jetstream?.domain) c.domain = o.jetstream.domain;
+    if (remote.config.denyImports.length > 0) c.deny_pub = remote.config.denyImports;
+    const url = parseLeafUrl(leaf.remote!.url);
+    if (remote.config.credentials !== undefined) {
+      const { jwt, seed } = parseCreds(readFileSync(remote.config.credentials, "utf8"));
+      c.jwt = jwt;
+      c.sig = signNonce(seed, info.nonce ?? "");
+    } else if (remote.config.nkey !== undefined) {
+      const seed = readSeed(remote.config.nkey);
+      const kp = nkeys().fromSeed(new TextEncoder().encode(seed));
+      c.nkey = kp.getPublicKey();
+      c.sig = signNonce(seed, info.nonce ?? "");
+    } else if (url.user !== undefined) {
+      if (url.pass !== undefined) {
+        c.user = url.user;
+        c.pass = url.pass;
+      } else {
+        c.auth_token = url.user;
+      }
+    }
+    return JSON.stringify(c);
+  }
+
+  leafReady(leaf: LeafConnection): boolean {
+    const account = leaf.account;
+    if (account === undefined) {
+      leaf.close(CloseReason.MissingAccount);
+      return false;
+    }
+    if (!leaf.solicited) {
+      const id = leaf.remoteConnect?.server_id;
+      const cluster = leaf.remoteCluster;
+      for (const other of this.connections) {
+        if (other === leaf || !other.registered || other.solicited || other.account !== account) continue;
+        if (id !== undefined && other.remoteConnect?.server_id === id) {
+          // The same server reconnecting before its old link timed out: the new link replaces it.
+          other.close(CloseReason.DuplicateRemoteLeafnodeConnection);
+          continue;
+        }
+        if (cluster && other.remoteCluster === cluster) {
+          const text = `Loop detected for leafnode account="${account.name}". Delaying attempt to reconnect for 30s`;
+          this.logger.error(`${leaf.describe()} - ${text}`);
+          leaf.close(CloseReason.LeafnodeLoopDetected, text);
+          return false;
+        }
+      }
+    }
+    this.ensureLoopSubject(account);
+    this.logger.info(
+      `${leaf.describe()} - Leafnode connection ${leaf.solicited ? "to" : "from"} "${leaf.remoteName}" bound to account "${account.name}" (${leaf.spoke ? "spoke" : "hub"})`,
+    );
+    return true;
+  }
+
+  sendAllInterest(leaf: LeafConnection): void {
+    const account = leaf.account!;
+    const table = leaf.spoke ? this.own : this.all;
+    for (const e of table.entries(account)) this.refresh(leaf, e.subject, e.queue);
+  }
+
+  isOwnLoopSubject(account: Account, subject: string): boolean {
+    return this.loopSubjects.get(account)?.subject === subject;
+  }
+
+  /** Bring one link's view of one subject (and queue group) up to date. */
+  private refresh(leaf: LeafConnection, subject: string, queue: string | undefined): void {
+    const account = leaf.account!;
+    let weight: number;
+    if (leaf.spoke) {
+      weight = this.own.get(account, subject, queue)?.count ?? 0;
+    } else {
+      weight = (this.all.get(account, subject, queue)?.count ?? 0) - leaf.ownWeight(subject, queue);
+    }
+    leaf.tell(subject, queue, Math.max(0, weight));
+  }
+
+  /** Each account with leaf links has a `$LDS.<id>` subscription: seeing it come back over a link is a loop. */
+  private ensureLoopSubject(account: Account): void {
+    if (this.loopSubjects.has(account)) return;
+    const subject = `$LDS.${randomBytes(16).toString("base64url").replace(/[-_]/g, "x")}`;
+    const client = this.host.createInternalClient("leafnode loop detection", account);
+    const sub = client.subscribe(subject, () => {});
+    this.loopSubjects.set(account, { subject, sub, client });
+  }
+}
+
+function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undefined {
+  const a = config.authorization;
+  if (a === undefined) return undefined;
+  const opts: AuthOptions = { timeoutMs: a.timeoutMs };
+  if (a.users !== undefined && a.users.length > 0) {
+    opts.users = a.users.map((u) => ({ user: u.user, password: u.password, account: u.account }));
+  } else if (a.user !== undefined) {
+    opts.users = [{ user: a.user, password: a.password, account: a.account }];
+  } else if (a.token !== undefined) {
+    opts.token = a.token;
+  } else {
+    return undefined;
+  }
+  return new Authenticator(opts);
+}
+
+export function parseLeafUrl(text: string): {
+  host: string;
+  port: number;
+  user?: string;
+  pass?: string;
+  url: string;
+} {
+  const u = new URL(text.includes("://") ? text : `nats-leaf://${text}`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = u.port === "" ? DEFAULT_LEAF_PORT : Number(u.port);
+  return {
+    host,
+    port,
+    user: u.username === "" ? undefined : decodeURIComponent(u.username),
+    pass: u.password === "" ? undefined : decodeURIComponent(u.password),
+    url: text,
+  };
+}
+
+function readSeed(nkey: string): string {
+  if (nkey.startsWith("SU")) return nkey.trim();
+  const text = readFileSync(nkey, "utf8");
+  const m = /SU[A-Z2-7]{56}/.exec(text);
+  if (m === null) throw new Error(`no user nkey seed in ${nkey}`);
+  return m[0];
+}
+
+function signNonce(seed: string, nonce: string): string {
+  const kp = nkeys().fromSeed(new TextEncoder().encode(seed));
+  return Buffer.from(kp.sign(new TextEncoder().encode(nonce))).toString("base64url");
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
