@@ -7,7 +7,8 @@ import type { ServerOptions } from "../server/options.js";
 import type { FlushQueue } from "../server/outbound.js";
 import type { Router } from "../server/router.js";
 import type { ServerStats } from "../server/stats.js";
-import { TcpTransport } from "../server/transport.js";
+import { TcpTransport, type Transport } from "../server/transport.js";
+import { secureContextOptions, TlsAcceptor, TlsTransport } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { Redialer } from "./dialer.js";
 import { type InterestEntry, LocalInterest } from "./local-interest.js";
@@ -62,6 +63,9 @@ export class Cluster implements RouteHost {
   private readonly sockets = new Set<net.Socket>();
   private name: string;
   private dynamicName: boolean;
+  /** Routes with `tls { }` start TLS at once on both sides (no plain-text INFO first). */
+  private readonly tlsAcceptor: TlsAcceptor | undefined;
+  private readonly tlsDial: import("node:tls").ConnectionOptions | undefined;
   private stopped = false;
   port = 0;
   /** Routes accepted/dialled since start, for monitoring. */
@@ -78,6 +82,23 @@ export class Cluster implements RouteHost {
     this.router = host.router;
     this.dynamicName = config.name === undefined || config.name === "";
     this.name = this.dynamicName ? randomBytes(11).toString("base64url").toUpperCase() : config.name!;
+    if (config.tls !== undefined) {
+      this.tlsAcceptor = new TlsAcceptor(
+        { ...config.tls, handshakeFirst: true, handshakeFirstFallbackMs: 0 },
+        false,
+      );
+      this.tlsDial = {
+        ...secureContextOptions(config.tls),
+        // Peers present certificates of this cluster; verification follows the block's `verify`/ca settings.
+        rejectUnauthorized: config.tls.caFile !== undefined,
+      };
+    }
+  }
+
+  /** Plain TCP, or TLS from the first byte when the cluster has `tls { }`. */
+  private transportFor(socket: net.Socket, accepted: boolean): Transport {
+    if (accepted && this.tlsAcceptor !== undefined) return new TlsTransport(socket, this.tlsAcceptor);
+    return new TcpTransport(socket);
   }
 
   get clusterName(): string {
@@ -165,13 +186,9 @@ export class Cluster implements RouteHost {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     const timeout = this.config.authorization?.timeoutMs ?? ROUTE_AUTH_TIMEOUT_MS;
-    const route = new RouteConnection(
-      this.host.nextConnectionId(),
-      new TcpTransport(socket),
-      this,
-      undefined,
-      timeout,
-    );
+    const transport = this.transportFor(socket, true);
+    const route = new RouteConnection(this.host.nextConnectionId(), transport, this, undefined, timeout);
+    if (transport instanceof TlsTransport) transport.attach(route, this.logger);
     this.connections.add(route);
     this.logger.debug(`${route.describe()} - Route connection created`);
   }
@@ -190,7 +207,7 @@ export class Cluster implements RouteHost {
       dialer: undefined as unknown as Redialer,
     };
     entry.dialer = new Redialer(
-      { host: target.host, port: target.port },
+      { host: target.host, port: target.port, tls: this.tlsDial },
       {
         retries: explicit ? this.config.connectRetries : Math.max(3, this.config.connectRetries),
         minDelayMs: 250,
@@ -206,7 +223,7 @@ export class Cluster implements RouteHost {
         }
         const route = new RouteConnection(
           this.host.nextConnectionId(),
-          new TcpTransport(socket),
+          this.transportFor(socket, false),
           this,
           target.url,
           ROUTE_AUTH_TIMEOUT_MS,
@@ -272,6 +289,7 @@ export class Cluster implements RouteHost {
       port: this.port,
       headers: true,
       max_payload: this.options.maxPayload,
+      tls_required: this.config.tls !== undefined,
       // JetStream is not clustered across routes (yet): peers must not count this server in a meta group.
       jetstream: false,
       cluster: this.name,
@@ -295,7 +313,7 @@ export class Cluster implements RouteHost {
       echo: true,
       verbose: false,
       pedantic: false,
-      tls_required: false,
+      tls_required: this.config.tls !== undefined,
       headers: true,
       name: this.host.id,
       cluster: this.name,

@@ -14,6 +14,7 @@ import type { Router } from "../server/router.js";
 import type { ServerStats } from "../server/stats.js";
 import type { Subscription } from "../server/subscription.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
+import { TlsAcceptor, TlsTransport } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
@@ -79,6 +80,8 @@ export class LeafNodes implements LeafHost {
   >();
   private readonly remotes: RemoteLink[] = [];
   private readonly auth: ClientAuthenticator | undefined;
+  /** Hub side `tls { }`: INFO in plain text, then the spoke starts TLS (as clients do). */
+  private readonly tlsAcceptor: TlsAcceptor | undefined;
   private listener: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private stopped = false;
@@ -94,6 +97,12 @@ export class LeafNodes implements LeafHost {
     this.stats = host.stats;
     this.router = host.router;
     this.auth = leafAuthenticator(config);
+    this.tlsAcceptor = config.tls === undefined ? undefined : new TlsAcceptor(config.tls, false);
+    if (config.remotes.some((r) => r.tls !== undefined || r.urls.some((u) => /^(tls|wss?):/i.test(u)))) {
+      throw new Error(
+        "leafnodes.remotes: TLS and websocket remotes are not supported by this release; dial the hub over nats-leaf://",
+      );
+    }
   }
 
   /** Listen for spokes (when a port is configured) and dial the remotes. Resolves with the listen URL. */
@@ -171,13 +180,16 @@ export class LeafNodes implements LeafHost {
     }
     const timeout = this.config.authorization?.timeoutMs ?? 2000;
     const leaf = new LeafConnection(this.host.nextConnectionId(), transport, this, undefined, timeout);
+    if (transport instanceof TlsTransport) transport.attach(leaf, this.logger);
     this.connections.add(leaf);
   }
 
   private acceptSocket(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    this.acceptTransport(new TcpTransport(socket));
+    this.acceptTransport(
+      this.tlsAcceptor === undefined ? new TcpTransport(socket) : new TlsTransport(socket, this.tlsAcceptor),
+    );
   }
 
   private startRemote(config: LeafRemote, index: number): void {
@@ -280,6 +292,7 @@ export class LeafNodes implements LeafHost {
     };
     const auth = this.auth ?? this.host.authenticator;
     if (auth?.required) info.auth_required = true;
+    if (this.config.tls !== undefined) info.tls_required = true;
     if (auth?.needsNonce) {
       leaf.nonce ??= auth.makeNonce();
       info.nonce = leaf.nonce;

@@ -125,6 +125,7 @@ export class Router {
         // members, and never goes back out over a route or gateway.
         const first = n === 1 ? 0 : Math.floor(Math.random() * n);
         let fallback: Subscription | undefined;
+        let remoteCluster: Subscription | undefined;
         let done = false;
         for (let j = 0; j < n; j++) {
           const sub = members[(first + j) % n];
@@ -134,6 +135,12 @@ export class Router {
           if (k === "route" || k === "gateway" || k === "leaf") {
             const link = owner as LinkOwner;
             if (link === origin || !mayForward(fromKind, origin, link, subject)) continue;
+            if (k === "gateway") {
+              // Geo-affinity: another cluster only when this one has no member; the nearest such cluster.
+              if (remoteCluster === undefined || link.rttMs < (remoteCluster.owner as LinkOwner).rttMs)
+                remoteCluster = sub;
+              continue;
+            }
             if (k === "leaf" || fromLink) {
               fallback ??= sub;
               continue;
@@ -153,9 +160,12 @@ export class Router {
           done = true;
           break;
         }
-        if (!done && fallback !== undefined) {
-          if (trace !== undefined) trace.reached(fallback);
-          targets.add(fallback.owner as LinkOwner, fallback.queue);
+        if (!done) {
+          const last = fallback ?? remoteCluster;
+          if (last !== undefined) {
+            if (trace !== undefined) trace.reached(last);
+            targets.add(last.owner as LinkOwner, last.queue);
+          }
         }
       }
 

@@ -73,6 +73,8 @@ export interface LinkOwner extends SubscriptionOwner {
   readonly kind: "route" | "gateway" | "leaf";
   /** A leaf link this server dialled as the spoke: what arrives over it is not passed on to routes. */
   readonly spoke: boolean;
+  /** Round-trip time of the link's last PING, in ms (gateways: the nearest cluster serves a queue group). */
+  readonly rttMs: number;
   forward(
     account: Account,
     subject: string,

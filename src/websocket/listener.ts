@@ -193,7 +193,12 @@ export class WebSocketListener implements Listener {
       this.handshakeDone(socket);
       this.sockets.add(ws);
       ws.once("close", () => this.sockets.delete(ws));
-      // Any path is a client connection (leaf node and MQTT paths come with those subsystems).
+      // A path ending in /leafnode is a leaf node (when this server is a hub); any other is a client.
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (path.endsWith("/leafnode") && server.leafnodes !== undefined) {
+        server.leafnodes.acceptTransport(new WebSocketTransport(ws, req));
+        return;
+      }
       server.accept(new WebSocketTransport(ws, req));
     });
   }
