@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
+import { Permissions } from "../auth/permissions.js";
 import type { Logger } from "../logger.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
@@ -63,6 +64,12 @@ export class Cluster implements RouteHost {
   private readonly sockets = new Set<net.Socket>();
   private name: string;
   private dynamicName: boolean;
+  /**
+   * Route `permissions`: `import` limits the interest we announce (what peers may send us), `export` the
+   * peer interest we accept (what we send them). Subscribe-style matching, so wildcards are checked as a whole.
+   */
+  private readonly importRules: Permissions | undefined;
+  private readonly exportRules: Permissions | undefined;
   /** Routes with `tls { }` start TLS at once on both sides (no plain-text INFO first). */
   private readonly tlsAcceptor: TlsAcceptor | undefined;
   private readonly tlsDial: import("node:tls").ConnectionOptions | undefined;
@@ -82,6 +89,12 @@ export class Cluster implements RouteHost {
     this.router = host.router;
     this.dynamicName = config.name === undefined || config.name === "";
     this.name = this.dynamicName ? randomBytes(11).toString("base64url").toUpperCase() : config.name!;
+    this.importRules = Permissions.from(
+      config.permissions?.import ? { subscribe: config.permissions.import } : undefined,
+    );
+    this.exportRules = Permissions.from(
+      config.permissions?.export ? { subscribe: config.permissions.export } : undefined,
+    );
     if (config.tls !== undefined) {
       this.tlsAcceptor = new TlsAcceptor(
         { ...config.tls, handshakeFirst: true, handshakeFirstFallbackMs: 0 },
@@ -436,6 +449,14 @@ export class Cluster implements RouteHost {
 
   *localInterest(): Iterable<[Account, Iterable<InterestEntry>]> {
     for (const account of this.interest.accounts()) yield [account, this.interest.entries(account)];
+  }
+
+  mayImport(subject: string, queue: string | undefined): boolean {
+    return this.importRules === undefined || this.importRules.canSubscribe(subject, queue);
+  }
+
+  mayExport(subject: string, queue: string | undefined): boolean {
+    return this.exportRules === undefined || this.exportRules.canSubscribe(subject, queue);
   }
 
   accountNamed(name: string): Account | undefined {

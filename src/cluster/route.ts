@@ -38,6 +38,9 @@ export interface RouteHost extends ConnectionContext {
   gossip(info: RouteInfo): void;
   /** Every account with local interest and what it is (sent in full once a route is up). */
   localInterest(): Iterable<[Account, Iterable<InterestEntry>]>;
+  /** Route permissions: which of our interest we announce, which of the peer's we accept. */
+  mayImport(subject: string, queue: string | undefined): boolean;
+  mayExport(subject: string, queue: string | undefined): boolean;
   /** An account named by a peer; undefined when this server does not have it. */
   accountNamed(name: string): Account | undefined;
 }
@@ -278,7 +281,7 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
 
   /** Tell the peer about a change in this server's interest. */
   sendInterest(account: Account, entry: InterestEntry, add: boolean): void {
-    if (!this.registered || this.closed) return;
+    if (!this.registered || this.closed || !this.host.mayImport(entry.subject, entry.queue)) return;
     if (add) this.sendProto(interestLine("RS+", account.name, entry.subject, entry.queue, entry.count));
     else this.sendProto(noInterestLine("RS-", account.name, entry.subject, entry.queue));
   }
@@ -287,6 +290,7 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
     let text = "";
     for (const [account, entries] of this.host.localInterest()) {
       for (const e of entries) {
+        if (!this.host.mayImport(e.subject, e.queue)) continue;
         text += interestLine("RS+", account.name, e.subject, e.queue, e.count);
         if (text.length > 60_000) {
           this.sendProto(text);
@@ -308,7 +312,7 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
     weightText: string | undefined,
   ): void {
     const account = this.accountOf(accName);
-    if (account === undefined || subject === undefined) return;
+    if (account === undefined || subject === undefined || !this.host.mayExport(subject, queue)) return;
     let table = this.remoteSubs.get(account);
     if (table === undefined) {
       table = new Map();
