@@ -17,6 +17,7 @@ const GROUPS: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["consumer", "con"], load: async () => (await import("./commands/consumer.js")).registerConsumer },
   { names: ["kv"], load: async () => (await import("./commands/kv.js")).registerKv },
   { names: ["object", "obj"], load: async () => (await import("./commands/object.js")).registerObject },
+  { names: ["init"], load: async () => (await import("./commands/init.js")).registerInit },
   { names: ["bench"], load: async () => (await import("./commands/bench.js")).registerBench },
 ];
 
