@@ -9,6 +9,35 @@ export type JsScenarioId = (typeof JS_SCENARIO_IDS)[number];
 /** Consumer and KV scenarios through the official clients (consumer-bench.ts); `consumers` selects them all. */
 export const CONSUMER_SCENARIO_IDS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
 export type ConsumerScenarioId = (typeof CONSUMER_SCENARIO_IDS)[number];
+/** Multi-server scenarios (cluster-bench.ts): routes, gateways, interest propagation; `cluster` selects them all. */
+export const CLUSTER_SCENARIO_IDS = [
+  "route-pubsub",
+  "route-fanout",
+  "route-queue",
+  "route-reqreply",
+  "gateway-reqreply",
+  "interest-propagation",
+] as const;
+export type ClusterScenarioId = (typeof CLUSTER_SCENARIO_IDS)[number];
+
+export interface ClusterOptions {
+  /** Measured messages per route throughput scenario. */
+  counts: Record<"route-pubsub" | "route-fanout" | "route-queue", number>;
+  /** Measured requests for route and gateway request-reply. */
+  rrCount: number;
+  /** Distinct subjects subscribed for interest propagation. */
+  subjects: number;
+  /** Publisher connections on server A sharing the throughput load. */
+  pubs: number;
+}
+
+/** A few seconds each with the three servers of a topology sharing one core. */
+export const DEFAULT_CLUSTER: ClusterOptions = {
+  counts: { "route-pubsub": 3_000_000, "route-fanout": 1_500_000, "route-queue": 3_000_000 },
+  rrCount: 10_000,
+  subjects: 100_000,
+  pubs: 1,
+};
 
 export interface JsOptions {
   /** Messages for async publish, and pipelined direct gets (whose stream holds min(this, 100k) messages). */
@@ -55,6 +84,8 @@ export interface Options {
   scenarios: ScenarioId[];
   jsScenarios: JsScenarioId[];
   consumerScenarios: ConsumerScenarioId[];
+  clusterScenarios: ClusterScenarioId[];
+  cluster: ClusterOptions;
   /** Messages per consumer run / KV operations (0 = the consumer bench's defaults or its env overrides). */
   consumerMsgs: number;
   kvOps: number;
@@ -83,7 +114,8 @@ loopback ports, runs every scenario against both, prints Lattice vs nats-server.
   --scenarios a,b,...     subset of: ${SCENARIO_IDS.join(",")},
                           ${JS_SCENARIO_IDS.join(",")},
                           consumers (= all of ${CONSUMER_SCENARIO_IDS.join(",")}) or any of those
-                          (e.g. --scenarios consumers, or --scenarios push,kv-watch)
+                          (e.g. --scenarios consumers, or --scenarios push,kv-watch),
+                          cluster (= all of ${CLUSTER_SCENARIO_IDS.join(",")}) or any of those
   --repeat N              runs per scenario and server, median reported (default 1)
   --window N              messages per flow-control window, each followed by PING (default 10000)
   --inflight N            windows awaiting PONG before the publisher waits (default 8)
@@ -100,6 +132,12 @@ JetStream (each server started again with -js -sd <temp dir>, file storage):
   --kv-ops N              KV puts / gets / watched updates (default 100000)
   --js-dir DIR            parent directory for the store dirs (default: OS temp dir; its file
                           system decides what an fsync costs)
+Cluster (separate server processes: a 3-server route mesh; east ↔ west gateways):
+  --cluster-count N       measured messages for route-pubsub, route-fanout and route-queue (defaults:
+                          ${Object.values(DEFAULT_CLUSTER.counts).join(", ")})
+  --cluster-rr-count N    measured requests for route-reqreply and gateway-reqreply (default ${DEFAULT_CLUSTER.rrCount})
+  --cluster-subjects N    subjects subscribed for interest-propagation (default ${DEFAULT_CLUSTER.subjects})
+  --cluster-pubs N        publisher connections on server A sharing the load (default ${DEFAULT_CLUSTER.pubs})
   --lattice-url URL       use an already-running Lattice (env BENCH_LATTICE_URL)
   --nats-url URL          use an already-running nats-server (env BENCH_NATS_URL)
   --no-pin                do not pin server and generator to separate cores
@@ -128,6 +166,8 @@ export function parseArgs(argv: string[]): Options {
     scenarios: [...SCENARIO_IDS],
     jsScenarios: [...JS_SCENARIO_IDS],
     consumerScenarios: [...CONSUMER_SCENARIO_IDS],
+    clusterScenarios: [...CLUSTER_SCENARIO_IDS],
+    cluster: { ...DEFAULT_CLUSTER, counts: { ...DEFAULT_CLUSTER.counts } },
     consumerMsgs: 0,
     kvOps: 0,
     js: { ...DEFAULT_JS },
@@ -183,6 +223,8 @@ export function parseArgs(argv: string[]): Options {
         for (const s of list) {
           if (
             s !== "consumers" &&
+            s !== "cluster" &&
+            !(CLUSTER_SCENARIO_IDS as readonly string[]).includes(s) &&
             !(SCENARIO_IDS as readonly string[]).includes(s) &&
             !(JS_SCENARIO_IDS as readonly string[]).includes(s) &&
             !(CONSUMER_SCENARIO_IDS as readonly string[]).includes(s)
@@ -194,8 +236,26 @@ export function parseArgs(argv: string[]): Options {
         o.consumerScenarios = CONSUMER_SCENARIO_IDS.filter(
           (id) => list.includes("consumers") || list.includes(id),
         );
+        o.clusterScenarios = CLUSTER_SCENARIO_IDS.filter(
+          (id) => list.includes("cluster") || list.includes(id),
+        );
         break;
       }
+      case "--cluster-count": {
+        const n = Math.round(positive(arg, next()));
+        for (const k of Object.keys(o.cluster.counts) as (keyof ClusterOptions["counts"])[])
+          o.cluster.counts[k] = n;
+        break;
+      }
+      case "--cluster-rr-count":
+        o.cluster.rrCount = Math.round(positive(arg, next()));
+        break;
+      case "--cluster-subjects":
+        o.cluster.subjects = Math.round(positive(arg, next()));
+        break;
+      case "--cluster-pubs":
+        o.cluster.pubs = Math.round(positive(arg, next()));
+        break;
       case "--consumer-msgs":
         o.consumerMsgs = Math.round(positive(arg, next()));
         break;

@@ -6,6 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ceilings, measureCeilings } from "./ceiling.js";
+import { type ClusterResults, runClusterBench } from "./cluster-bench.js";
 import { DEFAULT_CONSUMER_BENCH, runConsumerBench } from "./consumer-bench.js";
 import { useCoreAccounting } from "./cpu.js";
 import { renderJsReport } from "./js-report.js";
@@ -172,13 +173,15 @@ async function main(): Promise<number> {
   // Fairness: the server under test gets one dedicated core, the generator the other.
   const cpus = allowedCpus();
   let serverCpus: string | null = null;
+  let benchCores: number[] | null = null;
   let fairness: string;
   if (opts.pin && cpus.length >= 2 && which("taskset")) {
     const harnessCpu = cpus[0] as number;
     const serverCpu = cpus[cpus.length - 1] as number;
     pinSelf(harnessCpu);
     serverCpus = String(serverCpu);
-    useCoreAccounting([serverCpu, harnessCpu]);
+    benchCores = [serverCpu, harnessCpu];
+    useCoreAccounting(benchCores);
     fairness =
       `each server runs alone on CPU ${serverCpu} (taskset; all its threads — Go runtime, or V8/libuv helpers — ` +
       "share that one core, and nats-server gets GOMAXPROCS=1), so both get the same one-core budget; the load " +
@@ -297,13 +300,19 @@ async function main(): Promise<number> {
     if (shuttingDown()) return 130;
   }
 
-  const { text, summary } = renderReport(
-    opts,
-    slots,
-    results,
-    ceilings,
-    js ? renderJsReport(opts, js) : undefined,
-  );
+  // Cluster scenarios: their own multi-process topologies (routes, gateways), after everything else.
+  let cluster: ClusterResults | null = null;
+  if (opts.clusterScenarios.length > 0 && !shuttingDown()) {
+    cluster = await runClusterBench(opts, { keys, serverCpus, benchCores }, log);
+    if (shuttingDown()) return 130;
+  }
+
+  const jsExtra = js ? renderJsReport(opts, js) : undefined;
+  const extra =
+    jsExtra && cluster
+      ? { text: `${jsExtra.text}\n${cluster.text}`, summary: [...jsExtra.summary, ...cluster.summary] }
+      : (jsExtra ?? (cluster ? { text: cluster.text, summary: cluster.summary } : undefined));
+  const { text, summary } = renderReport(opts, slots, results, ceilings, extra);
   process.stdout.write(`\nLattice benchmark — fairness: ${fairness}\n`);
   if (ceilings) process.stdout.write(`${ceilingText(ceilings)}\n`);
   for (const s of slots) if (s.skipped) process.stdout.write(`\n${s.label} skipped: ${s.skipped}\n`);
@@ -341,6 +350,7 @@ async function main(): Promise<number> {
         scenarios: Object.fromEntries([...js.picked].map(([id, m]) => [id, Object.fromEntries(m)])),
         runs: js.runs,
       },
+      cluster: cluster?.json ?? null,
       summary,
     };
     writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
