@@ -15,6 +15,7 @@ import {
 } from "../auth/jwt-claims.js";
 import type { AuthOptions } from "../auth/types.js";
 import { type ConfigMap, isUsedAsVariable } from "../config/tree.js";
+import { MappingError, mappingsFromConfig, type WithMappings } from "../subjects/mapping.js";
 import { isSubsetMatch, subjectsCollide } from "../subjects/pattern.js";
 import { isValidPublishSubject, isValidSubscribeSubject } from "../subjects/validate.js";
 import { JsConfigError, parseAccountJetStream } from "./js-config.js";
@@ -286,9 +287,11 @@ function parseAccount(name: string, body: unknown, warn: Warn): AccountConfig {
         break;
       }
       case "mappings":
-      case "maps":
-        fail(`${f}: subject mappings are not supported by this release yet`);
+      case "maps": {
+        const holder = acc as AccountConfig & WithMappings;
+        holder.mappings = [...(holder.mappings ?? []), ...parseMappings(val, f)];
         break;
+      }
       case "msg_trace":
         warn(`${f} is accepted but has no effect in this release`);
         break;
@@ -312,6 +315,15 @@ function parseAccount(name: string, body: unknown, warn: Warn): AccountConfig {
     };
   });
   return acc;
+}
+
+function parseMappings(v: unknown, at: string): NonNullable<WithMappings["mappings"]> {
+  try {
+    return mappingsFromConfig(v, at);
+  } catch (err) {
+    if (err instanceof MappingError) fail(err.message);
+    throw err;
+  }
 }
 
 function parseLimits(v: unknown, at: string): AccountLimitsConfig {

@@ -25,6 +25,7 @@ import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
 import type { ServerOptions } from "../server/options.js";
 import type { Router } from "../server/router.js";
+import { type MappingConfig, mappingProblem, type WithMappings } from "../subjects/mapping.js";
 import { Deadline } from "./deadline.js";
 import { ImportWiring } from "./imports.js";
 import { type AccountResolver, createResolver } from "./resolver.js";
@@ -95,6 +96,7 @@ export class AccountManager {
       this.log,
     );
     this.tenants.set(GLOBAL_ACCOUNT, new Tenant(host.globalAccount, "global"));
+    this.setMappings(host.globalAccount, (o as WithMappings).mappings);
 
     if (o.operator !== undefined) {
       // The first operator JWT naming a system account names it, unless the config does.
@@ -125,6 +127,7 @@ export class AccountManager {
         t.limits = cfg.limits;
         t.exports = cfg.exports;
         t.imports = cfg.imports;
+        this.setMappings(t.account, (cfg as WithMappings).mappings);
       }
       this.systemAccountName = o.noSystemAccount ? undefined : (o.systemAccount ?? DEFAULT_SYSTEM_ACCOUNT);
       if (this.systemAccountName !== undefined && !this.tenants.has(this.systemAccountName)) {
@@ -208,6 +211,11 @@ export class AccountManager {
     return claims;
   }
 
+  /** An account's subject mappings; cluster-scoped destinations follow this server's cluster name. */
+  private setMappings(account: Account, mappings: readonly MappingConfig[] | undefined): void {
+    account.setMappings(mappings ?? [], () => this.host.cluster?.clusterName);
+  }
+
   private verifyAccountJwt(key: string, token: string): AccountClaims {
     const claims = decodeAccountJwt(token);
     if (claims.subject !== key) throw new JwtError(`JWT subject ${claims.subject} does not match`);
@@ -244,6 +252,14 @@ export class AccountManager {
         token: i.token,
       }),
     );
+    // Mappings nats-server would refuse are left out (it ignores them too), with a warning.
+    const mappings = claims.mappings.filter((m) => {
+      const problem = mappingProblem(m);
+      if (problem !== undefined)
+        this.log.warn(`Account ${t.name}: mapping for "${m.source}" ignored: ${problem}`);
+      return problem === undefined;
+    });
+    this.setMappings(t.account, mappings);
     t.expiryTimer?.cancel();
     t.expiryTimer = undefined;
     if (claims.expires !== undefined) {
@@ -380,11 +396,13 @@ export class AccountManager {
   }
 
   /**
-   * A configuration reload: config-file accounts are added or updated (limits, exports, imports) and every
-   * account's imports rebuilt; in operator mode, preloaded account JWTs newer than the ones in use apply.
-   * Accounts that disappeared from the config stay (their users no longer authenticate).
+   * A configuration reload: config-file accounts are added or updated (limits, exports, imports, subject
+   * mappings; the global account's mappings too) and every account's imports rebuilt; in operator mode,
+   * preloaded account JWTs newer than the ones in use apply. Accounts that disappeared from the config
+   * stay (their users no longer authenticate).
    */
   reload(next: ServerOptions): void {
+    this.setMappings(this.host.globalAccount, (next as WithMappings).mappings);
     if (this.operatorMode) {
       for (const [key, jwt] of Object.entries(next.operator?.preload ?? {})) {
         const current = this.resolver?.fetch(key);
@@ -397,6 +415,7 @@ export class AccountManager {
       t.limits = cfg.limits;
       t.exports = cfg.exports;
       t.imports = cfg.imports;
+      this.setMappings(t.account, (cfg as WithMappings).mappings);
       t.updated = new Date();
       this.changed(t);
     }

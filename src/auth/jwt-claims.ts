@@ -1,6 +1,7 @@
 // Decoding of NATS JWTs (operator, account, user, activation) into checked, typed claims. The signature is
 // verified by @nats-io/jwt's decode (ed25519 through @nats-io/nkeys); this file only reads the claims, fills
 // in what nats-server 2.9 assumes for absent fields, and refuses shapes it could not act on.
+import { type MappingConfig, mappingsFromClaims } from "../subjects/mapping.js";
 import { jwt, nkeys } from "./lazy-libs.js";
 import type { PermissionRules, ResponseLimits, UserPermissions } from "./types.js";
 
@@ -128,6 +129,8 @@ export interface AccountClaims extends BaseClaims {
   readonly imports: readonly ImportClaim[];
   /** External authorization (auth callout): set when the claims name auth users. */
   readonly authorization: ExternalAuthorization | undefined;
+  /** Subject mappings (`mappings`: source → weighted destinations; weight 0 reads as 100), unchecked. */
+  readonly mappings: readonly MappingConfig[];
 }
 
 /** An account's `authorization` claims: users not in `authUsers` are authorized by a callout service. */
@@ -321,6 +324,7 @@ export function decodeAccountJwt(token: unknown): AccountClaims {
     exports: Array.isArray(n.exports) ? n.exports.filter(isObj).map(exportClaim) : [],
     imports: Array.isArray(n.imports) ? n.imports.filter(isObj).map(importClaim) : [],
     authorization: externalAuthorization(n.authorization),
+    mappings: mappingsFromClaims(n.mappings),
   };
 }
 

@@ -271,7 +271,7 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     const size = end - start;
     this.stats.inMsgs++;
     this.stats.inBytes += size;
-    const m = this.msg.set(subject, undefined, buf, start, hdrLen, end, this);
+    const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
     const n = args.length;
     if (n > 1) {
       const a = args[1];

@@ -9,6 +9,7 @@ import {
   type ServerOptions,
   type WebSocketOptions,
 } from "../server/options.js";
+import { MappingError, mappingsFromConfig, type WithMappings } from "../subjects/mapping.js";
 import { loadTlsFiles, TlsConfigError, tlsOptionsFromConfig } from "../tls/index.js";
 import { validateWebSocketAuth } from "../websocket/auth.js";
 import { clusterFrom, gatewayFrom, leafNodesFrom, validateClusterOptions } from "./cluster-options.js";
@@ -174,6 +175,15 @@ function tenancy(fn: () => void): void {
     fn();
   } catch (err) {
     if (err instanceof AccountConfigError) throw new OptionsError(err.message);
+    throw err;
+  }
+}
+
+function mappingsFrom(v: unknown, path: string): NonNullable<WithMappings["mappings"]> {
+  try {
+    return mappingsFromConfig(v, path);
+  } catch (err) {
+    if (err instanceof MappingError) throw new OptionsError(err.message);
     throw err;
   }
 }
@@ -363,8 +373,12 @@ export function applyConfig(
         tenancy(() => applyTenancyKey(opts, k, v, warn, configDir));
         break;
       case "mappings":
-      case "maps":
-        throw new OptionsError(`${k}: subject mappings are not supported by this release yet`);
+      case "maps": {
+        // The global account's mappings (nats-server puts them on $G).
+        const o = opts as ServerOptions & WithMappings;
+        o.mappings = [...(o.mappings ?? []), ...mappingsFrom(v, k)];
+        break;
+      }
       default:
         if (k in NOT_YET_AVAILABLE) {
           asMap(v, k);

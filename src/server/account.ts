@@ -1,3 +1,4 @@
+import { type MappingConfig, SubjectMapper } from "../subjects/mapping.js";
 import { SubjectIndex } from "../subjects/subject-index.js";
 import type { Subscription } from "./subscription.js";
 
@@ -14,8 +15,36 @@ export class Account {
   private readonly listeners: InterestListener[] = [];
   /** Client connections bound to the account. */
   connections = 0;
+  /** Subject mappings (`mappings { }`, JWT `mappings`); undefined when the account has none. */
+  private mapper: SubjectMapper | undefined;
 
   constructor(readonly name: string) {}
+
+  /**
+   * Replace the account's subject mappings (an empty list removes them). `clusterName` tells which
+   * cluster-scoped destinations apply (it is asked again as the name may change). Throws a MappingError
+   * (from src/subjects/mapping.ts) for an invalid mapping, leaving the current ones in place.
+   */
+  setMappings(
+    mappings: readonly MappingConfig[],
+    clusterName?: string | (() => string | undefined) | undefined,
+  ): void {
+    const name = typeof clusterName === "function" ? clusterName : () => clusterName;
+    this.mapper = mappings.length === 0 ? undefined : new SubjectMapper(mappings, name);
+  }
+
+  get hasMappings(): boolean {
+    return this.mapper !== undefined;
+  }
+
+  /**
+   * The subject a message published to `subject` goes to: `subject` itself when no mapping applies, ""
+   * when a weighted mapping drops it. Applied where messages enter from clients and leaf nodes.
+   */
+  mapSubject(subject: string): string {
+    const m = this.mapper;
+    return m === undefined ? subject : m.map(subject);
+  }
 
   onInterest(listener: InterestListener): () => void {
     this.listeners.push(listener);

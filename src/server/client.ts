@@ -355,6 +355,14 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     if (this.pedantic && !isValidPublishSubject(subject)) {
       this.sendProto(`-ERR '${ERR_INVALID_PUBLISH_SUBJECT}'\r\n`);
     }
+    // Account subject mappings apply first: as in nats-server, permissions and delivery see the mapped
+    // subject ("" when a weighted mapping drops the message, which nothing receives).
+    if (account!.hasMappings) {
+      const mapped = account!.mapSubject(subject);
+      if (mapped !== subject && this.ctx.logger.traceEnabled)
+        this.traceIn("MAPPING", `${subject} -> ${mapped}`);
+      subject = mapped;
+    }
     if (reply !== undefined && isReservedReply(reply)) {
       this.permissionViolation(permissionsPublishReply(reply));
       return;
