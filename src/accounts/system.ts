@@ -41,6 +41,8 @@ export interface ServerInfoBlock {
   name: string;
   host: string;
   id: string;
+  /** The cluster's name, when the server is in one. */
+  cluster?: string;
   ver: string;
   seq: number;
   jetstream: boolean;
@@ -195,6 +197,7 @@ export class SystemServices implements AdmissionListener {
       name: this.host.name,
       host: o.host,
       id: this.host.id,
+      ...(this.host.cluster !== undefined ? { cluster: this.host.cluster.clusterName } : {}),
       ver: NATS_FEATURE_LEVEL,
       seq: ++this.seq,
       jetstream: this.host.jetStreamEnabled,
@@ -292,7 +295,25 @@ export class SystemServices implements AdmissionListener {
       sent: { msgs: s.outMsgs, bytes: s.outBytes },
       received: { msgs: s.inMsgs, bytes: s.inBytes },
       slow_consumers: s.slowConsumers,
-      active_servers: 1,
+      ...this.routeStats(),
+      // This server and every peer it has a route to (nats-server counts the servers it heard from).
+      active_servers: 1 + (h.cluster?.routes.size ?? 0),
+    };
+  }
+
+  /** `routes` of STATSZ: each route's traffic, omitted without routes (as nats-server's omitempty). */
+  private routeStats(): { routes?: object[] } {
+    const routes = this.host.cluster?.routes;
+    if (routes === undefined || routes.size === 0) return {};
+    return {
+      routes: [...routes.values()].map((r) => {
+        const rs: Record<string, unknown> = { rid: r.cid };
+        if (r.remote?.server_name) rs.name = r.remote.server_name;
+        rs.sent = { msgs: r.stats.outMsgs, bytes: r.stats.outBytes };
+        rs.received = { msgs: r.stats.inMsgs, bytes: r.stats.inBytes };
+        rs.pending = r.pendingBytes;
+        return rs;
+      }),
     };
   }
 

@@ -35,6 +35,12 @@ export interface ClusterServerHost {
   connectUrlsChanged(): void;
   /** An account named by a peer (operator mode loads it from the resolver). */
   lookupAccount(name: string): Account | undefined;
+  /** Gateways: this server's gateway URL (`host:port`), told to peers in the route INFO. */
+  gatewayUrl?(): string | undefined;
+  /** Gateways: a route registered or closed (the `gateway_url` of its INFO joins or leaves the cluster's). */
+  gatewayRouteChanged?(route: RouteConnection, up: boolean): void;
+  /** Gateways: a gateway INFO (`gateway_cmd` 1) a peer forwarded: a remote cluster to connect to. */
+  gatewayGossip?(info: RouteInfo): void;
 }
 
 /** How long an accepted route may take to send its CONNECT. */
@@ -122,7 +128,7 @@ export class Cluster implements RouteHost {
   async start(): Promise<string> {
     const c = this.config;
     for (const account of this.host.accounts.values()) this.watch(account);
-    if (c.port !== 0 || c.routes.length === 0) {
+    {
       const srv = net.createServer((socket) => this.acceptSocket(socket));
       await new Promise<void>((resolve, reject) => {
         srv.once("error", reject);
@@ -179,6 +185,17 @@ export class Cluster implements RouteHost {
     info.ldm = true;
     const line = `INFO ${JSON.stringify(info)}\r\n`;
     for (const r of this.routes.values()) r.sendProto(line);
+  }
+
+  /** The route dialers, for monitoring: URL, configured or gossiped, the peer reached, connects made. */
+  *dialerStats(): IterableIterator<{
+    url: string;
+    explicit: boolean;
+    peerId: string | undefined;
+    connects: number;
+  }> {
+    for (const [url, d] of this.dialers)
+      yield { url, explicit: d.explicit, peerId: d.peerId, connects: d.dialer.connects };
   }
 
   /** Client URLs of the other servers (unique), for this server's client INFO. */
@@ -264,6 +281,7 @@ export class Cluster implements RouteHost {
       this.routes.delete(id!);
       this.logger.info(`${route.describe()} - Route connection closed: ${route.closeReason}`);
       if ((route.remote?.connect_urls?.length ?? 0) > 0) this.host.connectUrlsChanged();
+      this.host.gatewayRouteChanged?.(route, false);
     } else {
       this.logger.debug(`${route.describe()} - Route connection closed: ${route.closeReason}`);
     }
@@ -315,6 +333,8 @@ export class Cluster implements RouteHost {
       const urls = this.host.clientConnectUrls();
       if (urls.length > 0) info.connect_urls = urls;
     }
+    const gatewayUrl = this.host.gatewayUrl?.();
+    if (gatewayUrl !== undefined) info.gateway_url = gatewayUrl;
     if (c.authorization?.user || c.authorization?.token) info.auth_required = true;
     return info;
   }
@@ -416,6 +436,7 @@ export class Cluster implements RouteHost {
     const line = `INFO ${JSON.stringify(info)}\r\n`;
     for (const r of this.routes.values()) if (r !== route) r.sendProto(line);
     if ((info.connect_urls?.length ?? 0) > 0) this.host.connectUrlsChanged();
+    this.host.gatewayRouteChanged?.(route, true);
     return true;
   }
 
@@ -439,6 +460,10 @@ export class Cluster implements RouteHost {
   }
 
   gossip(info: RouteInfo): void {
+    if (info.gateway !== undefined && info.gateway !== "") {
+      this.host.gatewayGossip?.(info);
+      return;
+    }
     const id = info.server_id;
     if (id === undefined || id === this.host.id || this.routes.has(id)) return;
     if ((info.cluster ?? "") !== this.name && !info.cluster_dynamic && !this.dynamicName) return;

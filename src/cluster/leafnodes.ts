@@ -172,6 +172,24 @@ export class LeafNodes implements LeafHost {
     return this.remotes;
   }
 
+  /** Each remote's dialer, for monitoring: its URLs, local account, connects made, current link. */
+  *remoteDialerStats(): IterableIterator<{
+    index: number;
+    urls: readonly string[];
+    account: string;
+    connects: number;
+    connection: LeafConnection | undefined;
+  }> {
+    for (const r of this.remotes)
+      yield {
+        index: r.index,
+        urls: r.config.urls,
+        account: r.account.name,
+        connects: r.dialer.connects,
+        connection: r.connection,
+      };
+  }
+
   /** A leaf connection from the websocket listener (`ws://host:port/leafnode`). */
   acceptTransport(transport: Transport): void {
     if (this.stopped) {

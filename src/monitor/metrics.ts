@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { LATTICE_VERSION, NATS_FEATURE_LEVEL } from "../version.js";
-import type { MonitoredServer } from "./types.js";
+import type { MonitoredLeaf, MonitoredLink, MonitoredRoute, MonitoredServer } from "./types.js";
 
 // Prometheus metrics. Each server gets its own registry (tests run many servers in one process, and the
 // global registry would mix them up); values are read from the server at scrape time, never pushed.
@@ -17,6 +17,144 @@ function processMetrics(): Registry {
     collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
+}
+
+type Labels = Record<string, string>;
+type Sample = [Labels, number];
+
+/** A gauge or counter with one series per link, rebuilt from the server's links at each scrape. */
+function perLink(
+  kind: "gauge" | "counter",
+  name: string,
+  help: string,
+  labelNames: string[],
+  registers: Registry[],
+  read: () => Sample[],
+): void {
+  if (kind === "gauge") {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        // Links that went away leave no stale series behind.
+        this.reset();
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
+  } else {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+  }
+}
+
+/** A remote's URL as a label: `host:port`, never the user and password it may carry. */
+function withoutCredentials(url: string): string {
+  try {
+    return new URL(url.includes("://") ? url : `nats-leaf://${url}`).host;
+  } catch {
+    return url.replace(/^.*@/, "");
+  }
+}
+
+/** The series every route and leaf link has: [kind, name suffix, help (the link's kind is appended), value]. */
+const LINK_SERIES: Array<["gauge" | "counter", string, string, (l: MonitoredLink) => number]> = [
+  ["counter", "in_msgs_total", "Messages received over the", (l) => l.stats.inMsgs],
+  ["counter", "out_msgs_total", "Messages sent over the", (l) => l.stats.outMsgs],
+  ["counter", "in_bytes_total", "Bytes received over the", (l) => l.stats.inBytes],
+  ["counter", "out_bytes_total", "Bytes sent over the", (l) => l.stats.outBytes],
+  ["gauge", "rtt_seconds", "Round-trip time of the last PING on the", (l) => l.rttMs / 1000],
+  ["gauge", "pending_bytes", "Bytes waiting to be written to the", (l) => l.pendingBytes],
+];
+
+/** Routes and leaf-node links: traffic, RTT and interest per remote server, and each dialer's reconnects. */
+function linkMetrics(server: MonitoredServer, registers: Registry[]): void {
+  const routes = () => [...(server.cluster?.routes.values() ?? [])];
+  const routeLabels = (r: MonitoredRoute): Labels => ({
+    remote_id: r.remote?.server_id ?? "",
+    remote_name: r.remote?.server_name ?? "",
+  });
+  const leafs = () => [...(server.leafnodes?.connections ?? [])].filter((l) => l.registered);
+  const leafLabels = (l: MonitoredLeaf): Labels => ({
+    remote_id: l.remoteInfo?.server_id ?? l.remoteConnect?.server_id ?? "",
+    remote_name: l.remoteName,
+    account: l.account?.name ?? "",
+    role: l.spoke ? "spoke" : "hub",
+  });
+  const series = <T extends MonitoredLink & { subCount: number }>(
+    prefix: string,
+    what: string,
+    list: () => T[],
+    labels: (x: T) => Labels,
+    labelNames: string[],
+  ): void => {
+    const each = (f: (x: T) => number) => () => list().map((x): Sample => [labels(x), f(x)]);
+    for (const [kind, suffix, help, read] of LINK_SERIES)
+      perLink(kind, `${prefix}_${suffix}`, `${help} ${what}`, labelNames, registers, each(read));
+    const subsHelp = `Subscriptions of the remote server over the ${what}`;
+    perLink(
+      "gauge",
+      `${prefix}_subscriptions`,
+      subsHelp,
+      labelNames,
+      registers,
+      each((x) => x.subCount),
+    );
+  };
+  const count = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+
+  count("lattice_routes", "Routes to other servers of the cluster", () => server.cluster?.routes.size ?? 0);
+  series("lattice_route", "route", routes, routeLabels, ["remote_id", "remote_name"]);
+  perLink(
+    "counter",
+    "lattice_route_reconnects_total",
+    "Times a route dialer connected again after its first connect, by route URL",
+    ["url", "remote_id"],
+    registers,
+    () =>
+      [...(server.cluster?.dialerStats?.() ?? [])].map(
+        (d): Sample => [{ url: d.url, remote_id: d.peerId ?? "" }, Math.max(0, d.connects - 1)],
+      ),
+  );
+
+  count("lattice_leafnodes", "Leaf-node links (both roles)", () => leafs().length);
+  series("lattice_leaf", "leaf-node link", leafs, leafLabels, [
+    "remote_id",
+    "remote_name",
+    "account",
+    "role",
+  ]);
+  perLink(
+    "counter",
+    "lattice_leaf_reconnects_total",
+    "Times a leaf-node remote connected again after its first connect, by remote",
+    ["remote", "account"],
+    registers,
+    () =>
+      [...(server.leafnodes?.remoteDialerStats?.() ?? [])].map(
+        (r): Sample => [
+          { remote: r.urls.map(withoutCredentials).join(","), account: r.account },
+          Math.max(0, r.connects - 1),
+        ],
+      ),
+  );
 }
 
 export class ServerMetrics {
@@ -82,6 +220,7 @@ export class ServerMetrics {
       return (Date.now() - server.startTime.getTime()) / 1000;
     });
     gauge("lattice_memory_rss_bytes", "Resident set size of the process", () => process.memoryUsage.rss());
+    linkMetrics(server, registers);
   }
 
   get contentType(): string {

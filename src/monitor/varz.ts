@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
+import { DEFAULT_LEAFNODE_PORT } from "../cluster/options.js";
 import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
 import { iso, nanos, uptime } from "./format.js";
+import { gatewayVarz } from "./gatewayz.js";
 import { jetStreamState } from "./jsz.js";
 import type { MonitoredServer } from "./types.js";
 
@@ -58,6 +60,94 @@ function websocketVarz(server: MonitoredServer): object {
   return out;
 }
 
+/** `host:port` of a route or leaf URL, as nats-server lists configured URLs (credentials left out). */
+function urlHost(url: string, defaultPort?: number): string {
+  try {
+    const u = new URL(url.includes("://") ? url : `nats://${url}`);
+    return u.port === "" && defaultPort !== undefined ? `${u.host}:${defaultPort}` : u.host;
+  } catch {
+    return url;
+  }
+}
+
+/** An `authorization { timeout }`, else 2 s, or the TLS timeout + 1 s with TLS (getDefaultAuthTimeout). */
+function linkAuthTimeout(authMs: number | undefined, tls: { timeoutMs: number } | undefined): number {
+  if (authMs !== undefined && authMs > 0) return authMs / 1000;
+  return tls !== undefined ? tls.timeoutMs / 1000 + 1 : 2;
+}
+
+/** The `cluster` section: nats-server fills the timeouts only when a route listener is configured. */
+function clusterVarz(server: MonitoredServer): object {
+  const cluster = server.cluster;
+  if (cluster === undefined) return {};
+  const c = cluster.config;
+  const out: Record<string, unknown> = { name: cluster.clusterName };
+  if (cluster.port > 0) {
+    out.addr = c.host;
+    out.cluster_port = cluster.port;
+    out.auth_timeout = linkAuthTimeout(c.authorization?.timeoutMs, c.tls);
+  }
+  if (c.routes.length > 0) out.urls = c.routes.map((u) => urlHost(u));
+  if (cluster.port > 0) out.tls_timeout = (c.tls?.timeoutMs ?? 2000) / 1000;
+  if (c.tls !== undefined) {
+    out.tls_required = true;
+    out.tls_verify = true;
+  }
+  if (c.poolSize !== 0) out.pool_size = c.poolSize;
+  return out;
+}
+
+/** The `leaf` section: the listener (when there is one) and the remotes this server dials. */
+function leafVarz(server: MonitoredServer): object {
+  const leaf = server.leafnodes;
+  if (leaf === undefined) return {};
+  const l = leaf.config;
+  const out: Record<string, unknown> = {};
+  if (leaf.port > 0) {
+    out.host = l.host;
+    out.port = leaf.port;
+    out.auth_timeout = linkAuthTimeout(l.authorization?.timeoutMs, l.tls);
+    out.tls_timeout = (l.tls?.timeoutMs ?? 2000) / 1000;
+    if (l.tls !== undefined) out.tls_required = true;
+    if (l.tls?.verify) out.tls_verify = true;
+  }
+  if (l.remotes.length > 0) {
+    out.remotes = l.remotes.map((r) => {
+      const rv: Record<string, unknown> = { local_account: r.account ?? "$G" };
+      if (r.tls !== undefined) rv.tls_timeout = r.tls.timeoutMs / 1000;
+      rv.urls = r.urls.map((u) => urlHost(u, DEFAULT_LEAFNODE_PORT));
+      if (r.denyImports.length > 0 || r.denyExports.length > 0) {
+        const deny: Record<string, unknown> = {};
+        if (r.denyExports.length > 0) deny.exports = r.denyExports;
+        if (r.denyImports.length > 0) deny.imports = r.denyImports;
+        rv.deny = deny;
+      }
+      return rv;
+    });
+  }
+  return out;
+}
+
+/**
+ * The client URLs of the whole cluster, as clients get them in INFO: nats-server fills them once peers have
+ * told theirs (this server's first), unless the cluster is not advertised.
+ */
+function connectUrls(server: MonitoredServer): string[] | undefined {
+  const cluster = server.cluster;
+  if (cluster === undefined || cluster.config.noAdvertise) return undefined;
+  const peers = cluster.peerConnectUrls();
+  if (peers.length === 0) return undefined;
+  const urls = new Set(server.lameDuck ? [] : (server.clientConnectUrls?.() ?? []));
+  for (const u of peers) urls.add(u);
+  return [...urls];
+}
+
+function registeredLeafs(server: MonitoredServer): number {
+  let n = 0;
+  for (const l of server.leafnodes?.connections ?? []) if (l.registered) n++;
+  return n;
+}
+
 function jetStreamVarz(server: MonitoredServer): object {
   const js = jetStreamState(server);
   if (js === undefined) return {};
@@ -95,6 +185,8 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
   // As in INFO: allow_non_tls makes TLS optional, and then nats-server does not report it as required.
   if (o.tls && !o.allowNonTls) v.tls_required = true;
   if (o.tls?.verify) v.tls_verify = true;
+  const urls = connectUrls(server);
+  if (urls !== undefined) v.connect_urls = urls;
   v.max_connections = o.maxConnections;
   if (o.maxSubscriptions > 0) v.max_subscriptions = o.maxSubscriptions;
   Object.assign(v, {
@@ -109,9 +201,9 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
     max_pending: o.maxPending,
-    cluster: {},
-    gateway: {},
-    leaf: {},
+    cluster: clusterVarz(server),
+    gateway: gatewayVarz(server),
+    leaf: leafVarz(server),
     mqtt: {},
     websocket: websocketVarz(server),
     jetstream: jetStreamVarz(server),
@@ -127,9 +219,10 @@ export function varz(server: MonitoredServer, extras: VarzExtras, now: Date): ob
     cpu: extras.cpu,
     connections: server.clients.size,
     total_connections: s.totalConnections,
-    routes: 0,
-    remotes: 0,
-    leafnodes: 0,
+    // One route per peer: the route and remote server counts are the same.
+    routes: server.cluster?.routes.size ?? 0,
+    remotes: server.cluster?.routes.size ?? 0,
+    leafnodes: registeredLeafs(server),
     in_msgs: s.inMsgs,
     out_msgs: s.outMsgs,
     in_bytes: s.inBytes,

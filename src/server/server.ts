@@ -8,7 +8,10 @@ import { Authenticator } from "../auth/authenticator.js";
 import { withAuthCallout } from "../auth/callout-host.js";
 import type { AuthRefusal, AuthResult, ClientAuthenticator } from "../auth/types.js";
 import { Cluster } from "../cluster/cluster.js";
+import { Gateways } from "../cluster/gateways.js";
 import { LeafNodes } from "../cluster/leafnodes.js";
+import type { RouteConnection } from "../cluster/route.js";
+import type { RouteInfo } from "../cluster/route-info.js";
 import { API_LEVEL } from "../jetstream/api-level.js";
 import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
@@ -85,6 +88,8 @@ export class Server extends EventEmitter implements ClientContext {
   readonly cluster: Cluster | undefined;
   /** Leaf-node links: spokes of this hub, and the hubs this server is a spoke of (`leafnodes { }`). */
   readonly leafnodes: LeafNodes | undefined;
+  /** Links to the other clusters of a supercluster (`gateway { }`); the gateway name is the cluster's. */
+  readonly gateways: Gateways | undefined;
   shuttingDown = false;
   private nextCid = 1;
   private tcp: net.Server | undefined;
@@ -142,8 +147,14 @@ export class Server extends EventEmitter implements ClientContext {
       },
     });
     this.authenticator = withAuthCallout(this, this.accountManager.jwtAuthenticator ?? this.authenticator);
-    this.cluster = options.cluster === undefined ? undefined : new Cluster(this, options.cluster);
+    // As nats-server: a cluster block without a route port (0) does not cluster.
+    this.cluster =
+      options.cluster === undefined || options.cluster.port === 0
+        ? undefined
+        : new Cluster(this, options.cluster);
     this.leafnodes = options.leafnodes === undefined ? undefined : new LeafNodes(this, options.leafnodes);
+    const gw = options.gateway;
+    this.gateways = gw === undefined || gw.name === "" ? undefined : new Gateways(this, gw);
   }
 
   nextConnectionId(): number {
@@ -154,11 +165,33 @@ export class Server extends EventEmitter implements ClientContext {
   accountAdded(account: Account): void {
     this.cluster?.watch(account);
     this.leafnodes?.watch(account);
+    this.gateways?.watch(account);
   }
 
   /** The cluster's name, when this server is in one. */
   get clusterName(): string | undefined {
-    return this.cluster?.clusterName;
+    return this.cluster?.clusterName ?? this.gateways?.name;
+  }
+
+  /** This server's gateway URL, for the route INFO (cluster.ts). */
+  gatewayUrl(): string | undefined {
+    return this.gateways?.routeGatewayUrl();
+  }
+
+  /** A route came or went: its server's gateway URL joins or leaves what remote clusters are told. */
+  gatewayRouteChanged(route: RouteConnection, up: boolean): void {
+    this.gateways?.routeChanged(route, up);
+  }
+
+  /** A route peer told us of a remote cluster it is connected to: connect to it too. */
+  gatewayGossip(info: RouteInfo): void {
+    if (this.gateways === undefined) {
+      this.logger.error(
+        `Received information about gateway "${info.gateway}" from a route, but gateway is not configured`,
+      );
+      return;
+    }
+    this.gateways.gossipFromRoute(info);
   }
 
   get systemAccountName(): string | undefined {
@@ -233,12 +266,15 @@ export class Server extends EventEmitter implements ClientContext {
       throw err;
     }
     this.logger.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
-    if (this.cluster !== undefined || this.leafnodes !== undefined) {
+    if (this.cluster !== undefined || this.leafnodes !== undefined || this.gateways !== undefined) {
       try {
+        // The gateway URL goes into the route INFO: listen for gateways first, dial them once routes are up.
+        await this.gateways?.listen();
         if (this.cluster !== undefined) this.ports.cluster = [await this.cluster.start()];
         const leafUrl = await this.leafnodes?.start();
         if (leafUrl !== undefined) this.ports.leafnode = [leafUrl];
       } catch (err) {
+        await this.gateways?.stop();
         await this.cluster?.stop();
         await this.leafnodes?.stop();
         await this.leafnodes?.stop();
@@ -247,6 +283,7 @@ export class Server extends EventEmitter implements ClientContext {
         throw err;
       }
       this.buildInfo();
+      this.gateways?.connect();
     }
     if (o.tls) this.logger.info("TLS required for client connections");
     this.accountManager.start();
@@ -462,6 +499,7 @@ export class Server extends EventEmitter implements ClientContext {
     const listenerClosed = this.closeClientListener();
     for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
     await listenerClosed;
+    await this.gateways?.stop();
     await this.cluster?.stop();
     await this.leafnodes?.stop();
     for (const l of this.extraListeners) await l.stop();

@@ -1,6 +1,7 @@
-// lattice server info|ping|check|report: look at a running server from the outside, through what any client
-// can reach without the system account: the INFO a server sends on connect, the JetStream API, and the HTTP
-// monitoring endpoints (/varz, /connz, /jsz). This file has info and ping; check and report have their own.
+// lattice server info|ping|check|report|list: look at a running server from the outside, through what any
+// client can reach without the system account: the INFO a server sends on connect, the JetStream API, and the
+// HTTP monitoring endpoints (/varz, /connz, /jsz); `list` and the cluster reports ask every server through the
+// system account. This file has info and ping; check, report and list have their own.
 
 import type { JetStreamAccountStats } from "@nats-io/jetstream";
 import type { Command } from "commander";
@@ -21,6 +22,7 @@ import {
 } from "../output.js";
 import { parseDuration, parsePositive } from "../parse.js";
 import { registerCheck } from "./server-check.js";
+import { registerList } from "./server-list.js";
 import { fetchMonitor, measureRtt, monitorOption, monitorTarget, type Varz } from "./server-monitor.js";
 import { registerReport } from "./server-report.js";
 
@@ -183,14 +185,15 @@ export function registerServerInfo(program: Command): void {
   const server = program
     .command("server")
     .description(
-      "run a server (`lattice server [nats-server flags]`), or look at one: info, ping, check, report",
+      "run a server (`lattice server [nats-server flags]`), or look at one: info, ping, check, report, list",
     );
   server.addHelpText(
     "after",
-    "\nRunning a server takes nats-server's flags (see `lattice server --help`).\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n",
+    "\nRunning a server takes nats-server's flags (see `lattice server --help`).\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n  $ lattice --user sys --password sys server list\n",
   );
   registerInfo(server);
   registerPing(server);
   registerCheck(server);
   registerReport(server);
+  registerList(server);
 }

@@ -1,4 +1,5 @@
-// lattice server report connections|jetstream: tables from the monitoring endpoints.
+// lattice server report connections|jetstream: tables from the monitoring endpoints; routes|leafnodes: every
+// server's /routez or /leafz, asked through the system account.
 
 import type { StreamInfo } from "@nats-io/jetstream";
 import { type Command, Option } from "commander";
@@ -6,7 +7,13 @@ import { action, examples } from "../command-kit.js";
 import { resolveConnection, withSession } from "../connect-options.js";
 import { type Cell, color, humanBytes, humanTime, note, out, printJson, printTable } from "../output.js";
 import { parsePositive } from "../parse.js";
-import { fetchMonitor, monitorOption, monitorTarget } from "./server-monitor.js";
+import {
+  fetchMonitor,
+  monitorOption,
+  monitorTarget,
+  pingServers,
+  type ServerAnswer,
+} from "./server-monitor.js";
 
 interface Connz {
   now?: string;
@@ -52,6 +59,202 @@ interface Jsz {
   api?: { total: number; errors: number };
 }
 
+interface Routez {
+  server_id: string;
+  server_name?: string;
+  num_routes: number;
+  routes: Array<{
+    rid: number;
+    remote_id: string;
+    remote_name?: string;
+    did_solicit: boolean;
+    is_configured: boolean;
+    ip: string;
+    port: number;
+    rtt?: string;
+    uptime: string;
+    pending_size: number;
+    in_msgs: number;
+    out_msgs: number;
+    in_bytes: number;
+    out_bytes: number;
+    subscriptions: number;
+  }>;
+}
+
+interface Leafz {
+  server_id: string;
+  leafnodes: number;
+  leafs: Array<{
+    name?: string;
+    is_spoke?: boolean;
+    account: string;
+    ip: string;
+    port: number;
+    rtt?: string;
+    in_msgs: number;
+    out_msgs: number;
+    in_bytes: number;
+    out_bytes: number;
+    subscriptions: number;
+  }> | null;
+}
+
+/** Errors some servers answered with, as notes under a report. */
+function answerErrors(answers: ServerAnswer<unknown>[]): void {
+  for (const a of answers)
+    if (a.error !== undefined)
+      note(
+        color.yellow(
+          `${a.server.name}: ${a.error.description ?? `error ${a.error.code ?? ""}`}`,
+          process.stderr,
+        ),
+      );
+}
+
+/** The short form of a server id in a table (names are what people read; ids are for telling apart). */
+const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 12)}…` : id);
+
+function registerClusterReports(report: Command): void {
+  const routes = report
+    .command("routes")
+    .description(
+      "every server's routes with their traffic (each server's /routez, through the system account)",
+    )
+    .option("--expect <n>", "stop waiting once this many servers answered", parsePositive)
+    .option("--json", "print each server's /routez as JSON")
+    .action(
+      action(async (opts: { expect?: number; json?: boolean }, cmd: Command) => {
+        await withSession(cmd, async (s) => {
+          const answers = await pingServers<Routez>(s.nc, "ROUTEZ", {
+            timeoutMs: s.conn.timeoutMs,
+            expect: opts.expect,
+          });
+          if (opts.json) {
+            printJson(answers);
+            return;
+          }
+          const rows: Cell[][] = [];
+          for (const a of answers) {
+            for (const r of a.data?.routes ?? []) {
+              rows.push([
+                a.server.name,
+                r.remote_name || shortId(r.remote_id),
+                `${r.ip}:${r.port}`,
+                r.is_configured ? "configured" : r.did_solicit ? "dialled" : "accepted",
+                r.rtt ?? "",
+                r.uptime,
+                r.subscriptions,
+                r.in_msgs,
+                r.out_msgs,
+                humanBytes(r.in_bytes),
+                humanBytes(r.out_bytes),
+                humanBytes(r.pending_size),
+              ]);
+            }
+          }
+          const servers = answers.length;
+          const total = rows.length;
+          if (total === 0) out(`No routes: ${servers} server${servers === 1 ? "" : "s"} answered`);
+          else
+            printTable(
+              [
+                "Server",
+                "Route To",
+                "Address",
+                "Kind",
+                "RTT",
+                "Uptime",
+                "Subs",
+                "Msgs In",
+                "Msgs Out",
+                "Bytes In",
+                "Bytes Out",
+                "Pending",
+              ],
+              rows,
+              `Routes (${total} on ${servers} server${servers === 1 ? "" : "s"})`,
+            );
+          answerErrors(answers);
+        });
+      }),
+    );
+  examples(
+    routes,
+    "lattice --user sys --password sys server report routes",
+    "lattice server report routes --json",
+  );
+
+  const leafs = report
+    .command("leafnodes")
+    .alias("leafs")
+    .description(
+      "every server's leaf-node links with their traffic (each server's /leafz, through the system account)",
+    )
+    .option("--expect <n>", "stop waiting once this many servers answered", parsePositive)
+    .option("--json", "print each server's /leafz as JSON")
+    .action(
+      action(async (opts: { expect?: number; json?: boolean }, cmd: Command) => {
+        await withSession(cmd, async (s) => {
+          const answers = await pingServers<Leafz>(s.nc, "LEAFZ", {
+            timeoutMs: s.conn.timeoutMs,
+            expect: opts.expect,
+          });
+          if (opts.json) {
+            printJson(answers);
+            return;
+          }
+          const rows: Cell[][] = [];
+          for (const a of answers) {
+            for (const l of a.data?.leafs ?? []) {
+              rows.push([
+                a.server.name,
+                l.name ?? "",
+                // is_spoke: the answering server is the spoke of this link, so the other side is its hub.
+                l.is_spoke === undefined ? "" : l.is_spoke ? "hub" : "spoke",
+                l.account,
+                `${l.ip}:${l.port}`,
+                l.rtt ?? "",
+                l.subscriptions,
+                l.in_msgs,
+                l.out_msgs,
+                humanBytes(l.in_bytes),
+                humanBytes(l.out_bytes),
+              ]);
+            }
+          }
+          const servers = answers.length;
+          if (rows.length === 0)
+            out(`No leaf-node links: ${servers} server${servers === 1 ? "" : "s"} answered`);
+          else
+            printTable(
+              [
+                "Server",
+                "Leaf Node",
+                "Remote Is",
+                "Account",
+                "Address",
+                "RTT",
+                "Subs",
+                "Msgs In",
+                "Msgs Out",
+                "Bytes In",
+                "Bytes Out",
+              ],
+              rows,
+              `Leaf-node links (${rows.length} on ${servers} server${servers === 1 ? "" : "s"})`,
+            );
+          answerErrors(answers);
+        });
+      }),
+    );
+  examples(
+    leafs,
+    "lattice --user sys --password sys server report leafnodes",
+    "lattice server report leafs --json",
+  );
+}
+
 const CONN_SORTS = [
   "cid",
   "start",
@@ -71,7 +274,12 @@ export function registerReport(server: Command): void {
   const report = server
     .command("report")
     .description("tabular reports from the monitoring endpoint and the JetStream API");
-  examples(report, "lattice server report connections", "lattice server report jetstream");
+  examples(
+    report,
+    "lattice server report connections",
+    "lattice server report jetstream",
+    "lattice --user sys --password sys server report routes",
+  );
 
   const conns = report
     .command("connections")
@@ -242,4 +450,6 @@ export function registerReport(server: Command): void {
       }),
     );
   examples(js, "lattice server report jetstream", "lattice server report jetstream --json");
+
+  registerClusterReports(report);
 }
