@@ -18,7 +18,12 @@ export interface RouteInfo {
   connect_urls?: string[];
   ws_connect_urls?: string[];
   leafnode_urls?: string[];
+  /** The peer's gateway URL (`host:port`), when it has a gateway. */
   gateway_url?: string;
+  /** A gateway INFO forwarded over the route (`gateway_cmd` 1): a remote cluster to connect to. */
+  gateway?: string;
+  gateway_urls?: string[];
+  gateway_cmd?: number;
   auth_required?: boolean;
   tls_required?: boolean;
   /** The peer entered lame-duck mode. */

@@ -99,7 +99,9 @@ export function gatewayz(server: MonitoredServer, q: URLSearchParams, now: Date)
   const inbound: Record<string, object[]> = {};
   for (const i of gw.inboundConnections()) {
     if (gwName !== "" && i.name !== gwName) continue;
-    (inbound[i.name] ??= []).push({ configured: false, connection: connection(i.connection, t) });
+    const list = inbound[i.name] ?? [];
+    list.push({ configured: false, connection: connection(i.connection, t) });
+    inbound[i.name] = list;
   }
   return {
     server_id: server.id,

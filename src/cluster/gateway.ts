@@ -1,0 +1,547 @@
+import type { Token } from "../protocol/encode.js";
+import { writeLinkMessage } from "../protocol/link-frames.js";
+import {
+  type InterestOp,
+  type MessageOp,
+  type ParseError,
+  ServerParser,
+  type ServerParserHandler,
+} from "../protocol/server-parser.js";
+import type { Account } from "../server/account.js";
+import { CloseReason } from "../server/close-reason.js";
+import { Connection, type ConnectionContext } from "../server/connection.js";
+import { Message } from "../server/message.js";
+import type { Router } from "../server/router.js";
+import { type LinkOwner, Subscription } from "../server/subscription.js";
+import type { Transport } from "../server/transport.js";
+import { isSubsetMatch } from "../subjects/pattern.js";
+import { decodeCmdPayload, GatewayCmd, type GatewayConnectInfo, type GatewayInfo } from "./gateway-info.js";
+
+/** Gateways PING at least this often, whatever the traffic (as nats-server: the RTT orders the clusters). */
+const GATEWAY_PING_MS = 15_000;
+
+/** What a gateway connection needs from the gateway manager. */
+export interface GatewayHost extends ConnectionContext {
+  readonly router: Router;
+  /** This server's gateway (cluster) name. */
+  readonly gatewayName: string;
+  /** This server's gateway INFO. */
+  infoJson(): string;
+  connectJson(gw: GatewayConnection): string;
+  /** The accepting side's checks of a CONNECT; on refusal the host has closed the connection. */
+  acceptConnect(gw: GatewayConnection, connect: GatewayConnectInfo): boolean;
+  /** The first INFO of an outbound connection, name checked and CONNECT sent: register it (false: closed). */
+  outboundReady(gw: GatewayConnection, info: GatewayInfo): boolean;
+  /** The first INFO of an inbound connection (after its CONNECT): register it (false: closed). */
+  inboundReady(gw: GatewayConnection, info: GatewayInfo): boolean;
+  /** A later INFO on an outbound connection: gossip about another cluster, or new URLs of this one. */
+  outboundInfo(gw: GatewayConnection, info: GatewayInfo): void;
+  /** An account named by the peer; undefined when this server does not have it. */
+  accountNamed(name: string): Account | undefined;
+  /** The reply to send a request's answer to: `_GR_.`-prefixed when a recent subscription may be waiting. */
+  mapReply(account: Account, reply: Token): Token;
+  /** A message from the other cluster: publish it here (handles `_GR_.` replies). */
+  inboundMessage(gw: GatewayConnection, account: Account, m: Message): void;
+}
+
+/** Per account interest mode of an outbound connection to a peer that did not promise interest-only. */
+type InterestMode = "optimistic" | "transitioning" | "interest-only";
+
+/** What the peer told an outbound connection about one account. */
+interface RemoteAccount {
+  /** Its interest (RS+), keyed by `subject` or `subject queue`. */
+  readonly subs: Map<string, Subscription>;
+  mode: InterestMode;
+  /** Optimistic mode: the `>` subscription that makes the router send everything, unless... */
+  catchAll: Subscription | undefined;
+  /** ...the peer said it has no interest in the subject (RS-) ... */
+  noInterest: Set<string> | undefined;
+  /** ...or in the whole account (A-). */
+  accountNoInterest: boolean;
+}
+
+/**
+ * A gateway connection to a server of another cluster. Outbound connections (dialled by us) carry this
+ * cluster's messages to the other one and receive its interest (RS+/RS-), kept here as subscriptions so
+ * the router forwards what matches; inbound connections (accepted) carry the other cluster's messages in
+ * and are told this cluster's interest by the gateway manager.
+ */
+export class GatewayConnection extends Connection implements LinkOwner, ServerParserHandler {
+  readonly kind = "gateway";
+  readonly spoke = false;
+  readonly echo = true;
+  /** The peer's first INFO. */
+  remote: GatewayInfo | undefined;
+  /** Registered with the gateway manager. */
+  registered = false;
+  /** The peer supports headers (HMSG); otherwise headers are stripped. */
+  peerHeaders = true;
+  /** The peer switches every account to interest-only mode itself (`gateway_iom`). */
+  interestOnly = true;
+  /** Do not dial again after this connection closes (a duplicate outbound). */
+  noReconnect = false;
+  /** Remote subscriptions held (RS+), for monitoring. */
+  subCount = 0;
+  private readonly accountsSeen = new Map<Account, RemoteAccount>();
+  private readonly parser: ServerParser;
+  private readonly msg = new Message();
+  private connectSeen = false;
+  private readonly authTimer: NodeJS.Timeout;
+
+  constructor(
+    cid: number,
+    transport: Transport,
+    private readonly host: GatewayHost,
+    /** The remote gateway name: known from the start for outbound connections, from CONNECT for inbound. */
+    public remoteName: string,
+    /** We dialled it (to this `host:port`). */
+    readonly outboundUrl: { key: string; user?: string; pass?: string } | undefined,
+    authTimeoutMs: number,
+  ) {
+    super(cid, transport, host);
+    this.parser = new ServerParser(this, {
+      kind: "gateway",
+      maxControlLine: host.options.maxControlLine * 16,
+      maxPayload: -1,
+    });
+    transport.onData((chunk) => {
+      if (this.closed) return;
+      // Not touch(): gateways PING regardless of traffic, so the RTT keeps being measured.
+      this.lastActivity = Date.now();
+      this.parser.parse(chunk);
+    });
+    // Accepting side: INFO first. Either side: the handshake must be over in time (nats-server has the peer
+    // CONNECT within the auth timeout; a peer that then never sends its INFO is dropped too).
+    if (outboundUrl === undefined) this.sendProto(`INFO ${host.infoJson()}\r\n`);
+    this.authTimer = setTimeout(() => {
+      if (this.registered || this.closed) return;
+      if (this.outbound) this.close(CloseReason.StaleConnection);
+      else this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout");
+    }, authTimeoutMs);
+    this.authTimer.unref();
+  }
+
+  get outbound(): boolean {
+    return this.outboundUrl !== undefined;
+  }
+
+  /** For /gatewayz and /connz: the peer's server id, as nats-server shows it. */
+  get connect(): { name?: string } | undefined {
+    return this.remote?.server_id === undefined ? undefined : { name: this.remote.server_id };
+  }
+
+  protected override pingIntervalMs(): number {
+    return Math.min(GATEWAY_PING_MS, this.ctx.options.pingIntervalMs);
+  }
+
+  override describe(): string {
+    const name = this.remoteName === "" ? "" : ` - "${this.remoteName}"`;
+    return `${this.transport.remoteAddress}:${this.transport.remotePort} - gid:${this.cid}${name}`;
+  }
+
+  // ServerParserHandler
+
+  onConnect(json: string): void {
+    if (this.outbound || this.connectSeen) return;
+    let c: GatewayConnectInfo;
+    try {
+      c = JSON.parse(json) as GatewayConnectInfo;
+    } catch {
+      this.close(CloseReason.ProtocolViolation, "Protocol Error");
+      return;
+    }
+    if (!this.host.acceptConnect(this, c)) return;
+    this.connectSeen = true;
+    this.remoteName = c.gateway ?? "";
+  }
+
+  onInfo(json: string): void {
+    let info: GatewayInfo;
+    try {
+      info = JSON.parse(json) as GatewayInfo;
+    } catch {
+      this.close(CloseReason.ProtocolViolation, "Protocol Error");
+      return;
+    }
+    if (this.remote === undefined) {
+      if (this.outbound) this.firstOutboundInfo(info);
+      else this.firstInboundInfo(info);
+      return;
+    }
+    if (!this.outbound || !this.registered) return;
+    if (info.gateway === this.remoteName && info.gateway_cmd === GatewayCmd.AllSubsStart) {
+      this.allSubsStart(info);
+      return;
+    }
+    if (info.gateway === this.remoteName && info.gateway_cmd === GatewayCmd.AllSubsComplete) {
+      this.allSubsComplete(info);
+      return;
+    }
+    this.host.outboundInfo(this, info);
+  }
+
+  private firstOutboundInfo(info: GatewayInfo): void {
+    const wanted = this.remoteName;
+    if (typeof info.gateway !== "string" || info.gateway === "") {
+      this.ctx.logger.error(
+        `${this.describe()} - Attempt to connect to gateway "${wanted}" using wrong port`,
+      );
+      this.close(CloseReason.WrongPort, `Attempt to connect to gateway "${wanted}" using wrong port`);
+      return;
+    }
+    if (info.gateway !== wanted) {
+      this.ctx.logger.error(
+        `${this.describe()} - Failing connection to gateway "${wanted}", remote gateway name is "${info.gateway}"`,
+      );
+      this.close(
+        CloseReason.WrongGateway,
+        `Connection from "${this.host.gatewayName}" rejected, wanted to connect to "${wanted}", this is "${info.gateway}"`,
+      );
+      return;
+    }
+    this.remote = info;
+    this.peerHeaders = info.headers === true;
+    this.interestOnly = info.gateway_iom === true;
+    this.sendProto(`CONNECT ${this.host.connectJson(this)}\r\nINFO ${this.host.infoJson()}\r\n`);
+    if (!this.host.outboundReady(this, info)) return;
+    this.registered = true;
+    clearTimeout(this.authTimer);
+    this.startPings();
+  }
+
+  private firstInboundInfo(info: GatewayInfo): void {
+    if (!this.connectSeen) {
+      // nats-server sends CONNECT and INFO together, CONNECT first.
+      this.close(CloseReason.AuthenticationViolation, "Authorization Violation");
+      return;
+    }
+    this.remote = info;
+    if (typeof info.gateway === "string" && info.gateway !== "") this.remoteName = info.gateway;
+    this.peerHeaders = info.headers === true;
+    if (!this.host.inboundReady(this, info)) return;
+    this.registered = true;
+    clearTimeout(this.authTimer);
+    this.startPings();
+  }
+
+  onPing(): void {
+    this.sendProto("PONG\r\n");
+  }
+
+  onPong(): void {
+    this.pongReceived();
+  }
+
+  onOk(): void {}
+
+  onErr(text: string): void {
+    this.ctx.logger.error(`${this.describe()} - Gateway Error '${text}'`);
+    this.close(CloseReason.ProtocolViolation);
+  }
+
+  onParseError(error: ParseError): void {
+    this.ctx.logger.error(`${this.describe()} - Gateway parse error: ${error.detail}`);
+    this.close(CloseReason.ParseError, error.errText);
+  }
+
+  onInterest(op: InterestOp, args: string[]): void {
+    // Interest flows back on outbound connections only (nats-server closes an inbound that sends it).
+    if (!this.outbound || !this.registered) return;
+    switch (op) {
+      case "RS+":
+        this.remoteInterest(args[0], args[1], args[2]);
+        return;
+      case "RS-":
+        this.remoteNoInterest(args[0], args[1], args[2]);
+        return;
+      case "A+":
+      case "A-": {
+        const account = this.accountOf(args[0]);
+        if (account === undefined) return;
+        const st = this.stateOf(account);
+        st.accountNoInterest = op === "A-";
+        return;
+      }
+      default:
+        // SUB/UNSUB (a client on the wrong port) and LS+/LS- are not gateway protos.
+        return;
+    }
+  }
+
+  onMessage(op: MessageOp, args: string[], buf: Buffer, start: number, hdrLen: number, end: number): void {
+    if (!this.registered || (op !== "RMSG" && op !== "HMSG")) return;
+    const account = this.accountOf(args[0]);
+    const subject = args[1];
+    if (account === undefined || subject === undefined) return;
+    const size = end - start;
+    this.stats.inMsgs++;
+    this.stats.inBytes += size;
+    const m = this.msg.set(subject, undefined, buf, start, hdrLen, end, this);
+    const n = args.length;
+    if (n > 2) {
+      const a = args[2];
+      if (a === "+" && n > 3) {
+        m.reply = args[3];
+        m.queues = args.slice(4);
+      } else if (a === "|") {
+        m.queues = args.slice(3);
+      } else {
+        m.reply = a;
+      }
+    }
+    this.host.inboundMessage(this, account, m);
+  }
+
+  // LinkOwner
+
+  /** The router chose this (outbound) gateway for a message: send it once, with the queue groups chosen. */
+  forward(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    queues: readonly string[] | undefined,
+  ): void {
+    if (this.closed || !this.registered || !this.outbound) return;
+    if (!this.interestOnly && (queues === undefined || queues.length === 0)) {
+      // Optimistic mode: what the catch-all brought is dropped where the peer said "no interest".
+      const st = this.accountsSeen.get(account);
+      if (st !== undefined && st.mode !== "interest-only") {
+        if (st.accountNoInterest || st.noInterest?.has(subject)) return;
+      }
+    }
+    const r = reply === undefined ? undefined : this.host.mapReply(account, reply);
+    this.send(account, subject, r, queues, buf, start, hdrLen, end);
+  }
+
+  /** A `_GR_.` reply going straight back to the cluster that asked (no interest needed). */
+  forwardReply(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+  ): void {
+    if (this.closed || !this.registered || !this.outbound) return;
+    this.send(account, subject, reply, undefined, buf, start, hdrLen, end);
+  }
+
+  private send(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    queues: readonly string[] | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+  ): void {
+    if (hdrLen > 0 && !this.peerHeaders) {
+      start += hdrLen;
+      hdrLen = 0;
+    }
+    const n = writeLinkMessage(
+      this.out,
+      false,
+      account.name,
+      subject,
+      reply,
+      queues,
+      buf,
+      start,
+      hdrLen,
+      end,
+    );
+    this.stats.outMsgs++;
+    this.stats.outBytes += n;
+    this.afterAppend();
+  }
+
+  deliver(): void {
+    // Gateway subscriptions are reached through forward(), never as local receivers.
+  }
+
+  subscriptionEnded(): void {}
+
+  // Remote interest (outbound connections)
+
+  /**
+   * A peer without `gateway_iom` expects optimistic sends for every account until it switches the account
+   * to interest-only mode: a catch-all subscription stands for that.
+   */
+  startOptimistic(account: Account): void {
+    if (this.interestOnly || !this.outbound || this.closed) return;
+    const st = this.stateOf(account);
+    if (st.mode === "interest-only" || st.catchAll !== undefined) return;
+    const sub = new Subscription(">", undefined, "*optimistic*", this);
+    account.addSubscription(sub);
+    st.catchAll = sub;
+    st.noInterest ??= new Set();
+  }
+
+  private stateOf(account: Account): RemoteAccount {
+    let st = this.accountsSeen.get(account);
+    if (st === undefined) {
+      st = {
+        subs: new Map(),
+        mode: this.interestOnly ? "interest-only" : "optimistic",
+        catchAll: undefined,
+        noInterest: undefined,
+        accountNoInterest: false,
+      };
+      this.accountsSeen.set(account, st);
+    }
+    return st;
+  }
+
+  private allSubsStart(info: GatewayInfo): void {
+    const account = this.commandAccount(info, "start");
+    if (account === undefined) return;
+    const st = this.stateOf(account);
+    if (st.mode === "optimistic") st.mode = "transitioning";
+  }
+
+  private allSubsComplete(info: GatewayInfo): void {
+    const account = this.commandAccount(info, "complete");
+    if (account === undefined) return;
+    const st = this.stateOf(account);
+    st.mode = "interest-only";
+    st.noInterest = undefined;
+    st.accountNoInterest = false;
+    if (st.catchAll !== undefined) {
+      st.catchAll.closed = true;
+      account.removeSubscription(st.catchAll);
+      st.catchAll = undefined;
+    }
+  }
+
+  private commandAccount(info: GatewayInfo, cmd: string): Account | undefined {
+    const name = decodeCmdPayload(info.gateway_cmd_payload);
+    if (name === undefined) {
+      this.close(
+        CloseReason.ProtocolViolation,
+        `Account absent from receive-all-subscriptions-${cmd} command`,
+      );
+      return undefined;
+    }
+    return this.accountOf(name);
+  }
+
+  private accountOf(name: string | undefined): Account | undefined {
+    return name === undefined ? undefined : this.host.accountNamed(name);
+  }
+
+  private remoteInterest(
+    accName: string | undefined,
+    subject: string | undefined,
+    queue: string | undefined,
+  ): void {
+    // A queue group's weight is ignored (nats-server always sends 1): another cluster is one candidate.
+    const account = this.accountOf(accName);
+    if (account === undefined || subject === undefined) return;
+    const st = this.stateOf(account);
+    if (queue === undefined && st.mode === "optimistic") {
+      // The peer takes back an earlier "no interest".
+      this.clearNoInterest(st, subject);
+      return;
+    }
+    if (queue === undefined && st.noInterest !== undefined) this.clearNoInterest(st, subject);
+    const key = queue === undefined ? subject : `${subject} ${queue}`;
+    if (st.subs.has(key)) return;
+    const sub = new Subscription(subject, queue, key, this);
+    try {
+      account.addSubscription(sub);
+    } catch {
+      this.ctx.logger.debug(`${this.describe()} - ignoring interest in invalid subject "${subject}"`);
+      return;
+    }
+    st.subs.set(key, sub);
+    this.subCount++;
+  }
+
+  private clearNoInterest(st: RemoteAccount, subject: string): void {
+    const ni = st.noInterest;
+    if (ni === undefined || ni.size === 0) return;
+    if (subject.includes("*") || subject.includes(">")) {
+      for (const s of ni) if (isSubsetMatch(s, subject)) ni.delete(s);
+    } else {
+      ni.delete(subject);
+    }
+  }
+
+  private remoteNoInterest(
+    accName: string | undefined,
+    subject: string | undefined,
+    queue: string | undefined,
+  ): void {
+    const account = this.accountOf(accName);
+    if (account === undefined || subject === undefined) return;
+    const st = this.stateOf(account);
+    const key = queue === undefined ? subject : `${subject} ${queue}`;
+    const sub = st.subs.get(key);
+    if (sub !== undefined) {
+      st.subs.delete(key);
+      sub.closed = true;
+      account.removeSubscription(sub);
+      this.subCount--;
+      return;
+    }
+    // Optimistic mode: "stop sending me this subject".
+    if (queue === undefined && st.mode !== "interest-only") {
+      st.noInterest ??= new Set();
+      st.noInterest.add(subject);
+    }
+  }
+
+  /** The peer's subscriptions, for monitoring. */
+  *remoteSubscriptions(): IterableIterator<{ account: string; sub: Subscription }> {
+    for (const [account, st] of this.accountsSeen)
+      for (const sub of st.subs.values()) yield { account: account.name, sub };
+  }
+
+  /** Interest mode per account, for /gatewayz?accs=1. */
+  *accountModes(): IterableIterator<{
+    account: string;
+    mode: InterestMode;
+    subs: number;
+    queueSubs: number;
+    noInterest: number;
+  }> {
+    for (const [account, st] of this.accountsSeen) {
+      let q = 0;
+      for (const s of st.subs.values()) if (s.queue !== undefined) q++;
+      yield {
+        account: account.name,
+        mode: st.mode,
+        subs: st.subs.size,
+        queueSubs: q,
+        noInterest: st.noInterest?.size ?? 0,
+      };
+    }
+  }
+
+  override close(reason: CloseReason, errText?: string, flushFirst = true): void {
+    if (this.closed) return;
+    clearTimeout(this.authTimer);
+    this.parser.close();
+    // The peer's interest leaves with its connection.
+    for (const [account, st] of this.accountsSeen) {
+      for (const sub of st.subs.values()) {
+        sub.closed = true;
+        account.removeSubscription(sub);
+      }
+      if (st.catchAll !== undefined) {
+        st.catchAll.closed = true;
+        account.removeSubscription(st.catchAll);
+      }
+    }
+    this.accountsSeen.clear();
+    this.subCount = 0;
+    super.close(reason, errText, flushFirst);
+  }
+}
