@@ -345,9 +345,10 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
         : Math.min(MAX_QUEUE_WEIGHT, Math.max(1, Number.parseInt(weightText ?? "1", 10) || 1));
     if (existing !== undefined) {
       if (queue === undefined || existing.weight === w) return;
+      // No longer ours before the index hears of it (as below): what this link is told is right meanwhile.
+      this.remoteSubs.delete(key);
       existing.closed = true;
       account.removeSubscription(existing);
-      this.remoteSubs.delete(key);
     }
     const sub = new Subscription(subject, queue, key, this);
     sub.weight = w;
@@ -365,9 +366,11 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     const key = queue === undefined ? subject : `${subject} ${queue}`;
     const sub = this.remoteSubs.get(key);
     if (sub === undefined) return;
+    // Forgotten as ours before the index hears of it: otherwise the refresh this removal triggers still
+    // subtracts the peer's share and retracts, over this link, interest that other subscribers hold.
+    this.remoteSubs.delete(key);
     sub.closed = true;
     account.removeSubscription(sub);
-    this.remoteSubs.delete(key);
   }
 
   get subCount(): number {

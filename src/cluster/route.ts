@@ -43,6 +43,8 @@ export interface RouteHost extends ConnectionContext {
   mayExport(subject: string, queue: string | undefined): boolean;
   /** An account named by a peer; undefined when this server does not have it. */
   accountNamed(name: string): Account | undefined;
+  /** The `cluster { }` block: its `ping_interval`, when set, paces route PINGs. */
+  readonly config?: { readonly pingIntervalMs?: number };
 }
 
 /**
@@ -106,7 +108,7 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
   }
 
   protected override pingIntervalMs(): number {
-    return Math.min(ROUTE_PING_MS, this.ctx.options.pingIntervalMs);
+    return Math.min(ROUTE_PING_MS, this.host.config?.pingIntervalMs ?? this.ctx.options.pingIntervalMs);
   }
 
   override describe(): string {

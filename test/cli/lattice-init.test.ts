@@ -5,12 +5,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { jetStreamTargets, lattice, type Target } from "./harness.js";
+import { lattice, latticeTarget, type Target } from "./harness.js";
 
 describe("lattice init", () => {
   let targets: Target[] = [];
   before(async () => {
-    targets = (await jetStreamTargets()).filter((t) => t.name === "lattice");
+    targets = [await latticeTarget()];
   });
   after(async () => {
     for (const t of targets) await t.close();
