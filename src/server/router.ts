@@ -82,6 +82,34 @@ export class Router {
     const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
     const fromKind: ReceiverKind = origin === undefined ? "system" : origin.kind;
     const fromLink = fromKind === "route" || fromKind === "gateway" || fromKind === "leaf";
+    if (trace === undefined && !result.remote) {
+      // Only this server's receivers: no link rules, no targets (the common case on a single server).
+      let delivered = 0;
+      const plain = result.plain;
+      for (let i = 0; i < plain.length; i++) {
+        const sub = plain[i];
+        if (sub.closed || sub.owner === skipOwn) continue;
+        if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end, shown, origin)) delivered++;
+      }
+      const queues = result.queues;
+      for (let g = 0; g < queues.length; g++) {
+        const members = queues[g];
+        const n = members.length;
+        if (n === 0) continue;
+        if (fromLink && !groupChosen(fromKind, filter, members[0].queue)) continue;
+        const first = n === 1 ? 0 : Math.floor(Math.random() * n);
+        for (let k = 0; k < n; k++) {
+          const sub = members[(first + k) % n];
+          if (sub.closed || sub.owner === skipOwn) continue;
+          if (deliverTo(account, sub, subject, reply, buf, start, hdrLen, end, shown, origin)) {
+            delivered++;
+            break;
+          }
+        }
+      }
+      this.deliveries += delivered;
+      return delivered;
+    }
     const deliverNow = trace === undefined || trace.deliver;
 
     const depth = this.depth++;
@@ -97,8 +125,7 @@ export class Router {
         const sub = plain[i];
         if (sub.closed || sub.owner === skipOwn) continue;
         const owner = sub.owner;
-        const k = owner.kind;
-        if (k === "route" || k === "gateway" || k === "leaf") {
+        if (sub.remote) {
           const link = owner as LinkOwner;
           if (link === origin || !mayForward(fromKind, origin, link, subject)) continue;
           if (trace !== undefined) trace.reached(sub);
@@ -131,9 +158,9 @@ export class Router {
           const sub = members[(first + j) % n];
           if (sub.closed || sub.owner === skipOwn) continue;
           const owner = sub.owner;
-          const k = owner.kind;
-          if (k === "route" || k === "gateway" || k === "leaf") {
+          if (sub.remote) {
             const link = owner as LinkOwner;
+            const k = link.kind;
             if (link === origin || !mayForward(fromKind, origin, link, subject)) continue;
             if (k === "gateway") {
               // Geo-affinity: another cluster only when this one has no member; the nearest such cluster.

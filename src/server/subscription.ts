@@ -57,12 +57,18 @@ export class Subscription implements IndexedSubscription {
   /** A JetStream stream capturing its subjects through this subscription (shown as such in message traces). */
   stream: string | undefined;
 
+  /** The owner stands for another server (route, gateway, leaf link): read on the hot path without the owner. */
+  readonly remote: boolean;
+
   constructor(
     readonly subject: string,
     readonly queue: string | undefined,
     readonly sid: string,
     readonly owner: SubscriptionOwner,
-  ) {}
+  ) {
+    const k = owner.kind;
+    this.remote = k === "route" || k === "gateway" || k === "leaf";
+  }
 }
 
 /**

@@ -12,6 +12,8 @@ export interface IndexedSubscription {
   readonly queue: string | undefined;
   /** Queue weight (members this subscription stands for); listed that many times in a match. */
   readonly weight?: number;
+  /** Stands for interest on another server; a match says whether it holds any such subscription. */
+  readonly remote?: boolean;
 }
 
 export interface MatchResult<S> {
@@ -19,6 +21,8 @@ export interface MatchResult<S> {
   readonly plain: readonly S[];
   /** One array per queue group name; members are grouped by name across all matching patterns. */
   readonly queues: readonly (readonly S[])[];
+  /** Some subscription in the result is `remote` (the router then applies its link rules). */
+  readonly remote: boolean;
 }
 
 export interface SubjectIndexStats {
@@ -42,7 +46,11 @@ export interface SubjectIndexOptions {
 const EMPTY_SUBS: readonly never[] = Object.freeze([]);
 
 /** Shared result for "no interest", so misses with no subscribers allocate nothing once cached. */
-export const EMPTY_MATCH: MatchResult<never> = Object.freeze({ plain: EMPTY_SUBS, queues: EMPTY_SUBS });
+export const EMPTY_MATCH: MatchResult<never> = Object.freeze({
+  plain: EMPTY_SUBS,
+  queues: EMPTY_SUBS,
+  remote: false,
+});
 
 /**
  * Split a subject into its tokens. A hand-rolled indexOf loop: on V8 it is about 3x faster than
@@ -233,6 +241,7 @@ export class SubjectIndex<S extends IndexedSubscription> {
 class Collector<S extends IndexedSubscription> {
   private plain: S[] | undefined = undefined;
   private queues: Map<string, S[]> | undefined = undefined;
+  private remote = false;
   /** The one node reached so far, while there is just one: its own cached result may be the answer. */
   private only: TrieNode<S> | undefined = undefined;
 
@@ -257,7 +266,10 @@ class Collector<S extends IndexedSubscription> {
         plain = [];
         this.plain = plain;
       }
-      for (const s of node.plain) plain.push(s);
+      for (const s of node.plain) {
+        if (s.remote) this.remote = true;
+        plain.push(s);
+      }
     }
     if (node.queues !== undefined) {
       let queues = this.queues;
@@ -272,6 +284,7 @@ class Collector<S extends IndexedSubscription> {
           queues.set(name, group);
         }
         for (const s of members) {
+          if (s.remote) this.remote = true;
           const w = s.weight;
           if (w === undefined || w <= 1) group.push(s);
           else for (let k = 0; k < w; k++) group.push(s);
@@ -296,8 +309,10 @@ class Collector<S extends IndexedSubscription> {
   private build(): MatchResult<S> {
     const plain = this.plain;
     const queues = this.queues;
+    const remote = this.remote;
     this.plain = undefined;
     this.queues = undefined;
+    this.remote = false;
     if (plain === undefined && queues === undefined) return EMPTY_MATCH;
     let groups: readonly (readonly S[])[] = EMPTY_SUBS;
     if (queues !== undefined) {
@@ -305,7 +320,8 @@ class Collector<S extends IndexedSubscription> {
       for (const g of queues.values()) arr.push(Object.freeze(g));
       groups = Object.freeze(arr);
     }
-    return Object.freeze({ plain: plain === undefined ? EMPTY_SUBS : Object.freeze(plain), queues: groups });
+    const p = plain === undefined ? EMPTY_SUBS : Object.freeze(plain);
+    return Object.freeze({ plain: p, queues: groups, remote });
   }
 }
 
