@@ -2,7 +2,7 @@ import type { PermissionRules } from "../auth/types.js";
 import type { TlsOptions } from "../tls/options.js";
 
 // What the `cluster { }`, `gateway { }` and `leafnodes { }` blocks (and the --cluster/--routes... flags)
-// configure. Durations are milliseconds. Produced by src/config/cluster-options.ts.
+// configure. Durations are milliseconds. Produced by src/config/cluster-options.ts and leafnode-options.ts.
 
 /** nats-server's route pool size when `pool_size` is absent or 0 (DEFAULT_ROUTE_POOL_SIZE). */
 export const DEFAULT_ROUTE_POOL_SIZE = 3;

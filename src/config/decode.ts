@@ -4,7 +4,8 @@
  *
  * Every converter takes the option's dotted name (`cluster.port`) and throws an OptionsError that starts
  * with it: `cluster.port: expected an integer, got "x"`. The unit grammars (Go durations, storage sizes)
- * live in units.ts; this module is what option readers call.
+ * live in units.ts; this module is what option readers call. `decodeBlock` reads a `{ }` block key by key
+ * through a table of such converters (`BlockKeys`), warning about the keys the table does not list.
  */
 import { ConfigError } from "./errors.js";
 import { type ConfigMap, isUsedAsVariable } from "./tree.js";
@@ -171,4 +172,59 @@ export function blockEntries(v: unknown, field: string): BlockEntry[] {
 /** Warns about an unknown key of a block, unless it only defines a variable. */
 export function unknownField(e: BlockEntry, warn: Warn): void {
   if (!e.definesVariable) warn(`unknown field "${e.field}"`);
+}
+
+/** Each element of the array at `field` through `each`, which is given the element's name (`field[i]`). */
+export function asListOf<T>(
+  v: unknown,
+  field: string,
+  warn: Warn,
+  each: (x: unknown, field: string, warn: Warn) => T,
+): T[] {
+  return asList(v, field).map((x, i) => each(x, `${field}[${i}]`, warn));
+}
+
+/** How one key of a block is decoded into the block's options `T`. */
+export type KeyDecoder<T> = (target: T, e: BlockEntry, warn: Warn) => void;
+
+/** A block's keys and their decoders; aliases share an entry, written `"host|net"`. */
+export type BlockKeys<T> = Record<string, KeyDecoder<T>>;
+
+/**
+ * Decodes the map at `field` into `target` key by key, in the order written, and returns `target`. Keys
+ * that `keys` does not list warn as unknown fields.
+ */
+export function decodeBlock<T>(v: unknown, field: string, target: T, warn: Warn, keys: BlockKeys<T>): T {
+  const byName = new Map<string, KeyDecoder<T>>();
+  for (const [names, decode] of Object.entries(keys)) {
+    for (const name of names.split("|")) byName.set(name, decode);
+  }
+  for (const e of blockEntries(v, field)) {
+    const decode = byName.get(e.key);
+    if (decode === undefined) unknownField(e, warn);
+    else decode(target, e, warn);
+  }
+  return target;
+}
+
+/** A key stored in `target[prop]` after conversion, e.g. `no_advertise: assign("noAdvertise", asBool)`. */
+export function assign<T, K extends keyof T>(
+  prop: K,
+  convert: (v: unknown, field: string, warn: Warn) => T[K],
+): KeyDecoder<T> {
+  return (target, e, warn) => {
+    target[prop] = convert(e.value, e.field, warn);
+  };
+}
+
+/** A key nats-server knows that changes nothing in this release: accepted with a warning. */
+export function noEffect(_target: unknown, e: BlockEntry, warn: Warn): void {
+  warn(`${e.field} is accepted but has no effect in this release`);
+}
+
+/** A key whose use is an error, with `why` after the option's name. */
+export function refused(why: string): KeyDecoder<unknown> {
+  return (_target, e) => {
+    throw new OptionsError(`${e.field}: ${why}`);
+  };
 }
