@@ -1,40 +1,25 @@
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import { Permissions } from "../auth/permissions.js";
-import type { Logger } from "../logger.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
-import type { ServerOptions } from "../server/options.js";
-import type { FlushQueue } from "../server/outbound.js";
-import type { Router } from "../server/router.js";
-import type { ServerStats } from "../server/stats.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
-import { secureContextOptions, TlsAcceptor, TlsTransport } from "../tls/index.js";
+import { secureContextOptions, TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { Redialer } from "./dialer.js";
+import { displayHost, hostPort, LinkListener } from "./link-listener.js";
+import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { type InterestEntry, LocalInterest } from "./local-interest.js";
 import type { ClusterOptions } from "./options.js";
 import { RouteConnection, type RouteHost } from "./route.js";
 import { parseRouteUrl, type RouteConnectInfo, type RouteInfo } from "./route-info.js";
 
 /** The server as the cluster sees it. */
-export interface ClusterServerHost {
-  readonly id: string;
-  readonly name: string;
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
-  readonly accounts: ReadonlyMap<string, Account>;
+export interface ClusterServerHost extends LinkServerHost {
   readonly jetStreamEnabled: boolean;
-  nextConnectionId(): number;
   /** This server's client URLs (`host:port`), as advertised to clients of other servers. */
   clientConnectUrls(): string[];
   /** The cluster's client URLs changed (servers joined, left, or entered lame-duck mode). */
   connectUrlsChanged(): void;
-  /** An account named by a peer (operator mode loads it from the resolver). */
-  lookupAccount(name: string): Account | undefined;
   /** Gateways: this server's gateway URL (`host:port`), told to peers in the route INFO. */
   gatewayUrl?(): string | undefined;
   /** Gateways: a route registered or closed (the `gateway_url` of its INFO joins or leaves the cluster's). */
@@ -52,12 +37,7 @@ const ROUTE_AUTH_TIMEOUT_MS = 2000;
  * tells every route this server's interest as it changes, and merges the peers' client URLs into what
  * clients are told.
  */
-export class Cluster implements RouteHost {
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
+export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost {
   /** Registered routes by peer server id. */
   readonly routes = new Map<string, RouteConnection>();
   /** Every route connection, registered or still in its handshake. */
@@ -66,8 +46,7 @@ export class Cluster implements RouteHost {
   private readonly watched = new Map<Account, () => void>();
   /** Dialers by route URL: configured routes (forever) and gossiped ones (a few tries). */
   private readonly dialers = new Map<string, { dialer: Redialer; explicit: boolean; peerId?: string }>();
-  private listener: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly listener: LinkListener;
   private name: string;
   private dynamicName: boolean;
   /**
@@ -76,8 +55,6 @@ export class Cluster implements RouteHost {
    */
   private readonly importRules: Permissions | undefined;
   private readonly exportRules: Permissions | undefined;
-  /** Routes with `tls { }` start TLS at once on both sides (no plain-text INFO first). */
-  private readonly tlsAcceptor: TlsAcceptor | undefined;
   private readonly tlsDial: import("node:tls").ConnectionOptions | undefined;
   private stopped = false;
   port = 0;
@@ -85,14 +62,10 @@ export class Cluster implements RouteHost {
   totalRoutes = 0;
 
   constructor(
-    private readonly host: ClusterServerHost,
+    host: ClusterServerHost,
     readonly config: ClusterOptions,
   ) {
-    this.options = host.options;
-    this.logger = host.logger;
-    this.flushQueue = host.flushQueue;
-    this.stats = host.stats;
-    this.router = host.router;
+    super(host);
     this.dynamicName = config.name === undefined || config.name === "";
     this.name = this.dynamicName ? randomBytes(11).toString("base64url").toUpperCase() : config.name!;
     this.importRules = Permissions.from(
@@ -101,8 +74,10 @@ export class Cluster implements RouteHost {
     this.exportRules = Permissions.from(
       config.permissions?.export ? { subscribe: config.permissions.export } : undefined,
     );
+    // Routes with `tls { }` start TLS at once on both sides (no plain-text INFO first).
+    let tlsAcceptor: TlsAcceptor | undefined;
     if (config.tls !== undefined) {
-      this.tlsAcceptor = new TlsAcceptor(
+      tlsAcceptor = new TlsAcceptor(
         { ...config.tls, handshakeFirst: true, handshakeFirstFallbackMs: 0 },
         false,
       );
@@ -112,12 +87,7 @@ export class Cluster implements RouteHost {
         rejectUnauthorized: config.tls.caFile !== undefined,
       };
     }
-  }
-
-  /** Plain TCP, or TLS from the first byte when the cluster has `tls { }`. */
-  private transportFor(socket: net.Socket, accepted: boolean): Transport {
-    if (accepted && this.tlsAcceptor !== undefined) return new TlsTransport(socket, this.tlsAcceptor);
-    return new TcpTransport(socket);
+    this.listener = new LinkListener(this.logger, (t) => this.acceptTransport(t), tlsAcceptor);
   }
 
   get clusterName(): string {
@@ -128,20 +98,9 @@ export class Cluster implements RouteHost {
   async start(): Promise<string> {
     const c = this.config;
     for (const account of this.host.accounts.values()) this.watch(account);
-    {
-      const srv = net.createServer((socket) => this.acceptSocket(socket));
-      await new Promise<void>((resolve, reject) => {
-        srv.once("error", reject);
-        srv.listen({ host: c.host, port: Math.max(c.port, 0) }, () => {
-          srv.off("error", reject);
-          resolve();
-        });
-      });
-      this.listener = srv;
-      this.port = (srv.address() as net.AddressInfo).port;
-      this.logger.info(`Cluster name is ${this.name}`);
-      this.logger.info(`Listening for route connections on ${hostPort(c.host, this.port)}`);
-    }
+    this.port = await this.listener.listen(c.host, c.port);
+    this.logger.info(`Cluster name is ${this.name}`);
+    this.logger.info(`Listening for route connections on ${hostPort(c.host, this.port)}`);
     for (const url of c.routes) this.dialRoute(url, true);
     return `nats-route://${displayHost(c.host)}:${this.port}`;
   }
@@ -167,16 +126,7 @@ export class Cluster implements RouteHost {
     for (const off of this.watched.values()) off();
     this.watched.clear();
     for (const r of [...this.connections]) r.close(CloseReason.ServerShutdown);
-    const srv = this.listener;
-    this.listener = undefined;
-    if (srv !== undefined) {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      const late = setTimeout(() => {
-        for (const s of this.sockets) s.destroy();
-      }, 2000);
-      await closed;
-      clearTimeout(late);
-    }
+    await this.listener.stop();
   }
 
   /** Tell peers this server is in lame-duck mode (they stop advertising its client URLs). */
@@ -208,19 +158,12 @@ export class Cluster implements RouteHost {
     return [...out];
   }
 
-  private acceptSocket(socket: net.Socket): void {
-    if (this.stopped) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.once("close", () => this.sockets.delete(socket));
+  private acceptTransport(transport: Transport): RouteConnection {
     const timeout = this.config.authorization?.timeoutMs ?? ROUTE_AUTH_TIMEOUT_MS;
-    const transport = this.transportFor(socket, true);
     const route = new RouteConnection(this.host.nextConnectionId(), transport, this, undefined, timeout);
-    if (transport instanceof TlsTransport) transport.attach(route, this.logger);
     this.connections.add(route);
     this.logger.debug(`${route.describe()} - Route connection created`);
+    return route;
   }
 
   private dialRoute(text: string, explicit: boolean): void {
@@ -253,7 +196,7 @@ export class Cluster implements RouteHost {
         }
         const route = new RouteConnection(
           this.host.nextConnectionId(),
-          this.transportFor(socket, false),
+          new TcpTransport(socket),
           this,
           target.url,
           ROUTE_AUTH_TIMEOUT_MS,
@@ -483,17 +426,4 @@ export class Cluster implements RouteHost {
   mayExport(subject: string, queue: string | undefined): boolean {
     return this.exportRules === undefined || this.exportRules.canSubscribe(subject, queue);
   }
-
-  accountNamed(name: string): Account | undefined {
-    return this.host.accounts.get(name) ?? this.host.lookupAccount(name);
-  }
-}
-
-function displayHost(host: string): string {
-  if (host === "0.0.0.0" || host === "" || host === "::") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

@@ -1,21 +1,15 @@
 import type { Token } from "../protocol/encode.js";
-import { writeLinkMessage } from "../protocol/link-frames.js";
-import {
-  type InterestOp,
-  type MessageOp,
-  type ParseError,
-  ServerParser,
-  type ServerParserHandler,
-} from "../protocol/server-parser.js";
+import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
-import { Connection, type ConnectionContext } from "../server/connection.js";
-import { Message } from "../server/message.js";
+import type { ConnectionContext } from "../server/connection.js";
+import type { Message } from "../server/message.js";
 import type { Router } from "../server/router.js";
-import { type LinkOwner, Subscription } from "../server/subscription.js";
+import { Subscription } from "../server/subscription.js";
 import type { Transport } from "../server/transport.js";
 import { isSubsetMatch } from "../subjects/pattern.js";
 import { decodeCmdPayload, GatewayCmd, type GatewayConnectInfo, type GatewayInfo } from "./gateway-info.js";
+import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 
 /** Gateways PING at least this often, whatever the traffic (as nats-server: the RTT orders the clusters). */
 const GATEWAY_PING_MS = 15_000;
@@ -47,10 +41,8 @@ export interface GatewayHost extends ConnectionContext {
 /** Per account interest mode of an outbound connection to a peer that did not promise interest-only. */
 type InterestMode = "optimistic" | "transitioning" | "interest-only";
 
-/** What the peer told an outbound connection about one account. */
+/** What the peer told an outbound connection about one account, besides its interest (RS+, in `interest`). */
 interface RemoteAccount {
-  /** Its interest (RS+), keyed by `subject` or `subject queue`. */
-  readonly subs: Map<string, Subscription>;
   mode: InterestMode;
   /** Optimistic mode: the `>` subscription that makes the router send everything, unless... */
   catchAll: Subscription | undefined;
@@ -66,27 +58,19 @@ interface RemoteAccount {
  * the router forwards what matches; inbound connections (accepted) carry the other cluster's messages in
  * and are told this cluster's interest by the gateway manager.
  */
-export class GatewayConnection extends Connection implements LinkOwner, ServerParserHandler {
+export class GatewayConnection extends LinkConnection {
   readonly kind = "gateway";
   readonly spoke = false;
-  readonly echo = true;
   /** The peer's first INFO. */
   remote: GatewayInfo | undefined;
-  /** Registered with the gateway manager. */
-  registered = false;
   /** The peer supports headers (HMSG); otherwise headers are stripped. */
   peerHeaders = true;
   /** The peer switches every account to interest-only mode itself (`gateway_iom`). */
   interestOnly = true;
   /** Do not dial again after this connection closes (a duplicate outbound). */
   noReconnect = false;
-  /** Remote subscriptions held (RS+), for monitoring. */
-  subCount = 0;
   private readonly accountsSeen = new Map<Account, RemoteAccount>();
-  private readonly parser: ServerParser;
-  private readonly msg = new Message();
   private connectSeen = false;
-  private readonly authTimer: NodeJS.Timeout;
 
   constructor(
     cid: number,
@@ -98,27 +82,14 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     readonly outboundUrl: { key: string; user?: string; pass?: string } | undefined,
     authTimeoutMs: number,
   ) {
-    super(cid, transport, host);
-    this.parser = new ServerParser(this, {
-      kind: "gateway",
-      maxControlLine: host.options.maxControlLine * 16,
-      maxPayload: -1,
-    });
-    transport.onData((chunk) => {
-      if (this.closed) return;
-      // Not touch(): gateways PING regardless of traffic, so the RTT keeps being measured.
-      this.lastActivity = Date.now();
-      this.parser.parse(chunk);
-    });
+    super(cid, transport, host, "gateway", -1);
     // Accepting side: INFO first. Either side: the handshake must be over in time (nats-server has the peer
     // CONNECT within the auth timeout; a peer that then never sends its INFO is dropped too).
     if (outboundUrl === undefined) this.sendProto(`INFO ${host.infoJson()}\r\n`);
-    this.authTimer = setTimeout(() => {
-      if (this.registered || this.closed) return;
+    this.setDeadline(authTimeoutMs, () => {
       if (this.outbound) this.close(CloseReason.StaleConnection);
       else this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout");
-    }, authTimeoutMs);
-    this.authTimer.unref();
+    });
   }
 
   get outbound(): boolean {
@@ -134,35 +105,29 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     return Math.min(GATEWAY_PING_MS, this.ctx.options.pingIntervalMs);
   }
 
-  override describe(): string {
-    const name = this.remoteName === "" ? "" : ` - "${this.remoteName}"`;
-    return `${this.transport.remoteAddress}:${this.transport.remotePort} - gid:${this.cid}${name}`;
+  protected peerName(): string {
+    return this.remoteName;
+  }
+
+  /** Not touch(): gateways PING regardless of traffic, so the RTT keeps being measured. */
+  protected override noteInput(): void {
+    this.lastActivity = Date.now();
   }
 
   // ServerParserHandler
 
   onConnect(json: string): void {
     if (this.outbound || this.connectSeen) return;
-    let c: GatewayConnectInfo;
-    try {
-      c = JSON.parse(json) as GatewayConnectInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
+    const c = this.parseJson<GatewayConnectInfo>(json);
+    if (c === undefined) return;
     if (!this.host.acceptConnect(this, c)) return;
     this.connectSeen = true;
     this.remoteName = c.gateway ?? "";
   }
 
   onInfo(json: string): void {
-    let info: GatewayInfo;
-    try {
-      info = JSON.parse(json) as GatewayInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
+    const info = this.parseJson<GatewayInfo>(json);
+    if (info === undefined) return;
     if (this.remote === undefined) {
       if (this.outbound) this.firstOutboundInfo(info);
       else this.firstInboundInfo(info);
@@ -205,7 +170,7 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     this.sendProto(`CONNECT ${this.host.connectJson(this)}\r\nINFO ${this.host.infoJson()}\r\n`);
     if (!this.host.outboundReady(this, info)) return;
     this.registered = true;
-    clearTimeout(this.authTimer);
+    this.clearDeadline();
     this.startPings();
   }
 
@@ -220,28 +185,8 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     this.peerHeaders = info.headers === true;
     if (!this.host.inboundReady(this, info)) return;
     this.registered = true;
-    clearTimeout(this.authTimer);
+    this.clearDeadline();
     this.startPings();
-  }
-
-  onPing(): void {
-    this.sendProto("PONG\r\n");
-  }
-
-  onPong(): void {
-    this.pongReceived();
-  }
-
-  onOk(): void {}
-
-  onErr(text: string): void {
-    this.ctx.logger.error(`${this.describe()} - Gateway Error '${text}'`);
-    this.close(CloseReason.ProtocolViolation);
-  }
-
-  onParseError(error: ParseError): void {
-    this.ctx.logger.error(`${this.describe()} - Gateway parse error: ${error.detail}`);
-    this.close(CloseReason.ParseError, error.errText);
   }
 
   onInterest(op: InterestOp, args: string[]): void {
@@ -273,29 +218,16 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     const account = this.accountOf(args[0]);
     const subject = args[1];
     if (account === undefined || subject === undefined) return;
-    const size = end - start;
-    this.stats.inMsgs++;
-    this.stats.inBytes += size;
+    this.countIn(start, end);
     const m = this.msg.set(subject, undefined, buf, start, hdrLen, end, this);
-    const n = args.length;
-    if (n > 2) {
-      const a = args[2];
-      if (a === "+" && n > 3) {
-        m.reply = args[3];
-        m.queues = args.slice(4);
-      } else if (a === "|") {
-        m.queues = args.slice(3);
-      } else {
-        m.reply = a;
-      }
-    }
+    readReplyAndQueues(m, args, 2);
     this.host.inboundMessage(this, account, m);
   }
 
   // LinkOwner
 
   /** The router chose this (outbound) gateway for a message: send it once, with the queue groups chosen. */
-  forward(
+  override forward(
     account: Account,
     subject: string,
     reply: Token | undefined,
@@ -345,28 +277,8 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
       start += hdrLen;
       hdrLen = 0;
     }
-    const n = writeLinkMessage(
-      this.out,
-      false,
-      account.name,
-      subject,
-      reply,
-      queues,
-      buf,
-      start,
-      hdrLen,
-      end,
-    );
-    this.stats.outMsgs++;
-    this.stats.outBytes += n;
-    this.afterAppend();
+    this.writeMessage(account, subject, reply, queues, buf, start, hdrLen, end);
   }
-
-  deliver(): void {
-    // Gateway subscriptions are reached through forward(), never as local receivers.
-  }
-
-  subscriptionEnded(): void {}
 
   // Remote interest (outbound connections)
 
@@ -388,7 +300,6 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     let st = this.accountsSeen.get(account);
     if (st === undefined) {
       st = {
-        subs: new Map(),
         mode: this.interestOnly ? "interest-only" : "optimistic",
         catchAll: undefined,
         noInterest: undefined,
@@ -451,17 +362,7 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
       return;
     }
     if (queue === undefined && st.noInterest !== undefined) this.clearNoInterest(st, subject);
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    if (st.subs.has(key)) return;
-    const sub = new Subscription(subject, queue, key, this);
-    try {
-      account.addSubscription(sub);
-    } catch {
-      this.ctx.logger.debug(`${this.describe()} - ignoring interest in invalid subject "${subject}"`);
-      return;
-    }
-    st.subs.set(key, sub);
-    this.subCount++;
+    this.interest.add(account, subject, queue);
   }
 
   private clearNoInterest(st: RemoteAccount, subject: string): void {
@@ -482,26 +383,12 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     const account = this.accountOf(accName);
     if (account === undefined || subject === undefined) return;
     const st = this.stateOf(account);
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    const sub = st.subs.get(key);
-    if (sub !== undefined) {
-      st.subs.delete(key);
-      sub.closed = true;
-      account.removeSubscription(sub);
-      this.subCount--;
-      return;
-    }
+    if (this.interest.remove(account, subject, queue)) return;
     // Optimistic mode: "stop sending me this subject".
     if (queue === undefined && st.mode !== "interest-only") {
       st.noInterest ??= new Set();
       st.noInterest.add(subject);
     }
-  }
-
-  /** The peer's subscriptions, for monitoring. */
-  *remoteSubscriptions(): IterableIterator<{ account: string; sub: Subscription }> {
-    for (const [account, st] of this.accountsSeen)
-      for (const sub of st.subs.values()) yield { account: account.name, sub };
   }
 
   /** Interest mode per account, for /gatewayz?accs=1. */
@@ -513,35 +400,31 @@ export class GatewayConnection extends Connection implements LinkOwner, ServerPa
     noInterest: number;
   }> {
     for (const [account, st] of this.accountsSeen) {
+      let subs = 0;
       let q = 0;
-      for (const s of st.subs.values()) if (s.queue !== undefined) q++;
+      for (const s of this.interest.subscriptions(account)) {
+        subs++;
+        if (s.queue !== undefined) q++;
+      }
       yield {
         account: account.name,
         mode: st.mode,
-        subs: st.subs.size,
+        subs,
         queueSubs: q,
         noInterest: st.noInterest?.size ?? 0,
       };
     }
   }
 
-  override close(reason: CloseReason, errText?: string, flushFirst = true): void {
-    if (this.closed) return;
-    clearTimeout(this.authTimer);
-    this.parser.close();
-    // The peer's interest leaves with its connection.
+  /** Optimistic mode's catch-all subscriptions leave with the connection too. */
+  protected override dropInterest(): void {
+    super.dropInterest();
     for (const [account, st] of this.accountsSeen) {
-      for (const sub of st.subs.values()) {
-        sub.closed = true;
-        account.removeSubscription(sub);
-      }
       if (st.catchAll !== undefined) {
         st.catchAll.closed = true;
         account.removeSubscription(st.catchAll);
       }
     }
     this.accountsSeen.clear();
-    this.subCount = 0;
-    super.close(reason, errText, flushFirst);
   }
 }

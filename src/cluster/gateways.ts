@@ -1,20 +1,15 @@
-import net from "node:net";
+import type net from "node:net";
 import { networkInterfaces } from "node:os";
 import type tls from "node:tls";
-import type { Logger } from "../logger.js";
 import { type Token, tokenText } from "../protocol/encode.js";
 import { interestLine, noInterestLine } from "../protocol/link-frames.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import { Message } from "../server/message.js";
-import type { ServerOptions } from "../server/options.js";
-import type { FlushQueue } from "../server/outbound.js";
-import type { Router } from "../server/router.js";
-import type { ServerStats } from "../server/stats.js";
 import { type LinkOwner, Subscription } from "../server/subscription.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
 import { SubjectIndex } from "../subjects/subject-index.js";
-import { secureContextOptions, TlsAcceptor, type TlsOptions, TlsTransport } from "../tls/index.js";
+import { secureContextOptions, TlsAcceptor, type TlsOptions } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import type { Cluster } from "./cluster.js";
 import { Redialer } from "./dialer.js";
@@ -29,23 +24,16 @@ import {
   parseGatewayUrl,
   parseRoutedReply,
 } from "./gateway-info.js";
+import { hostPort, LinkListener } from "./link-listener.js";
+import { LinkManager, type LinkServerHost } from "./link-manager.js";
+import { interestKey } from "./local-interest.js";
 import type { GatewayOptions } from "./options.js";
 import type { RouteConnection } from "./route.js";
 
 /** The server as its gateways see it. */
-export interface GatewayServerHost {
-  readonly id: string;
-  readonly name: string;
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
-  readonly accounts: ReadonlyMap<string, Account>;
+export interface GatewayServerHost extends LinkServerHost {
   /** The routes of this cluster (replies are passed to the server that asked; gateways are gossiped). */
   readonly cluster: Cluster | undefined;
-  nextConnectionId(): number;
-  lookupAccount(name: string): Account | undefined;
 }
 
 const DEFAULT_GATEWAY_PORT = 7222;
@@ -134,12 +122,7 @@ class ReplyRouter implements LinkOwner {
  * client sees that prefixed reply (Lattice keeps no per-client reply map): publishing to it comes back here,
  * through the `_GR_.>` subscription, and goes straight to the cluster, then the server, that asked.
  */
-export class Gateways implements GatewayHost {
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
+export class Gateways extends LinkManager<GatewayServerHost> implements GatewayHost {
   readonly gatewayName: string;
   /** Every gateway connection, registered or in its handshake. */
   readonly connections = new Set<GatewayConnection>();
@@ -166,9 +149,7 @@ export class Gateways implements GatewayHost {
   /** Gateway URLs of this cluster's servers (this one and route peers), reference counted. */
   private readonly clusterUrls = new Map<string, number>();
   private readonly serverHashes = new Map<string, string>();
-  private readonly tlsAcceptor: TlsAcceptor | undefined;
-  private listener: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly listener: LinkListener;
   private infoText = "{}";
   private stopped = false;
   /** Listen port (after start). */
@@ -180,25 +161,20 @@ export class Gateways implements GatewayHost {
   url = "";
 
   constructor(
-    private readonly host: GatewayServerHost,
+    host: GatewayServerHost,
     readonly config: GatewayOptions,
   ) {
-    this.options = host.options;
-    this.logger = host.logger;
-    this.flushQueue = host.flushQueue;
-    this.stats = host.stats;
-    this.router = host.router;
+    super(host);
     this.gatewayName = config.name;
     this.clusterHash = gatewayHash(config.name);
     this.serverHash = gatewayHash(host.id);
     this.replyPrefix = gatewayReplyPrefix(config.name, host.id);
     this.replies = new ReplyRouter(host.nextConnectionId(), this);
-    if (config.tls !== undefined) {
-      this.tlsAcceptor = new TlsAcceptor(
-        { ...config.tls, handshakeFirst: true, handshakeFirstFallbackMs: 0 },
-        false,
-      );
-    }
+    const tls =
+      config.tls === undefined
+        ? undefined
+        : new TlsAcceptor({ ...config.tls, handshakeFirst: true, handshakeFirstFallbackMs: 0 }, false);
+    this.listener = new LinkListener(this.logger, (t) => this.acceptTransport(t), tls);
     for (const g of config.gateways) {
       // A remote with our own name is this cluster (nats-server ignores it too).
       if (g.name === config.name || this.remotes.has(g.name)) continue;
@@ -216,17 +192,7 @@ export class Gateways implements GatewayHost {
   async listen(): Promise<void> {
     for (const account of this.host.accounts.values()) this.watch(account);
     const c = this.config;
-    const srv = net.createServer((socket) => this.acceptSocket(socket));
-    const port = c.port < 0 ? 0 : c.port === 0 ? DEFAULT_GATEWAY_PORT : c.port;
-    await new Promise<void>((resolve, reject) => {
-      srv.once("error", reject);
-      srv.listen({ host: c.host, port }, () => {
-        srv.off("error", reject);
-        resolve();
-      });
-    });
-    this.listener = srv;
-    this.port = (srv.address() as net.AddressInfo).port;
+    this.port = await this.listener.listen(c.host, c.port === 0 ? DEFAULT_GATEWAY_PORT : c.port);
     this.setAdvertised();
     this.clusterUrls.set(this.url, (this.clusterUrls.get(this.url) ?? 0) + 1);
     this.buildInfo();
@@ -252,16 +218,7 @@ export class Gateways implements GatewayHost {
     if (this.recentTimer !== undefined) clearInterval(this.recentTimer);
     this.recentTimer = undefined;
     for (const gw of [...this.connections]) gw.close(CloseReason.ServerShutdown);
-    const srv = this.listener;
-    this.listener = undefined;
-    if (srv !== undefined) {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      const late = setTimeout(() => {
-        for (const s of this.sockets) s.destroy();
-      }, 2000);
-      await closed;
-      clearTimeout(late);
-    }
+    await this.listener.stop();
   }
 
   /** Follow an account's interest (accounts created after start are watched when they appear). */
@@ -297,7 +254,7 @@ export class Gateways implements GatewayHost {
       table = new Map();
       this.interest.set(account, table);
     }
-    const key = sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`;
+    const key = interestKey(sub.subject, sub.queue);
     const entry = table.get(key);
     if (sign > 0) {
       if (entry !== undefined) {
@@ -345,15 +302,12 @@ export class Gateways implements GatewayHost {
     const payload = encodeCmdPayload(account.name);
     const cmd = (n: number) =>
       `INFO {"gateway":${JSON.stringify(this.name)},"gateway_cmd":${n},"gateway_cmd_payload":"${payload}"}\r\n`;
-    let text = cmd(GatewayCmd.AllSubsStart);
-    for (const e of this.interest.get(account)?.values() ?? []) {
-      text += interestLine("RS+", account.name, e.subject, e.queue, 1);
-      if (text.length > 60_000) {
-        gw.sendProto(text);
-        text = "";
-      }
-    }
-    gw.sendProto(text + cmd(GatewayCmd.AllSubsComplete));
+    const entries = this.interest.get(account)?.values() ?? [];
+    gw.sendLines([
+      cmd(GatewayCmd.AllSubsStart),
+      ...Array.from(entries, (e) => interestLine("RS+", account.name, e.subject, e.queue, 1)),
+      cmd(GatewayCmd.AllSubsComplete),
+    ]);
   }
 
   // Recent subscriptions (reply mapping)
@@ -642,10 +596,6 @@ export class Gateways implements GatewayHost {
     this.tellCluster(r);
   }
 
-  accountNamed(name: string): Account | undefined {
-    return this.host.accounts.get(name) ?? this.host.lookupAccount(name);
-  }
-
   connectionClosed(conn: unknown): void {
     const gw = conn as GatewayConnection;
     if (!this.connections.delete(gw)) return;
@@ -792,20 +742,12 @@ export class Gateways implements GatewayHost {
     this.logger.info(`${gw.describe()} - Creating outbound gateway connection to "${r.name}"`);
   }
 
-  private acceptSocket(socket: net.Socket): void {
-    if (this.stopped) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.once("close", () => this.sockets.delete(socket));
-    const transport: Transport =
-      this.tlsAcceptor !== undefined ? new TlsTransport(socket, this.tlsAcceptor) : new TcpTransport(socket);
+  private acceptTransport(transport: Transport): GatewayConnection {
     const timeout = this.config.authorization?.timeoutMs ?? GATEWAY_AUTH_TIMEOUT_MS;
     const gw = new GatewayConnection(this.host.nextConnectionId(), transport, this, "", undefined, timeout);
-    if (transport instanceof TlsTransport) transport.attach(gw, this.logger);
     this.connections.add(gw);
     this.logger.debug(`${gw.describe()} - Processing inbound gateway connection`);
+    return gw;
   }
 
   // This cluster
@@ -906,8 +848,4 @@ function firstPublicIp(): string {
     for (const a of list ?? []) if (!a.internal && a.family === "IPv4") return a.address;
   }
   return "127.0.0.1";
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

@@ -1,22 +1,15 @@
-import type { Token } from "../protocol/encode.js";
-import { interestLine, noInterestLine, writeLinkMessage } from "../protocol/link-frames.js";
-import {
-  type InterestOp,
-  type MessageOp,
-  type ParseError,
-  ServerParser,
-  type ServerParserHandler,
-} from "../protocol/server-parser.js";
+import { interestLine, noInterestLine } from "../protocol/link-frames.js";
+import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
-import { Connection, type ConnectionContext } from "../server/connection.js";
-import { Message } from "../server/message.js";
+import type { ConnectionContext } from "../server/connection.js";
 import type { Router } from "../server/router.js";
-import { type LinkOwner, Subscription } from "../server/subscription.js";
 import type { Transport } from "../server/transport.js";
 import type { LeafConnectInfo, LeafInfo } from "./leaf-info.js";
+import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
+import { interestKey } from "./local-interest.js";
+import { queueWeight } from "./remote-interest.js";
 
-const MAX_QUEUE_WEIGHT = 1024;
 /** A spoke waits this long for the hub's second INFO (`info_on_connect`) before giving up on the link. */
 const CONNECT_INFO_TIMEOUT_MS = 2000;
 
@@ -43,23 +36,15 @@ export interface LeafHost extends ConnectionContext {
  * with no account token. A spoke announces only this server's own interest; a hub announces everything it
  * knows, so the leaf sees the whole system.
  */
-export class LeafConnection extends Connection implements LinkOwner, ServerParserHandler {
+export class LeafConnection extends LinkConnection {
   readonly kind = "leaf";
-  readonly echo = true;
   /** This server is the spoke of this link: what arrives over it stays on this server and its leafs. */
   spoke: boolean;
   /** The peer's INFO (spoke side) or CONNECT (hub side). */
   remoteInfo: LeafInfo | undefined;
   remoteConnect: LeafConnectInfo | undefined;
-  /** Bound and carrying interest. */
-  registered = false;
   /** What this link was told, keyed `subject` or `subject queue`, with the weight told. */
   readonly sent = new Map<string, number>();
-  /** The peer's interest, keyed like `sent`. */
-  private readonly remoteSubs = new Map<string, Subscription>();
-  private readonly parser: ServerParser;
-  private readonly msg = new Message();
-  private infoTimer: NodeJS.Timeout | undefined;
   private binding = false;
   /** Set when the peer reported a loop (or we detected one): the dialler waits 30 s before trying again. */
   loopDetected = false;
@@ -76,26 +61,14 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     readonly remote: { account: Account; hub: boolean; url: string; index: number } | undefined,
     authTimeoutMs: number,
   ) {
-    super(cid, transport, host);
+    super(cid, transport, host, "leaf", host.options.maxPayload);
     this.spoke = remote !== undefined && !remote.hub;
     if (remote !== undefined) this.account = remote.account;
-    this.parser = new ServerParser(this, {
-      kind: "leaf",
-      maxControlLine: host.options.maxControlLine * 16,
-      maxPayload: host.options.maxPayload,
-    });
-    transport.onData((chunk) => {
-      if (this.closed) return;
-      this.touch();
-      this.parser.parse(chunk);
-    });
     if (remote === undefined) {
       this.sendProto(`INFO ${host.hubInfoJson(this)}\r\n`);
-      this.infoTimer = setTimeout(() => {
-        if (!this.registered && !this.closed)
-          this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout");
-      }, authTimeoutMs);
-      this.infoTimer.unref();
+      this.setDeadline(authTimeoutMs, () => {
+        if (!this.registered) this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout");
+      });
     }
   }
 
@@ -117,19 +90,13 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     return Math.min(30_000, this.ctx.options.pingIntervalMs);
   }
 
-  override describe(): string {
-    const name = this.remoteName;
-    return `${this.transport.remoteAddress}:${this.transport.remotePort} - lid:${this.cid}${name ? ` - "${name}"` : ""}`;
+  protected peerName(): string {
+    return this.remoteName;
   }
 
   onInfo(json: string): void {
-    let info: LeafInfo;
-    try {
-      info = JSON.parse(json) as LeafInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
+    const info = this.parseJson<LeafInfo>(json);
+    if (info === undefined) return;
     if (!this.solicited) return;
     if (this.remoteInfo === undefined) {
       if (!info.client_id || info.leafnode_urls === undefined || info.leafnode_urls === null) {
@@ -143,20 +110,18 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
       this.sendProto(`CONNECT ${this.host.connectJson(this, info)}\r\n`);
       if (info.info_on_connect) {
         // The hub tells us which account we are bound to first; interest waits for that.
-        this.infoTimer = setTimeout(() => {
-          if (!this.registered && !this.closed) {
-            this.ctx.logger.error(`${this.describe()} - Stale Leaf Node Connection - Closing`);
-            this.close(CloseReason.StaleConnection);
-          }
-        }, CONNECT_INFO_TIMEOUT_MS);
-        this.infoTimer.unref();
+        this.setDeadline(CONNECT_INFO_TIMEOUT_MS, () => {
+          if (this.registered) return;
+          this.ctx.logger.error(`${this.describe()} - Stale Leaf Node Connection - Closing`);
+          this.close(CloseReason.StaleConnection);
+        });
         return;
       }
       this.ready();
       return;
     }
     if (info.connect_info && !this.registered) {
-      if (this.infoTimer !== undefined) clearTimeout(this.infoTimer);
+      this.clearDeadline();
       this.remoteInfo = { ...this.remoteInfo, ...info };
       this.ready();
     }
@@ -164,20 +129,9 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
 
   onConnect(json: string): void {
     if (this.solicited || this.remoteConnect !== undefined || this.binding) return;
-    let c: LeafConnectInfo;
-    try {
-      c = JSON.parse(json) as LeafConnectInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
-    if (typeof c.gateway === "string" && c.gateway !== "") {
-      this.close(
-        CloseReason.WrongGateway,
-        `Rejecting connection from gateway "${c.gateway}" on the leafnode port`,
-      );
-      return;
-    }
+    const c = this.parseJson<LeafConnectInfo>(json);
+    if (c === undefined) return;
+    if (this.refusesGateway(c, "leafnode port")) return;
     this.remoteConnect = c;
     this.spoke = c.is_hub === true;
     this.binding = true;
@@ -193,7 +147,7 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
           return;
         }
         this.account = result;
-        if (this.infoTimer !== undefined) clearTimeout(this.infoTimer);
+        this.clearDeadline();
         if (!this.ready()) return;
         this.parser.resume();
       },
@@ -220,26 +174,11 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     return true;
   }
 
-  onPing(): void {
-    this.sendProto("PONG\r\n");
-  }
-
-  onPong(): void {
-    this.pongReceived();
-  }
-
-  onOk(): void {}
-
-  onErr(text: string): void {
+  /** The dialler's back-off depends on the error the hub sent before closing. */
+  override onErr(text: string): void {
     this.lastError = text;
     if (text.startsWith("Loop detected")) this.loopDetected = true;
-    this.ctx.logger.error(`${this.describe()} - Leafnode Error '${text}'`);
-    this.close(CloseReason.ProtocolViolation);
-  }
-
-  onParseError(error: ParseError): void {
-    this.ctx.logger.error(`${this.describe()} - Leafnode parse error: ${error.detail}`);
-    this.close(CloseReason.ParseError, error.errText);
+    super.onErr(text);
   }
 
   onInterest(op: InterestOp, args: string[]): void {
@@ -256,11 +195,13 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
         return;
       }
       if (crossesNoDomain(subject)) return;
-      this.remoteInterest(account, subject, op === "SUB" ? undefined : args[1], args[2]);
+      // The table records the peer's entry before the index hears of it (and drops it before a removal),
+      // so what the interest callbacks tell this link leaves out the peer's own interest.
+      this.interest.add(account, subject, op === "SUB" ? undefined : args[1], queueWeight(args[2]));
     } else if (op === "LS-" || op === "RS-" || op === "UNSUB") {
       const subject = args[0];
       if (subject === undefined) return;
-      this.remoteNoInterest(account, subject, args[1]);
+      this.interest.remove(account, subject, args[1]);
     }
   }
 
@@ -268,52 +209,21 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
     if (!this.registered) return;
     const subject = args[0];
     if (subject === undefined || crossesNoDomain(subject)) return;
-    const size = end - start;
-    this.stats.inMsgs++;
-    this.stats.inBytes += size;
+    this.countIn(start, end);
     const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
-    const n = args.length;
-    if (n > 1) {
-      const a = args[1];
-      if (a === "+" && n > 2) {
-        m.reply = args[2];
-        m.queues = args.slice(3);
-      } else if (a === "|") {
-        m.queues = args.slice(2);
-      } else if (op !== "MSG" || n > 2) {
-        m.reply = a;
-      }
-    }
+    readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
     this.host.router.publish(this.account!, m);
   }
 
-  forward(
-    _account: Account,
-    subject: string,
-    reply: Token | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-    queues: readonly string[] | undefined,
-  ): void {
-    if (this.closed || crossesNoDomain(subject)) return;
-    const n = writeLinkMessage(this.out, true, undefined, subject, reply, queues, buf, start, hdrLen, end);
-    this.stats.outMsgs++;
-    this.stats.outBytes += n;
-    this.afterAppend();
+  /** JetStream stays inside its domain (see crossesNoDomain). */
+  protected override carries(subject: string): boolean {
+    return !crossesNoDomain(subject);
   }
-
-  deliver(): void {
-    // Leaf subscriptions are reached through forward().
-  }
-
-  subscriptionEnded(): void {}
 
   /** Bring what the peer was told for one subject (and queue) to `weight` (0 = no interest). */
   tell(subject: string, queue: string | undefined, weight: number): void {
     if (!this.registered || this.closed || crossesNoDomain(subject)) return;
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
+    const key = interestKey(subject, queue);
     const told = this.sent.get(key) ?? 0;
     if (weight > 0) {
       if (told === weight || (queue === undefined && told > 0)) return;
@@ -327,75 +237,19 @@ export class LeafConnection extends Connection implements LinkOwner, ServerParse
 
   /** The weight of the peer's own interest in a key (subtracted from what the hub tells it). */
   ownWeight(subject: string, queue: string | undefined): number {
-    const sub = this.remoteSubs.get(queue === undefined ? subject : `${subject} ${queue}`);
+    const sub = this.account === undefined ? undefined : this.interest.get(this.account, subject, queue);
     return sub === undefined ? 0 : queue === undefined ? 1 : sub.weight;
-  }
-
-  private remoteInterest(
-    account: Account,
-    subject: string,
-    queue: string | undefined,
-    weightText: string | undefined,
-  ): void {
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    const existing = this.remoteSubs.get(key);
-    const w =
-      queue === undefined
-        ? 1
-        : Math.min(MAX_QUEUE_WEIGHT, Math.max(1, Number.parseInt(weightText ?? "1", 10) || 1));
-    if (existing !== undefined) {
-      if (queue === undefined || existing.weight === w) return;
-      // No longer ours before the index hears of it (as below): what this link is told is right meanwhile.
-      this.remoteSubs.delete(key);
-      existing.closed = true;
-      account.removeSubscription(existing);
-    }
-    const sub = new Subscription(subject, queue, key, this);
-    sub.weight = w;
-    // Known as ours before the index hears of it: what this link is told leaves out its own interest.
-    this.remoteSubs.set(key, sub);
-    try {
-      account.addSubscription(sub);
-    } catch {
-      this.remoteSubs.delete(key);
-      this.ctx.logger.debug(`${this.describe()} - ignoring interest in invalid subject "${subject}"`);
-    }
-  }
-
-  private remoteNoInterest(account: Account, subject: string, queue: string | undefined): void {
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    const sub = this.remoteSubs.get(key);
-    if (sub === undefined) return;
-    // Forgotten as ours before the index hears of it: otherwise the refresh this removal triggers still
-    // subtracts the peer's share and retracts, over this link, interest that other subscribers hold.
-    this.remoteSubs.delete(key);
-    sub.closed = true;
-    account.removeSubscription(sub);
-  }
-
-  get subCount(): number {
-    return this.remoteSubs.size;
   }
 
   /** The peer's subscriptions (for /leafz?subs=1). */
   remoteSubjects(): string[] {
-    return [...this.remoteSubs.values()].map((s) =>
-      s.queue === undefined ? s.subject : `${s.subject} ${s.queue}`,
-    );
+    return [...this.interest.entries()].map(({ sub }) => interestKey(sub.subject, sub.queue));
   }
 
-  override close(reason: CloseReason, errText?: string, flushFirst = true): void {
-    if (this.closed) return;
-    if (this.infoTimer !== undefined) clearTimeout(this.infoTimer);
-    this.parser.close();
-    const account = this.account;
-    for (const sub of this.remoteSubs.values()) {
-      sub.closed = true;
-      account?.removeSubscription(sub);
-    }
-    this.remoteSubs.clear();
+  /** What the link was told goes with it too. */
+  protected override dropInterest(): void {
+    super.dropInterest();
     this.sent.clear();
-    super.close(reason, errText, flushFirst);
   }
 }
 

@@ -1,37 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { Authenticator } from "../auth/authenticator.js";
 import { nkeys } from "../auth/lazy-libs.js";
 import type { AuthOptions, ClientAuthenticator } from "../auth/types.js";
-import type { Logger } from "../logger.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
-import type { ServerOptions } from "../server/options.js";
-import type { FlushQueue } from "../server/outbound.js";
-import type { Router } from "../server/router.js";
-import type { ServerStats } from "../server/stats.js";
 import type { Subscription } from "../server/subscription.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
-import { TlsAcceptor, TlsTransport } from "../tls/index.js";
+import { TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
 import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
+import { displayHost, hostPort, LinkListener } from "./link-listener.js";
+import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { LocalInterest } from "./local-interest.js";
 import type { LeafNodeOptions, LeafRemote } from "./options.js";
 
 /** The server as leaf nodes see it. */
-export interface LeafServerHost {
-  readonly id: string;
-  readonly name: string;
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
-  readonly accounts: ReadonlyMap<string, Account>;
+export interface LeafServerHost extends LinkServerHost {
   readonly globalAccount: Account;
   readonly jetStreamEnabled: boolean;
   /** The client authenticator, used for leaf connections when `leafnodes` has no authorization of its own. */
@@ -39,8 +27,6 @@ export interface LeafServerHost {
   /** This server's cluster name, when it has one. */
   readonly clusterName: string | undefined;
   readonly systemAccountName: string | undefined;
-  nextConnectionId(): number;
-  lookupAccount(name: string): Account | undefined;
   createInternalClient(name: string, account?: Account): InternalClient;
 }
 
@@ -64,12 +50,7 @@ interface RemoteLink {
  * spoke). Keeps every link told of the interest it should see: a hub link everything this server knows
  * except the link's own interest; a spoke link only this server's own interest.
  */
-export class LeafNodes implements LeafHost {
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly flushQueue: FlushQueue;
-  readonly stats: ServerStats;
-  readonly router: Router;
+export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
   readonly connections = new Set<LeafConnection>();
   private readonly own = new LocalInterest();
   private readonly all = new LocalInterest((sub) => sub.queue !== "_sys_");
@@ -80,24 +61,19 @@ export class LeafNodes implements LeafHost {
   >();
   private readonly remotes: RemoteLink[] = [];
   private readonly auth: ClientAuthenticator | undefined;
-  /** Hub side `tls { }`: INFO in plain text, then the spoke starts TLS (as clients do). */
-  private readonly tlsAcceptor: TlsAcceptor | undefined;
-  private listener: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly listener: LinkListener;
   private stopped = false;
   port = 0;
 
   constructor(
-    private readonly host: LeafServerHost,
+    host: LeafServerHost,
     readonly config: LeafNodeOptions,
   ) {
-    this.options = host.options;
-    this.logger = host.logger;
-    this.flushQueue = host.flushQueue;
-    this.stats = host.stats;
-    this.router = host.router;
+    super(host);
     this.auth = leafAuthenticator(config);
-    this.tlsAcceptor = config.tls === undefined ? undefined : new TlsAcceptor(config.tls, false);
+    // Hub side `tls { }`: INFO in plain text, then the spoke starts TLS (as clients do).
+    const tls = config.tls === undefined ? undefined : new TlsAcceptor(config.tls, false);
+    this.listener = new LinkListener(this.logger, (t) => this.acceptTransport(t), tls);
     if (config.remotes.some((r) => r.tls !== undefined || r.urls.some((u) => /^(tls|wss?):/i.test(u)))) {
       throw new Error(
         "leafnodes.remotes: TLS and websocket remotes are not supported by this release; dial the hub over nats-leaf://",
@@ -112,16 +88,7 @@ export class LeafNodes implements LeafHost {
     const c = this.config;
     const port = c.port;
     if (port !== undefined) {
-      const srv = net.createServer((socket) => this.acceptSocket(socket));
-      await new Promise<void>((resolve, reject) => {
-        srv.once("error", reject);
-        srv.listen({ host: c.host, port: port < 0 ? 0 : port === 0 ? DEFAULT_LEAF_PORT : port }, () => {
-          srv.off("error", reject);
-          resolve();
-        });
-      });
-      this.listener = srv;
-      this.port = (srv.address() as net.AddressInfo).port;
+      this.port = await this.listener.listen(c.host, port === 0 ? DEFAULT_LEAF_PORT : port);
       this.logger.info(`Listening for leafnode connections on ${hostPort(c.host, this.port)}`);
       url = `nats-leaf://${displayHost(c.host)}:${this.port}`;
     }
@@ -139,16 +106,7 @@ export class LeafNodes implements LeafHost {
     this.watched.clear();
     for (const l of [...this.connections]) l.close(CloseReason.ServerShutdown);
     for (const { client } of this.loopSubjects.values()) client.close();
-    const srv = this.listener;
-    this.listener = undefined;
-    if (srv !== undefined) {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      const late = setTimeout(() => {
-        for (const s of this.sockets) s.destroy();
-      }, 2000);
-      await closed;
-      clearTimeout(late);
-    }
+    await this.listener.stop();
   }
 
   /** Follow an account's interest (accounts created later are watched when they appear). */
@@ -190,29 +148,21 @@ export class LeafNodes implements LeafHost {
       };
   }
 
-  /** A leaf connection from the websocket listener (`ws://host:port/leafnode`). */
-  acceptTransport(transport: Transport): void {
+  /** A spoke connected: on the leafnode port, or through the websocket listener (`ws://host:port/leafnode`). */
+  acceptTransport(transport: Transport): LeafConnection | undefined {
     if (this.stopped) {
       transport.destroy();
-      return;
+      return undefined;
     }
     const timeout = this.config.authorization?.timeoutMs ?? 2000;
     const leaf = new LeafConnection(this.host.nextConnectionId(), transport, this, undefined, timeout);
-    if (transport instanceof TlsTransport) transport.attach(leaf, this.logger);
     this.connections.add(leaf);
-  }
-
-  private acceptSocket(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once("close", () => this.sockets.delete(socket));
-    this.acceptTransport(
-      this.tlsAcceptor === undefined ? new TcpTransport(socket) : new TlsTransport(socket, this.tlsAcceptor),
-    );
+    return leaf;
   }
 
   private startRemote(config: LeafRemote, index: number): void {
     const accountName = config.account ?? this.host.globalAccount.name;
-    const account = this.host.accounts.get(accountName) ?? this.host.lookupAccount(accountName);
+    const account = this.accountNamed(accountName);
     if (account === undefined) {
       this.logger.error(`Leafnode remote ${index + 1}: account "${accountName}" does not exist`);
       return;
@@ -348,7 +298,7 @@ export class LeafNodes implements LeafHost {
       "LEAFNODE",
     );
     if (result === undefined) return "Authorization Violation";
-    const account = this.host.accounts.get(result.account) ?? this.host.lookupAccount(result.account);
+    const account = this.accountNamed(result.account);
     return account ?? `account "${result.account}" does not exist`;
   }
 
@@ -497,13 +447,4 @@ function readSeed(nkey: string): string {
 function signNonce(seed: string, nonce: string): string {
   const kp = nkeys().fromSeed(new TextEncoder().encode(seed));
   return Buffer.from(kp.sign(new TextEncoder().encode(nonce))).toString("base64url");
-}
-
-function displayHost(host: string): string {
-  if (host === "0.0.0.0" || host === "" || host === "::") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

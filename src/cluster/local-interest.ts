@@ -9,6 +9,11 @@ export interface InterestEntry {
   count: number;
 }
 
+/** How interest tables key a subject and queue group: `subject`, or `subject queue`. */
+export function interestKey(subject: string, queue: string | undefined): string {
+  return queue === undefined ? subject : `${subject} ${queue}`;
+}
+
 /** What a change means for peers: first interest, a new queue weight, or the last one gone. */
 export type InterestDelta =
   | { readonly op: "add"; readonly entry: InterestEntry }
@@ -43,7 +48,7 @@ export class LocalInterest {
       table = new Map();
       this.byAccount.set(account, table);
     }
-    const key = sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`;
+    const key = interestKey(sub.subject, sub.queue);
     const w = sub.queue === undefined ? 1 : sub.weight;
     let entry = table.get(key);
     if (sign > 0) {
@@ -64,7 +69,7 @@ export class LocalInterest {
 
   /** The entry for a subject (and queue group), if any interest stands behind it. */
   get(account: Account, subject: string, queue: string | undefined): InterestEntry | undefined {
-    return this.byAccount.get(account)?.get(queue === undefined ? subject : `${subject} ${queue}`);
+    return this.byAccount.get(account)?.get(interestKey(subject, queue));
   }
 
   /** Everything currently announced for an account (sent in full to a new peer). */

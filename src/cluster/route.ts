@@ -1,26 +1,17 @@
-import type { Token } from "../protocol/encode.js";
-import { interestLine, noInterestLine, writeLinkMessage } from "../protocol/link-frames.js";
-import {
-  type InterestOp,
-  type MessageOp,
-  type ParseError,
-  ServerParser,
-  type ServerParserHandler,
-} from "../protocol/server-parser.js";
+import { interestLine, noInterestLine } from "../protocol/link-frames.js";
+import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
-import { Connection, type ConnectionContext } from "../server/connection.js";
-import { Message } from "../server/message.js";
+import type { ConnectionContext } from "../server/connection.js";
 import type { Router } from "../server/router.js";
-import { type LinkOwner, Subscription } from "../server/subscription.js";
 import type { Transport } from "../server/transport.js";
+import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 import type { InterestEntry } from "./local-interest.js";
+import { queueWeight } from "./remote-interest.js";
 import type { RouteConnectInfo, RouteInfo } from "./route-info.js";
 
 /** Routes PING at most this often, whatever the client ping interval (as nats-server). */
 const ROUTE_PING_MS = 30_000;
-/** A peer's queue weight is capped: it becomes that many entries in a match result. */
-const MAX_QUEUE_WEIGHT = 1024;
 
 /** What a route needs from the cluster it belongs to. */
 export interface RouteHost extends ConnectionContext {
@@ -52,22 +43,12 @@ export interface RouteHost extends ConnectionContext {
  * tells the peer this server's interest (RS+/RS-), keeps the peer's interest as subscriptions in the
  * accounts' subject indexes, and forwards messages once per publish with the queue groups chosen for it.
  */
-export class RouteConnection extends Connection implements LinkOwner, ServerParserHandler {
+export class RouteConnection extends LinkConnection {
   readonly kind = "route";
   readonly spoke = false;
-  readonly echo = true;
   /** The peer's INFO once it arrived. */
   remote: RouteInfo | undefined;
-  /** Registered with the cluster (the peer is known and this is its route). */
-  registered = false;
-  /** The peer's interest, per account, keyed by `subject` or `subject queue`. */
-  private readonly remoteSubs = new Map<Account, Map<string, Subscription>>();
-  private readonly parser: ServerParser;
-  private readonly msg = new Message();
   private connectSeen = false;
-  private authTimer: NodeJS.Timeout | undefined;
-  /** Subscriptions the peer holds, for /routez. */
-  subCount = 0;
   /** Credentials from the route URL we dialled (nats-route://user:pass@host:port). */
   credentials: { user?: string; pass?: string } | undefined;
   /** The peer turned out to be this server (a configured route to itself). */
@@ -81,25 +62,13 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
     readonly solicitedUrl: string | undefined,
     authTimeoutMs: number,
   ) {
-    super(cid, transport, host);
-    this.parser = new ServerParser(this, {
-      kind: "route",
-      maxControlLine: host.options.maxControlLine * 16,
-      maxPayload: -1,
-    });
-    transport.onData((chunk) => {
-      if (this.closed) return;
-      this.touch();
-      this.parser.parse(chunk);
-    });
+    super(cid, transport, host, "route", -1);
     if (solicitedUrl === undefined) {
       // Accepting side: INFO first, then the peer must CONNECT in time.
       this.sendProto(`INFO ${host.routeInfoJson()}\r\n`);
-      this.authTimer = setTimeout(() => {
-        if (!this.connectSeen && !this.closed)
-          this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout");
-      }, authTimeoutMs);
-      this.authTimer.unref();
+      this.setDeadline(authTimeoutMs, () =>
+        this.close(CloseReason.AuthenticationTimeout, "Authentication Timeout"),
+      );
     }
   }
 
@@ -111,27 +80,15 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
     return Math.min(ROUTE_PING_MS, this.host.config?.pingIntervalMs ?? this.ctx.options.pingIntervalMs);
   }
 
-  override describe(): string {
-    const name = this.remote?.server_name ?? this.remote?.server_id;
-    return `${this.transport.remoteAddress}:${this.transport.remotePort} - rid:${this.cid}${name ? ` - "${name}"` : ""}`;
+  protected peerName(): string | undefined {
+    return this.remote?.server_name ?? this.remote?.server_id;
   }
 
   onConnect(json: string): void {
     if (this.solicited) return;
-    let c: RouteConnectInfo;
-    try {
-      c = JSON.parse(json) as RouteConnectInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
-    if (typeof c.gateway === "string" && c.gateway !== "") {
-      this.close(
-        CloseReason.WrongGateway,
-        `Rejecting connection from gateway "${c.gateway}" on the Route port`,
-      );
-      return;
-    }
+    const c = this.parseJson<RouteConnectInfo>(json);
+    if (c === undefined) return;
+    if (this.refusesGateway(c, "Route port")) return;
     const refusal = this.host.checkConnect(c);
     if (refusal !== undefined) {
       this.ctx.logger.error(`${this.describe()} - ${refusal}`);
@@ -139,17 +96,12 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
       return;
     }
     this.connectSeen = true;
-    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.clearDeadline();
   }
 
   onInfo(json: string): void {
-    let info: RouteInfo;
-    try {
-      info = JSON.parse(json) as RouteInfo;
-    } catch {
-      this.close(CloseReason.ProtocolViolation, "Protocol Error");
-      return;
-    }
+    const info = this.parseJson<RouteInfo>(json);
+    if (info === undefined) return;
     if (!this.registered) {
       if (this.remote !== undefined) return;
       if (!this.solicited && !this.connectSeen) {
@@ -172,26 +124,6 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
       return;
     }
     this.host.routeUpdated(this, info);
-  }
-
-  onPing(): void {
-    this.sendProto("PONG\r\n");
-  }
-
-  onPong(): void {
-    this.pongReceived();
-  }
-
-  onOk(): void {}
-
-  onErr(text: string): void {
-    this.ctx.logger.error(`${this.describe()} - Route Error '${text}'`);
-    this.close(CloseReason.ProtocolViolation);
-  }
-
-  onParseError(error: ParseError): void {
-    this.ctx.logger.error(`${this.describe()} - Route parse error: ${error.detail}`);
-    this.close(CloseReason.ParseError, error.errText);
   }
 
   onInterest(op: InterestOp, args: string[]): void {
@@ -226,60 +158,11 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
     const account = this.accountOf(args[base]);
     const subject = args[base + 1];
     if (account === undefined || subject === undefined) return;
-    const size = end - start;
-    this.stats.inMsgs++;
-    this.stats.inBytes += size;
+    this.countIn(start, end);
     const m = this.msg.set(subject, undefined, buf, start, hdrLen, end, this);
-    const n = args.length;
-    const i = base + 2;
-    if (i < n) {
-      const a = args[i];
-      if (a === "+" && i + 1 < n) {
-        m.reply = args[i + 1];
-        m.queues = args.slice(i + 2);
-      } else if (a === "|") {
-        m.queues = args.slice(i + 1);
-      } else {
-        m.reply = a;
-      }
-    }
+    readReplyAndQueues(m, args, base + 2);
     this.host.router.publish(account, m);
   }
-
-  /** The router chose this route for a message: send it once, with the queue groups chosen here. */
-  forward(
-    account: Account,
-    subject: string,
-    reply: Token | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-    queues: readonly string[] | undefined,
-  ): void {
-    if (this.closed) return;
-    const n = writeLinkMessage(
-      this.out,
-      false,
-      account.name,
-      subject,
-      reply,
-      queues,
-      buf,
-      start,
-      hdrLen,
-      end,
-    );
-    this.stats.outMsgs++;
-    this.stats.outBytes += n;
-    this.afterAppend();
-  }
-
-  deliver(): void {
-    // Route subscriptions are reached through forward(), never as local receivers.
-  }
-
-  subscriptionEnded(): void {}
 
   /** Tell the peer about a change in this server's interest. */
   sendInterest(account: Account, entry: InterestEntry, add: boolean): void {
@@ -289,18 +172,15 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
   }
 
   private sendAllInterest(): void {
-    let text = "";
+    this.sendLines(this.allInterestLines());
+  }
+
+  private *allInterestLines(): IterableIterator<string> {
     for (const [account, entries] of this.host.localInterest()) {
-      for (const e of entries) {
-        if (!this.host.mayImport(e.subject, e.queue)) continue;
-        text += interestLine("RS+", account.name, e.subject, e.queue, e.count);
-        if (text.length > 60_000) {
-          this.sendProto(text);
-          text = "";
-        }
-      }
+      for (const e of entries)
+        if (this.host.mayImport(e.subject, e.queue))
+          yield interestLine("RS+", account.name, e.subject, e.queue, e.count);
     }
-    if (text !== "") this.sendProto(text);
   }
 
   private accountOf(name: string | undefined): Account | undefined {
@@ -315,47 +195,7 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
   ): void {
     const account = this.accountOf(accName);
     if (account === undefined || subject === undefined || !this.host.mayExport(subject, queue)) return;
-    let table = this.remoteSubs.get(account);
-    if (table === undefined) {
-      table = new Map();
-      this.remoteSubs.set(account, table);
-    }
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    const existing = table.get(key);
-    if (queue === undefined) {
-      if (existing !== undefined) return;
-    } else {
-      const w = Math.min(MAX_QUEUE_WEIGHT, Math.max(1, Number.parseInt(weightText ?? "1", 10) || 1));
-      if (existing !== undefined) {
-        if (existing.weight === w) return;
-        // A new weight replaces the subscription, so cached match results see it.
-        existing.closed = true;
-        account.removeSubscription(existing);
-        table.delete(key);
-        this.subCount--;
-      }
-      const sub = new Subscription(subject, queue, key, this);
-      sub.weight = w;
-      if (!this.insert(account, sub)) return;
-      table.set(key, sub);
-      this.subCount++;
-      return;
-    }
-    const sub = new Subscription(subject, undefined, key, this);
-    if (!this.insert(account, sub)) return;
-    table.set(key, sub);
-    this.subCount++;
-  }
-
-  private insert(account: Account, sub: Subscription): boolean {
-    try {
-      account.addSubscription(sub);
-      return true;
-    } catch {
-      // An invalid subject from the peer is ignored rather than trusted.
-      this.ctx.logger.debug(`${this.describe()} - ignoring interest in invalid subject "${sub.subject}"`);
-      return false;
-    }
+    this.interest.add(account, subject, queue, queueWeight(weightText));
   }
 
   private remoteNoInterest(
@@ -365,35 +205,6 @@ export class RouteConnection extends Connection implements LinkOwner, ServerPars
   ): void {
     const account = this.accountOf(accName);
     if (account === undefined || subject === undefined) return;
-    const table = this.remoteSubs.get(account);
-    const key = queue === undefined ? subject : `${subject} ${queue}`;
-    const sub = table?.get(key);
-    if (sub === undefined) return;
-    table!.delete(key);
-    sub.closed = true;
-    account.removeSubscription(sub);
-    this.subCount--;
-  }
-
-  /** The peer's subscriptions (for /routez?subs=1). */
-  *remoteSubscriptions(): IterableIterator<{ account: string; sub: Subscription }> {
-    for (const [account, table] of this.remoteSubs)
-      for (const sub of table.values()) yield { account: account.name, sub };
-  }
-
-  override close(reason: CloseReason, errText?: string, flushFirst = true): void {
-    if (this.closed) return;
-    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
-    this.parser.close();
-    // Nothing stale stays behind: the peer's interest leaves with its route.
-    for (const [account, table] of this.remoteSubs) {
-      for (const sub of table.values()) {
-        sub.closed = true;
-        account.removeSubscription(sub);
-      }
-    }
-    this.remoteSubs.clear();
-    this.subCount = 0;
-    super.close(reason, errText, flushFirst);
+    this.interest.remove(account, subject, queue);
   }
 }
