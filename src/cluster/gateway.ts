@@ -9,7 +9,7 @@ import { Subscription } from "../server/subscription.js";
 import type { Transport } from "../server/transport.js";
 import { isSubsetMatch } from "../subjects/pattern.js";
 import { decodeCmdPayload, GatewayCmd, type GatewayConnectInfo, type GatewayInfo } from "./gateway-info.js";
-import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
+import { jsDeliveryOnWire, LinkConnection, readReplyAndQueues } from "./link-connection.js";
 
 /** Gateways PING at least this often, whatever the traffic (as nats-server: the RTT orders the clusters). */
 const GATEWAY_PING_MS = 15_000;
@@ -236,8 +236,11 @@ export class GatewayConnection extends LinkConnection {
     hdrLen: number,
     end: number,
     queues: readonly string[] | undefined,
+    shown?: string,
   ): void {
     if (this.closed || !this.registered || !this.outbound) return;
+    if (shown !== undefined && reply !== undefined)
+      [subject, reply] = jsDeliveryOnWire(subject, reply, shown);
     if (!this.interestOnly && (queues === undefined || queues.length === 0)) {
       // Optimistic mode: what the catch-all brought is dropped where the peer said "no interest".
       const st = this.accountsSeen.get(account);

@@ -208,10 +208,12 @@ export class LeafConnection extends LinkConnection {
   onMessage(op: MessageOp, args: string[], buf: Buffer, start: number, hdrLen: number, end: number): void {
     if (!this.registered) return;
     const subject = args[0];
-    if (subject === undefined || crossesNoDomain(subject)) return;
+    if (subject === undefined) return;
     this.countIn(start, end);
     const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
     readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
+    // The domain rule applies to the subject routed on (a JetStream delivery shows its stream subject).
+    if (crossesNoDomain(m.subject)) return;
     this.host.router.publish(this.account!, m);
   }
 

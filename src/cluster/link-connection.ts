@@ -1,4 +1,4 @@
-import type { Token } from "../protocol/encode.js";
+import { type Token, tokenText } from "../protocol/encode.js";
 import { writeLinkMessage } from "../protocol/link-frames.js";
 import {
   type InterestOp,
@@ -162,8 +162,11 @@ export abstract class LinkConnection extends Connection implements LinkOwner, Se
     hdrLen: number,
     end: number,
     queues: readonly string[] | undefined,
+    shown?: string,
   ): void {
     if (this.closed || !this.carries(subject)) return;
+    if (shown !== undefined && reply !== undefined)
+      [subject, reply] = jsDeliveryOnWire(subject, reply, shown);
     this.writeMessage(account, subject, reply, queues, buf, start, hdrLen, end);
   }
 
@@ -244,4 +247,25 @@ export function readReplyAndQueues(m: Message, args: readonly string[], i: numbe
   } else if (loneReply) {
     m.reply = a;
   }
+  const r = m.reply;
+  if (typeof r === "string" && r.startsWith("$JS.ACK.")) {
+    // A JetStream delivery: routed on the subject after `@`, shown with the one on the wire.
+    const at = r.lastIndexOf("@");
+    if (at > 0 && at < r.length - 1) {
+      m.shown = m.subject;
+      m.subject = r.slice(at + 1);
+      m.reply = r.slice(0, at);
+    }
+  }
+}
+
+/**
+ * A JetStream delivery crosses a link as nats-server sends it: the stream subject on the wire and the
+ * deliver subject appended to the ack reply (`$JS.ACK.…@<deliver subject>`), so the last server delivers it
+ * on the deliver subject and shows the stream subject.
+ */
+export function jsDeliveryOnWire(subject: string, reply: Token, shown: string): [string, Token] {
+  const text = tokenText(reply);
+  if (!text.startsWith("$JS.ACK.")) return [subject, reply];
+  return [shown, `${text}@${subject}`];
 }

@@ -7,10 +7,12 @@
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { InternalClient } from "../server/internal-client.js";
 import { subjectMatches } from "../subjects/pattern.js";
 import { type ApiErrorBody, apiError } from "./api-errors.js";
 import { sourceKey } from "./config-check.js";
 import { appendHeaders, Hdr, mayHaveHeader, parseHeaders } from "./headers.js";
+import { RemoteFeed } from "./remote-feed.js";
 import { type Stream, type StreamObserver, storeFailure } from "./stream.js";
 import type { StreamSourceConfig } from "./stream-config.js";
 import { SubjectTransform } from "./subject-transform.js";
@@ -25,6 +27,8 @@ export interface StreamLookup {
   stream(name: string): Stream | undefined;
   /** API prefixes that mean "this account on this server" ($JS.API, $JS.<domain>.API). */
   readonly localApis: readonly string[];
+  /** The account's internal client, for origins behind another API (`external.api`). */
+  readonly client?: InternalClient;
 }
 
 interface Checkpoint {
@@ -46,6 +50,8 @@ function sourceId(s: StreamSourceConfig): string {
 class Feed implements StreamObserver {
   readonly id: string;
   private origin: Stream | undefined;
+  /** The origin is behind another JetStream API (another domain): followed through a consumer there. */
+  private remote: RemoteFeed | undefined;
   private unobserve: (() => void) | undefined;
   private readonly filters: string[] | undefined;
   private readonly transforms: { t: SubjectTransform | undefined; src: string }[] = [];
@@ -80,10 +86,26 @@ class Feed implements StreamObserver {
 
   /** Find the origin (again) and start following it. */
   attach(): void {
-    if (this.stopped || this.origin !== undefined) return;
+    if (this.stopped || this.origin !== undefined || this.remote !== undefined) return;
     const ext = this.cfg.external;
     if (ext !== undefined && ext.api !== "" && !this.lookup.localApis.includes(ext.api.replace(/\.$/, ""))) {
-      this.error = apiError("NotSupported", { feature: `sourcing through external API '${ext.api}'` }).body;
+      const client = this.lookup.client;
+      if (client === undefined) {
+        this.error = apiError("NotSupported", { feature: `sourcing through external API '${ext.api}'` }).body;
+        return;
+      }
+      this.remote = new RemoteFeed(
+        this.id,
+        this.cfg,
+        this.target,
+        this.mirror,
+        { client },
+        this.next,
+        this.filters,
+        (s) => this.mapSubject(s),
+        this.progressed,
+      );
+      this.remote.start();
       return;
     }
     const origin = this.lookup.stream(this.cfg.name);
@@ -176,10 +198,20 @@ class Feed implements StreamObserver {
     return subject;
   }
 
+  /** Where the feed resumes (the next origin sequence), for checkpoints. */
+  get position(): number {
+    return this.remote?.next ?? this.next;
+  }
+
   /** Source/mirror info as StreamInfo shows it. */
   info(): Record<string, unknown> {
     const o: Record<string, unknown> = { name: this.cfg.name };
     if (this.cfg.external) o.external = { ...this.cfg.external };
+    if (this.remote !== undefined) {
+      if (this.cfg.filter_subject) o.filter_subject = this.cfg.filter_subject;
+      this.remote.info(o);
+      return o;
+    }
     const origin = this.origin;
     const lag = origin && this.next > 0 ? origin.store.numPending(this.next, this.filters) : 0;
     // Following a live origin with nothing left to copy counts as activity (nats-server's feeds heartbeat).
@@ -195,6 +227,8 @@ class Feed implements StreamObserver {
 
   stop(): void {
     this.stopped = true;
+    this.remote?.stop();
+    this.remote = undefined;
     this.unobserve?.();
     this.unobserve = undefined;
     this.origin = undefined;
@@ -279,7 +313,7 @@ export class Sourcing {
   private async checkpoint(): Promise<void> {
     if (this.dir === undefined || this.target.closed) return;
     const cp: Checkpoint = { next: {}, at: this.target.store.state().lastSeq };
-    for (const f of this.sources.values()) if (f.next > 0) cp.next[f.id] = f.next;
+    for (const f of this.sources.values()) if (f.position > 0) cp.next[f.id] = f.position;
     try {
       await this.target.whenDurable();
       if (!this.target.closed) {

@@ -202,7 +202,7 @@ export class Router {
           const links = targets.links;
           const chosen = targets.queues;
           for (let t = 0; t < nt; t++)
-            links[t].forward(account, subject, reply, buf, start, hdrLen, end, chosen[t]);
+            links[t].forward(account, subject, reply, buf, start, hdrLen, end, chosen[t], shown);
         }
         delivered += nt;
         targets.clear();

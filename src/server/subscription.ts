@@ -90,5 +90,7 @@ export interface LinkOwner extends SubscriptionOwner {
     hdrLen: number,
     end: number,
     queues: readonly string[] | undefined,
+    /** Subject receivers are shown when it differs from `subject` (JetStream deliveries). */
+    shown?: string,
   ): void;
 }
