@@ -5,6 +5,7 @@ import { CloseReason } from "../server/close-reason.js";
 import type { ConnectionContext } from "../server/connection.js";
 import type { Router } from "../server/router.js";
 import type { Transport } from "../server/transport.js";
+import { isSubsetMatch, subjectMatches } from "../subjects/pattern.js";
 import type { LeafConnectInfo, LeafInfo } from "./leaf-info.js";
 import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 import { interestKey } from "./local-interest.js";
@@ -58,7 +59,18 @@ export class LeafConnection extends LinkConnection {
     transport: Transport,
     private readonly host: LeafHost,
     /** Set on the dialling side: the remote's account and options. */
-    readonly remote: { account: Account; hub: boolean; url: string; index: number } | undefined,
+    readonly remote:
+      | {
+          account: Account;
+          hub: boolean;
+          url: string;
+          index: number;
+          /** The remote's `deny_imports`: interest not announced and messages not accepted. */
+          denyImports?: readonly string[];
+          /** The remote's `deny_exports`: messages not sent to the hub. */
+          denyExports?: readonly string[];
+        }
+      | undefined,
     authTimeoutMs: number,
   ) {
     super(cid, transport, host, "leaf", host.options.maxPayload);
@@ -213,18 +225,19 @@ export class LeafConnection extends LinkConnection {
     const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
     readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
     // The domain rule applies to the subject routed on (a JetStream delivery shows its stream subject).
-    if (crossesNoDomain(m.subject)) return;
+    if (crossesNoDomain(m.subject) || denied(this.remote?.denyImports, m.subject)) return;
     this.host.router.publish(this.account!, m);
   }
 
   /** JetStream stays inside its domain (see crossesNoDomain). */
   protected override carries(subject: string): boolean {
-    return !crossesNoDomain(subject);
+    return !crossesNoDomain(subject) && !denied(this.remote?.denyExports, subject);
   }
 
   /** Bring what the peer was told for one subject (and queue) to `weight` (0 = no interest). */
   tell(subject: string, queue: string | undefined, weight: number): void {
     if (!this.registered || this.closed || crossesNoDomain(subject)) return;
+    if (weight > 0 && deniedInterest(this.remote?.denyImports, subject)) return;
     const key = interestKey(subject, queue);
     const told = this.sent.get(key) ?? 0;
     if (weight > 0) {
@@ -262,4 +275,18 @@ export class LeafConnection extends LinkConnection {
 export function crossesNoDomain(subject: string): boolean {
   if (subject.charCodeAt(0) !== 0x24) return false;
   return subject.startsWith("$JS.API.") || subject.startsWith("$KV.") || subject.startsWith("$OBJ.");
+}
+
+/** A subject one of the deny patterns matches. */
+function denied(patterns: readonly string[] | undefined, subject: string): boolean {
+  if (patterns === undefined) return false;
+  for (const p of patterns) if (subjectMatches(p, subject)) return true;
+  return false;
+}
+
+/** Interest wholly inside a deny pattern is not announced (a wider one is, and its messages are filtered). */
+function deniedInterest(patterns: readonly string[] | undefined, subject: string): boolean {
+  if (patterns === undefined) return false;
+  for (const p of patterns) if (isSubsetMatch(subject, p)) return true;
+  return false;
 }

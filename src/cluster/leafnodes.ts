@@ -200,7 +200,14 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
           this.host.nextConnectionId(),
           new TcpTransport(socket),
           this,
-          { account, hub: config.hub, url: t.url, index },
+          {
+            account,
+            hub: config.hub,
+            url: t.url,
+            index,
+            denyImports: config.denyImports,
+            denyExports: config.denyExports,
+          },
           2000,
         );
         link.connection = leaf;
