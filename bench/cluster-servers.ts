@@ -2,7 +2,7 @@
 // server processes, or two one-server clusters joined by gateways, of Lattice or of nats-server, on free
 // loopback ports, each process with its monitoring port. Every process goes through servers.ts, so it is
 // killed on exit, error and SIGINT like the others; the gateway config files live in a temp dir removed on exit.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -277,27 +277,5 @@ export async function settle(t: Topology, maxMs = 5000, idleCores = 0.05): Promi
   }
 }
 
-const CLK_TCK = 100;
-
 /** Busy and total seconds over `cpus` from /proc/stat (null when unreadable). */
-export function readCoreTimes(cpus: number[]): { busy: number; total: number } | null {
-  try {
-    const stat = readFileSync("/proc/stat", "utf8");
-    let busy = 0;
-    let total = 0;
-    for (const cpu of cpus) {
-      const m = new RegExp(`^cpu${cpu} (.*)$`, "m").exec(stat);
-      if (!m?.[1]) return null;
-      const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = m[1]
-        .trim()
-        .split(/\s+/)
-        .map(Number);
-      const b = user + nice + system + irq + softirq;
-      busy += b;
-      total += b + idle + iowait + steal;
-    }
-    return { busy: busy / CLK_TCK, total: total / CLK_TCK };
-  } catch {
-    return null;
-  }
-}
+export { readCores as readCoreTimes } from "./cpu.js";

@@ -16,8 +16,8 @@ export function useCoreAccounting(cores: number[] | null): void {
 
 const CLK_TCK = 100;
 
-/** Busy and total time (seconds) summed over `cpus`, from /proc/stat. */
-function readCores(cpus: number[]): { busy: number; total: number } | null {
+/** Busy and total time (seconds) summed over `cpus`, from /proc/stat (null when unreadable). */
+export function readCores(cpus: number[]): { busy: number; total: number } | null {
   try {
     const stat = readFileSync("/proc/stat", "utf8");
     let busy = 0;

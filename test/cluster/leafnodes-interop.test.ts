@@ -8,9 +8,7 @@ import { type RunningServer, startServer } from "../../src/index.js";
 import { freePort, type NatsServerProcess, startNatsServerProcess } from "../helpers/nats-cluster.js";
 import { hasNatsServer } from "../helpers/servers.js";
 import { httpJson, sleep, waitFor } from "../helpers/wait.js";
-
-const T = { timeout: 20_000 };
-const pinned = { ignoreClusterUpdates: true, maxReconnectAttempts: 0 } as const;
+import { callWhile, pinned, T } from "./helpers.js";
 
 interface Leafz {
   leafnodes: number;
@@ -30,30 +28,6 @@ async function reachable(nc: NatsConnection, subject: string, what: string): Pro
     },
     { timeoutMs: 8000, intervalMs: 50, what },
   );
-}
-
-/** Sequential requests until `stop` resolves (and 20 more after), with who answered and what failed. */
-async function callWhile(
-  nc: NatsConnection,
-  subject: string,
-  stop: Promise<unknown>,
-): Promise<{ answers: string[]; failures: string[] }> {
-  let stopped = false;
-  void stop.then(() => {
-    stopped = true;
-  });
-  const answers: string[] = [];
-  const failures: string[] = [];
-  let after = 0;
-  for (let k = 0; after < 20; k++) {
-    if (stopped) after++;
-    try {
-      answers.push((await nc.request(subject, String(k), { timeout: 2000 })).string());
-    } catch (err) {
-      failures.push((err as Error).message);
-    }
-  }
-  return { answers, failures };
 }
 
 /** Answers from `first` (possibly none), then only from `then`, ending with `then`. */

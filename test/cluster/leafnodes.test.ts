@@ -2,55 +2,22 @@
 // prefer the local member, a leaf that keeps working while its hub is away and resyncs with a new one, a
 // loop of two servers that are each other's leaf, a daisy chain, and JetStream reached by its domain.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import {
-  connect,
   headers,
+  type Msg,
   type NatsConnection,
   RequestError,
   type Subscription,
 } from "@nats-io/transport-node";
-import { type RunningServer, startServer } from "../../src/index.js";
+import type { RunningServer } from "../../src/index.js";
 import { freePort } from "../helpers/nats-cluster.js";
 import { sleep, waitFor } from "../helpers/wait.js";
-
-const T = { timeout: 20_000 };
-
-/** Servers, clients and temp dirs of one test, all closed at its end whatever happened. */
-class Env {
-  readonly servers: RunningServer[] = [];
-  readonly clients: NatsConnection[] = [];
-  readonly dirs: string[] = [];
-
-  async server(opts: Record<string, unknown>): Promise<RunningServer> {
-    const s = await startServer(opts);
-    this.servers.push(s);
-    return s;
-  }
-
-  async client(s: RunningServer): Promise<NatsConnection> {
-    const nc = await connect({ servers: s.url, ignoreClusterUpdates: true, maxReconnectAttempts: 0 });
-    this.clients.push(nc);
-    return nc;
-  }
-
-  dir(prefix: string): string {
-    const d = mkdtempSync(join(tmpdir(), prefix));
-    this.dirs.push(d);
-    return d;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled(this.clients.map((nc) => nc.close()));
-    await Promise.allSettled(this.servers.map((s) => s.close()));
-    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
+import { callWhile, collect, Env, pinned, T } from "./helpers.js";
 
 function leafUrl(s: RunningServer | number): string {
   return `nats-leaf://127.0.0.1:${typeof s === "number" ? s : s.server.leafnodes!.port}`;
@@ -80,16 +47,8 @@ function leafSubs(s: RunningServer, subject?: string, queue?: string): number {
   return n;
 }
 
-function collect(nc: NatsConnection, subject: string, queue?: string): string[] {
-  const got: string[] = [];
-  nc.subscribe(subject, {
-    queue,
-    callback: (_e, m) => {
-      got.push(m.string());
-    },
-  });
-  return got;
-}
+/** Who answered a `respondWith` reply (`<answer>:<payload>`). */
+const byName = (m: Msg): string => m.string().split(":")[0];
 
 function respondWith(nc: NatsConnection, subject: string, answer: string, queue?: string): Subscription {
   return nc.subscribe(subject, {
@@ -100,35 +59,6 @@ function respondWith(nc: NatsConnection, subject: string, answer: string, queue?
       m.respond(`${answer}:${m.string()}`, { headers: h });
     },
   });
-}
-
-/**
- * Requests one after another until `stop` resolves (and at least one more after it), recording who answered
- * each and every failure.
- */
-async function callWhile(
-  nc: NatsConnection,
-  subject: string,
-  stop: Promise<unknown>,
-): Promise<{ answers: string[]; failures: string[] }> {
-  let stopped = false;
-  void stop.then(() => {
-    stopped = true;
-  });
-  const answers: string[] = [];
-  const failures: string[] = [];
-  let k = 0;
-  let after = 0;
-  while (after < 20) {
-    if (stopped) after++;
-    try {
-      const r = await nc.request(subject, String(k++), { timeout: 2000 });
-      answers.push(r.string().split(":")[0]);
-    } catch (err) {
-      failures.push((err as Error).message);
-    }
-  }
-  return { answers, failures };
 }
 
 /** `a...ab...b`: every answer from `first` comes before every answer from `then`, with both present. */
@@ -147,7 +77,7 @@ describe("leaf nodes", () => {
     "hub and leaf: pub/sub, request-reply and headers both ways; queue groups prefer the local member",
     T,
     async () => {
-      const env = new Env();
+      const env = new Env(pinned);
       try {
         const hub = await env.server({ server_name: "hub", leafnodes: { listen: "127.0.0.1:-1" } });
         const leaf = await env.server({
@@ -230,6 +160,7 @@ describe("leaf nodes", () => {
           ncL,
           "qsvc",
           drained.then(() => sleep(200)),
+          byName,
         );
         assert.deepEqual(run.failures, []);
         assert.ok(
@@ -248,6 +179,7 @@ describe("leaf nodes", () => {
           ncH,
           "qsvc",
           drained.then(() => sleep(200)),
+          byName,
         );
         assert.deepEqual(run.failures, []);
         assert.ok(
@@ -268,7 +200,7 @@ describe("leaf nodes", () => {
     "a leaf keeps working without its hub, and resyncs interest with a new hub on the same port",
     T,
     async () => {
-      const env = new Env();
+      const env = new Env(pinned);
       try {
         const port = await freePort();
         const hubOpts = { server_name: "hub", leafnodes: { listen: `127.0.0.1:${port}` } };
@@ -342,7 +274,7 @@ describe("leaf nodes", () => {
     "two servers that are each other's leaf: the loop is detected, nothing is delivered twice",
     T,
     async () => {
-      const env = new Env();
+      const env = new Env(pinned);
       try {
         const dir = env.dir("lattice-leaf-loop-");
         const [pa, pb] = [await freePort(), await freePort()];
@@ -407,7 +339,7 @@ describe("leaf nodes", () => {
   );
 
   it("a daisy chain A <- B <- C carries messages end to end, exactly once", T, async () => {
-    const env = new Env();
+    const env = new Env(pinned);
     try {
       const a = await env.server({ server_name: "chain-a", leafnodes: { listen: "127.0.0.1:-1" } });
       const b = await env.server({
@@ -456,7 +388,7 @@ describe("leaf nodes", () => {
   });
 
   it("JetStream on a leaf is reached from the hub by its domain, and only by it", T, async () => {
-    const env = new Env();
+    const env = new Env(pinned);
     try {
       const hub = await env.server({ server_name: "js-hub", leafnodes: { listen: "127.0.0.1:-1" } });
       const leaf = await env.server({

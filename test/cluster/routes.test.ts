@@ -8,40 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type ConnectionOptions, connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { type RunningServer, startServer } from "../../src/index.js";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import type { RunningServer } from "../../src/index.js";
 import { freePort } from "../helpers/nats-cluster.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import { httpJson, sleep, waitFor } from "../helpers/wait.js";
+import { collect, Env, T } from "./helpers.js";
 
 const SERVER_BIN = fileURLToPath(new URL("../../src/cli/lattice-server.js", import.meta.url));
 const CLUSTER = "lattice-routes";
-const T = { timeout: 20_000 };
-
-/** Servers, clients and proxies of one test, all closed at its end whatever happened. */
-class Env {
-  readonly servers: RunningServer[] = [];
-  readonly clients: NatsConnection[] = [];
-  readonly proxies: TcpProxy[] = [];
-
-  async server(opts: Record<string, unknown>): Promise<RunningServer> {
-    const s = await startServer(opts);
-    this.servers.push(s);
-    return s;
-  }
-
-  async client(s: RunningServer | string, opts: ConnectionOptions = {}): Promise<NatsConnection> {
-    const nc = await connect({ servers: typeof s === "string" ? s : s.url, ...opts });
-    this.clients.push(nc);
-    return nc;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled(this.clients.map((nc) => nc.close()));
-    await Promise.allSettled(this.servers.map((s) => s.close()));
-    await Promise.allSettled(this.proxies.map((p) => p.close()));
-  }
-}
 
 /** A cluster member's options: named, on a fixed cluster port, with its configured routes. */
 function node(
@@ -108,18 +83,6 @@ function staleRouteSubs(s: RunningServer): number {
   for (const sub of s.server.globalAccount.sublist.subscriptions())
     if (sub.owner.kind === "route" && !live.has(sub.owner)) n++;
   return n;
-}
-
-/** Collect a subscription's payloads. */
-function collect(nc: NatsConnection, subject: string, queue?: string): string[] {
-  const got: string[] = [];
-  nc.subscribe(subject, {
-    queue,
-    callback: (_e, m) => {
-      got.push(m.string());
-    },
-  });
-  return got;
 }
 
 /** Errors a server logs from now on. */

@@ -115,88 +115,34 @@ function answerErrors(answers: ServerAnswer<unknown>[]): void {
 /** The short form of a server id in a table (names are what people read; ids are for telling apart). */
 const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 12)}…` : id);
 
-function registerClusterReports(report: Command): void {
-  const routes = report
-    .command("routes")
-    .description(
-      "every server's routes with their traffic (each server's /routez, through the system account)",
-    )
-    .option("--expect <n>", "stop waiting once this many servers answered", parsePositive)
-    .option("--json", "print each server's /routez as JSON")
-    .action(
-      action(async (opts: { expect?: number; json?: boolean }, cmd: Command) => {
-        await withSession(cmd, async (s) => {
-          const answers = await pingServers<Routez>(s.nc, "ROUTEZ", {
-            timeoutMs: s.conn.timeoutMs,
-            expect: opts.expect,
-          });
-          if (opts.json) {
-            printJson(answers);
-            return;
-          }
-          const rows: Cell[][] = [];
-          for (const a of answers) {
-            for (const r of a.data?.routes ?? []) {
-              rows.push([
-                a.server.name,
-                r.remote_name || shortId(r.remote_id),
-                `${r.ip}:${r.port}`,
-                r.is_configured ? "configured" : r.did_solicit ? "dialled" : "accepted",
-                r.rtt ?? "",
-                r.uptime,
-                r.subscriptions,
-                r.in_msgs,
-                r.out_msgs,
-                humanBytes(r.in_bytes),
-                humanBytes(r.out_bytes),
-                humanBytes(r.pending_size),
-              ]);
-            }
-          }
-          const servers = answers.length;
-          const total = rows.length;
-          if (total === 0) out(`No routes: ${servers} server${servers === 1 ? "" : "s"} answered`);
-          else
-            printTable(
-              [
-                "Server",
-                "Route To",
-                "Address",
-                "Kind",
-                "RTT",
-                "Uptime",
-                "Subs",
-                "Msgs In",
-                "Msgs Out",
-                "Bytes In",
-                "Bytes Out",
-                "Pending",
-              ],
-              rows,
-              `Routes (${total} on ${servers} server${servers === 1 ? "" : "s"})`,
-            );
-          answerErrors(answers);
-        });
-      }),
-    );
-  examples(
-    routes,
-    "lattice --user sys --password sys server report routes",
-    "lattice server report routes --json",
-  );
+/** One report over every server's answer to a system-account ping: a row for each item each server lists. */
+interface PingReport<T, I> {
+  name: string;
+  alias?: string;
+  description: string;
+  /** The ping endpoint (`ROUTEZ`), and its monitoring path for the --json help (`/routez`). */
+  endpoint: string;
+  path: string;
+  items: (data: T) => readonly I[] | null | undefined;
+  row: (server: string, item: I) => Cell[];
+  headings: string[];
+  /** What the rows are, for the table title (`Routes`) and the empty note (`No routes`). */
+  title: string;
+  none: string;
+  examples: string[];
+}
 
-  const leafs = report
-    .command("leafnodes")
-    .alias("leafs")
-    .description(
-      "every server's leaf-node links with their traffic (each server's /leafz, through the system account)",
-    )
+function registerPingReport<T, I>(report: Command, spec: PingReport<T, I>): void {
+  const command = report.command(spec.name);
+  if (spec.alias !== undefined) command.alias(spec.alias);
+  command
+    .description(spec.description)
     .option("--expect <n>", "stop waiting once this many servers answered", parsePositive)
-    .option("--json", "print each server's /leafz as JSON")
+    .option("--json", `print each server's ${spec.path} as JSON`)
     .action(
       action(async (opts: { expect?: number; json?: boolean }, cmd: Command) => {
         await withSession(cmd, async (s) => {
-          const answers = await pingServers<Leafz>(s.nc, "LEAFZ", {
+          const answers = await pingServers<T>(s.nc, spec.endpoint, {
             timeoutMs: s.conn.timeoutMs,
             expect: opts.expect,
           });
@@ -206,53 +152,89 @@ function registerClusterReports(report: Command): void {
           }
           const rows: Cell[][] = [];
           for (const a of answers) {
-            for (const l of a.data?.leafs ?? []) {
-              rows.push([
-                a.server.name,
-                l.name ?? "",
-                // is_spoke: the answering server is the spoke of this link, so the other side is its hub.
-                l.is_spoke === undefined ? "" : l.is_spoke ? "hub" : "spoke",
-                l.account,
-                `${l.ip}:${l.port}`,
-                l.rtt ?? "",
-                l.subscriptions,
-                l.in_msgs,
-                l.out_msgs,
-                humanBytes(l.in_bytes),
-                humanBytes(l.out_bytes),
-              ]);
-            }
+            const items = a.data == null ? undefined : spec.items(a.data); // null: a server that answered no data
+            for (const item of items ?? []) rows.push(spec.row(a.server.name, item));
           }
           const servers = answers.length;
-          if (rows.length === 0)
-            out(`No leaf-node links: ${servers} server${servers === 1 ? "" : "s"} answered`);
+          if (rows.length === 0) out(`${spec.none}: ${servers} server${servers === 1 ? "" : "s"} answered`);
           else
             printTable(
-              [
-                "Server",
-                "Leaf Node",
-                "Remote Is",
-                "Account",
-                "Address",
-                "RTT",
-                "Subs",
-                "Msgs In",
-                "Msgs Out",
-                "Bytes In",
-                "Bytes Out",
-              ],
+              spec.headings,
               rows,
-              `Leaf-node links (${rows.length} on ${servers} server${servers === 1 ? "" : "s"})`,
+              `${spec.title} (${rows.length} on ${servers} server${servers === 1 ? "" : "s"})`,
             );
           answerErrors(answers);
         });
       }),
     );
-  examples(
-    leafs,
-    "lattice --user sys --password sys server report leafnodes",
-    "lattice server report leafs --json",
-  );
+  examples(command, ...spec.examples);
+}
+
+/** A link's traffic, as the columns headed TRAFFIC. */
+const TRAFFIC = ["Subs", "Msgs In", "Msgs Out", "Bytes In", "Bytes Out"];
+function traffic(t: {
+  subscriptions: number;
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+}): Cell[] {
+  return [t.subscriptions, t.in_msgs, t.out_msgs, humanBytes(t.in_bytes), humanBytes(t.out_bytes)];
+}
+
+function registerClusterReports(report: Command): void {
+  registerPingReport<Routez, Routez["routes"][number]>(report, {
+    name: "routes",
+    description:
+      "every server's routes with their traffic (each server's /routez, through the system account)",
+    endpoint: "ROUTEZ",
+    path: "/routez",
+    items: (d) => d.routes,
+    row: (server, r) => [
+      server,
+      r.remote_name || shortId(r.remote_id),
+      `${r.ip}:${r.port}`,
+      r.is_configured ? "configured" : r.did_solicit ? "dialled" : "accepted",
+      r.rtt ?? "",
+      r.uptime,
+      ...traffic(r),
+      humanBytes(r.pending_size),
+    ],
+    headings: ["Server", "Route To", "Address", "Kind", "RTT", "Uptime", ...TRAFFIC, "Pending"],
+    title: "Routes",
+    none: "No routes",
+    examples: [
+      "lattice --user sys --password sys server report routes",
+      "lattice server report routes --json",
+    ],
+  });
+
+  registerPingReport<Leafz, NonNullable<Leafz["leafs"]>[number]>(report, {
+    name: "leafnodes",
+    alias: "leafs",
+    description:
+      "every server's leaf-node links with their traffic (each server's /leafz, through the system account)",
+    endpoint: "LEAFZ",
+    path: "/leafz",
+    items: (d) => d.leafs,
+    row: (server, l) => [
+      server,
+      l.name ?? "",
+      // is_spoke: the answering server is the spoke of this link, so the other side is its hub.
+      l.is_spoke === undefined ? "" : l.is_spoke ? "hub" : "spoke",
+      l.account,
+      `${l.ip}:${l.port}`,
+      l.rtt ?? "",
+      ...traffic(l),
+    ],
+    headings: ["Server", "Leaf Node", "Remote Is", "Account", "Address", "RTT", ...TRAFFIC],
+    title: "Leaf-node links",
+    none: "No leaf-node links",
+    examples: [
+      "lattice --user sys --password sys server report leafnodes",
+      "lattice server report leafs --json",
+    ],
+  });
 }
 
 const CONN_SORTS = [
