@@ -1,32 +1,28 @@
 import type net from "node:net";
 import { networkInterfaces } from "node:os";
 import type tls from "node:tls";
-import { type Token, tokenText } from "../protocol/encode.js";
-import { interestLine, noInterestLine } from "../protocol/link-frames.js";
+import type { Token } from "../protocol/encode.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
-import { Message } from "../server/message.js";
-import { type LinkOwner, Subscription } from "../server/subscription.js";
+import type { Message } from "../server/message.js";
+import type { Subscription } from "../server/subscription.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
-import { SubjectIndex } from "../subjects/subject-index.js";
 import { secureContextOptions, TlsAcceptor, type TlsOptions } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import type { Cluster } from "./cluster.js";
 import { Redialer } from "./dialer.js";
 import { GatewayConnection, type GatewayHost } from "./gateway.js";
 import {
-  encodeCmdPayload,
   GatewayCmd,
   type GatewayConnectInfo,
   type GatewayInfo,
   gatewayHash,
-  gatewayReplyPrefix,
   parseGatewayUrl,
-  parseRoutedReply,
 } from "./gateway-info.js";
+import { GatewayInterest } from "./gateway-interest.js";
+import { GatewayReplies } from "./gateway-replies.js";
 import { hostPort, LinkListener } from "./link-listener.js";
 import { LinkManager, type LinkServerHost } from "./link-manager.js";
-import { interestKey } from "./local-interest.js";
 import type { GatewayOptions } from "./options.js";
 import type { RouteConnection } from "./route.js";
 
@@ -39,8 +35,6 @@ export interface GatewayServerHost extends LinkServerHost {
 const DEFAULT_GATEWAY_PORT = 7222;
 /** How long an accepted gateway may take to send its CONNECT. */
 const GATEWAY_AUTH_TIMEOUT_MS = 2000;
-/** A request's reply is mapped (`_GR_.`) while a subscription matching it is younger than this. */
-const RECENT_SUB_MS = 2000;
 /** Pause after every URL of a remote gateway failed once (nats-server's gatewayConnectDelay). */
 const ROUND_DELAY_MS = 1000;
 /** Pause before dialling a configured gateway again after its connection was lost (gatewayReconnectDelay). */
@@ -68,59 +62,12 @@ interface RemoteCluster {
   connection: GatewayConnection | undefined;
 }
 
-/** A subject (and queue group) with interest somewhere in this cluster, counted by subscriptions. */
-interface ClusterInterestEntry {
-  readonly subject: string;
-  readonly queue: string | undefined;
-  n: number;
-}
-
-/**
- * The `_GR_.>` subscription of every account, owned by this. Its kind is "route" on purpose: the router
- * lets a `_GR_.` reply travel route to route (and from clients, leafs and gateways), never to a gateway,
- * and nothing of kind "route" is announced to routes or gateways (only to leaf nodes of this hub, as
- * nats-server does with gateways enabled).
- */
-class ReplyRouter implements LinkOwner {
-  readonly kind = "route";
-  readonly spoke = false;
-  readonly echo = true;
-  readonly rttMs = 0;
-
-  constructor(
-    readonly cid: number,
-    private readonly gateways: Gateways,
-  ) {}
-
-  forward(
-    account: Account,
-    subject: string,
-    reply: Token | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-  ): void {
-    this.gateways.routedReply(account, subject, reply, buf, start, hdrLen, end);
-  }
-
-  deliver(): void {}
-
-  subscriptionEnded(): void {}
-}
-
 /**
  * Gateways: this server's links to the other clusters of a supercluster. Listens for inbound connections,
  * keeps one outbound connection to every remote cluster (configured, gossiped by remote gateways, or by
  * the servers of this cluster), tells every inbound connection this cluster's interest in interest-only
  * mode (INFO gateway_cmd 2, RS+..., gateway_cmd 3, then RS+/RS- as interest comes and goes), and routes
- * `_GR_.` replies back to the cluster and server that asked.
- *
- * Reply mapping, as nats-server: a request sent over a gateway has its reply rewritten to
- * `_GR_.<cluster hash>.<server hash>.<reply>` when a subscription matching the reply was made within the
- * last 2 s (its interest may not have reached the other clusters yet). Unlike nats-server, the responder's
- * client sees that prefixed reply (Lattice keeps no per-client reply map): publishing to it comes back here,
- * through the `_GR_.>` subscription, and goes straight to the cluster, then the server, that asked.
+ * `_GR_.` replies back to the cluster and server that asked (see GatewayReplies).
  */
 export class Gateways extends LinkManager<GatewayServerHost> implements GatewayHost {
   readonly gatewayName: string;
@@ -129,26 +76,13 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
   /** Registered inbound connections. */
   readonly inbound = new Set<GatewayConnection>();
   readonly remotes = new Map<string, RemoteCluster>();
-  /** This cluster's hash and this server's (the `_GR_.` prefix of replies we map). */
-  readonly clusterHash: string;
-  readonly serverHash: string;
-  private readonly replyPrefix: string;
-  private readonly replies: ReplyRouter;
-  private readonly replyMsg = new Message();
-  /** Interest anywhere in this cluster, per account: what inbound connections are told. */
-  private readonly interest = new Map<Account, Map<string, ClusterInterestEntry>>();
-  /** Interest gone this turn, told to peers at the end of it unless it came back (a queue weight change). */
-  private readonly pendingRemovals = new Map<Account, Map<string, ClusterInterestEntry>>();
-  private removalsScheduled = false;
-  /** Subscriptions younger than RECENT_SUB_MS, per account, and in the order they were made. */
-  private readonly recent = new Map<Account, SubjectIndex<Subscription>>();
-  private recentQueue: { account: Account; sub: Subscription; at: number }[] = [];
-  private recentHead = 0;
-  private recentTimer: NodeJS.Timeout | undefined;
+  /** `_GR_.` reply mapping and routing. */
+  private readonly replies: GatewayReplies;
+  /** This cluster's interest, as told to inbound connections. */
+  private readonly interest: GatewayInterest;
   private readonly watched = new Map<Account, { off: () => void; replySub: Subscription }>();
   /** Gateway URLs of this cluster's servers (this one and route peers), reference counted. */
   private readonly clusterUrls = new Map<string, number>();
-  private readonly serverHashes = new Map<string, string>();
   private readonly listener: LinkListener;
   private infoText = "{}";
   private stopped = false;
@@ -166,10 +100,8 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
   ) {
     super(host);
     this.gatewayName = config.name;
-    this.clusterHash = gatewayHash(config.name);
-    this.serverHash = gatewayHash(host.id);
-    this.replyPrefix = gatewayReplyPrefix(config.name, host.id);
-    this.replies = new ReplyRouter(host.nextConnectionId(), this);
+    this.replies = new GatewayReplies(host, config.name, this.remotes);
+    this.interest = new GatewayInterest(config.name, this.inbound, this.replies.owner);
     const tls =
       config.tls === undefined
         ? undefined
@@ -182,6 +114,15 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
       for (const u of g.urls) this.addUrl(r, u, true);
       this.remotes.set(g.name, r);
     }
+  }
+
+  /** This cluster's hash and this server's (the `_GR_.` prefix of replies we map). */
+  get clusterHash(): string {
+    return this.replies.clusterHash;
+  }
+
+  get serverHash(): string {
+    return this.replies.serverHash;
   }
 
   get name(): string {
@@ -215,8 +156,7 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
       account.removeSubscription(w.replySub);
     }
     this.watched.clear();
-    if (this.recentTimer !== undefined) clearInterval(this.recentTimer);
-    this.recentTimer = undefined;
+    this.replies.stop();
     for (const gw of [...this.connections]) gw.close(CloseReason.ServerShutdown);
     await this.listener.stop();
   }
@@ -229,227 +169,28 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
     const off = account.onInterest((acc, change) =>
       this.subscriptionChanged(acc, change.sub, change.kind === "add" ? 1 : -1, true),
     );
-    const replySub = new Subscription("_GR_.>", undefined, "_GR_", this.replies);
-    account.addSubscription(replySub);
+    const replySub = this.replies.subscribe(account);
     this.watched.set(account, { off, replySub });
     // Inbound peers learn about the new account: until then they send nothing for it.
-    for (const gw of this.inbound) this.sendAccountInterest(gw, account);
+    for (const gw of this.inbound) this.interest.sendAccount(gw, account);
     for (const r of this.remotes.values()) r.connection?.startOptimistic(account);
-  }
-
-  // Interest
-
-  /** Interest of this cluster: everything but what other clusters asked for (and server-local groups). */
-  private counts(sub: Subscription): boolean {
-    return sub.owner.kind !== "gateway" && sub.owner !== this.replies && sub.queue !== "_sys_";
   }
 
   /** `live`: a change as it happens (peers are told, the subscription is recent); else seeding a table. */
   private subscriptionChanged(account: Account, sub: Subscription, sign: 1 | -1, live: boolean): void {
-    if (!this.counts(sub)) return;
-    if (live) this.trackRecent(account, sub, sign);
-    let table = this.interest.get(account);
-    if (table === undefined) {
-      if (sign < 0) return;
-      table = new Map();
-      this.interest.set(account, table);
-    }
-    const key = interestKey(sub.subject, sub.queue);
-    const entry = table.get(key);
-    if (sign > 0) {
-      if (entry !== undefined) {
-        entry.n++;
-        return;
-      }
-      const e: ClusterInterestEntry = { subject: sub.subject, queue: sub.queue, n: 1 };
-      table.set(key, e);
-      // Gone and back within the same turn (a route replacing a queue subscription): peers never knew.
-      if (this.pendingRemovals.get(account)?.delete(key) || !live) return;
-      this.tellInbound(interestLine("RS+", account.name, e.subject, e.queue, 1));
-      return;
-    }
-    if (entry === undefined) return;
-    if (--entry.n > 0) return;
-    table.delete(key);
-    let pending = this.pendingRemovals.get(account);
-    if (pending === undefined) {
-      pending = new Map();
-      this.pendingRemovals.set(account, pending);
-    }
-    pending.set(key, entry);
-    if (!this.removalsScheduled) {
-      this.removalsScheduled = true;
-      queueMicrotask(() => this.flushRemovals());
-    }
+    if (!this.interest.counts(sub)) return;
+    if (live) this.replies.trackRecent(account, sub, sign);
+    this.interest.changed(account, sub, sign, live);
   }
 
-  private flushRemovals(): void {
-    this.removalsScheduled = false;
-    let text = "";
-    for (const [account, pending] of this.pendingRemovals) {
-      for (const e of pending.values()) text += noInterestLine("RS-", account.name, e.subject, e.queue);
-    }
-    this.pendingRemovals.clear();
-    if (text !== "") this.tellInbound(text);
-  }
-
-  private tellInbound(text: string): void {
-    for (const gw of this.inbound) gw.sendProto(text);
-  }
-
-  /** Interest-only mode for one account on one inbound connection: start, every RS+, complete. */
-  private sendAccountInterest(gw: GatewayConnection, account: Account): void {
-    const payload = encodeCmdPayload(account.name);
-    const cmd = (n: number) =>
-      `INFO {"gateway":${JSON.stringify(this.name)},"gateway_cmd":${n},"gateway_cmd_payload":"${payload}"}\r\n`;
-    const entries = this.interest.get(account)?.values() ?? [];
-    gw.sendLines([
-      cmd(GatewayCmd.AllSubsStart),
-      ...Array.from(entries, (e) => interestLine("RS+", account.name, e.subject, e.queue, 1)),
-      cmd(GatewayCmd.AllSubsComplete),
-    ]);
-  }
-
-  // Recent subscriptions (reply mapping)
-
-  private trackRecent(account: Account, sub: Subscription, sign: 1 | -1): void {
-    let index = this.recent.get(account);
-    if (sign < 0) {
-      index?.remove(sub);
-      return;
-    }
-    if (index === undefined) {
-      index = new SubjectIndex<Subscription>({ cacheSize: 0 });
-      this.recent.set(account, index);
-    }
-    try {
-      index.insert(sub);
-    } catch {
-      return;
-    }
-    this.recentQueue.push({ account, sub, at: Date.now() });
-    if (this.recentTimer === undefined) {
-      this.recentTimer = setInterval(() => this.expireRecent(), 250);
-      this.recentTimer.unref();
-    }
-  }
-
-  private expireRecent(): void {
-    const q = this.recentQueue;
-    const limit = Date.now() - RECENT_SUB_MS;
-    let i = this.recentHead;
-    while (i < q.length && q[i].at <= limit) {
-      this.recent.get(q[i].account)?.remove(q[i].sub);
-      i++;
-    }
-    if (i >= q.length) {
-      this.recentQueue = [];
-      this.recentHead = 0;
-      if (this.recentTimer !== undefined) clearInterval(this.recentTimer);
-      this.recentTimer = undefined;
-      return;
-    }
-    if (i > 1024 && i > q.length >> 1) {
-      this.recentQueue = q.slice(i);
-      this.recentHead = 0;
-    } else {
-      this.recentHead = i;
-    }
-  }
+  // Replies (GatewayHost)
 
   mapReply(account: Account, reply: Token): Token {
-    const index = this.recent.get(account);
-    if (index === undefined || index.count === 0) return reply;
-    const text = typeof reply === "string" ? reply : tokenText(reply);
-    return index.hasInterest(text) ? this.replyPrefix + text : reply;
-  }
-
-  // Replies
-
-  /**
-   * A `_GR_.` subject published here (a responder answering a mapped reply, or forwarded by a route peer):
-   * to the cluster that asked, or to the server of this cluster that asked, or delivered here.
-   */
-  routedReply(
-    account: Account,
-    subject: string,
-    reply: Token | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-  ): void {
-    const r = parseRoutedReply(subject);
-    if (r === undefined) return;
-    if (r.cluster !== this.clusterHash) {
-      for (const remote of this.remotes.values()) {
-        if (remote.hash === r.cluster) {
-          remote.connection?.forwardReply(account, subject, reply, buf, start, hdrLen, end);
-          return;
-        }
-      }
-      return;
-    }
-    if (
-      r.server !== this.serverHash &&
-      this.sendToServer(r.server, account, subject, reply, buf, start, hdrLen, end)
-    )
-      return;
-    const m = this.replyMsg.set(r.subject, reply, buf, start, hdrLen, end, this.replies);
-    m.once = true;
-    this.router.publish(account, m);
-  }
-
-  /** Pass a `_GR_.` message to the route of the server with that hash; false when there is none. */
-  private sendToServer(
-    serverHash: string,
-    account: Account,
-    subject: string,
-    reply: Token | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-  ): boolean {
-    const route = this.routeByHash(serverHash);
-    if (route === undefined) return false;
-    route.forward(account, subject, reply, buf, start, hdrLen, end, undefined);
-    return true;
-  }
-
-  private routeByHash(serverHash: string): RouteConnection | undefined {
-    const cluster = this.host.cluster;
-    if (cluster === undefined) return undefined;
-    for (const route of cluster.routes.values()) {
-      const id = route.remote?.server_id;
-      if (id === undefined || route.closed) continue;
-      let h = this.serverHashes.get(id);
-      if (h === undefined) {
-        h = gatewayHash(id);
-        this.serverHashes.set(id, h);
-      }
-      if (h === serverHash) return route;
-    }
-    return undefined;
+    return this.replies.mapReply(account, reply);
   }
 
   inboundMessage(_gw: GatewayConnection, account: Account, m: Message): void {
-    const subject = m.subject;
-    if (subject.charCodeAt(0) === 0x5f && subject.startsWith("_GR_.")) {
-      const r = parseRoutedReply(subject);
-      if (r !== undefined) {
-        // A reply for another cluster has no business here (nats-server drops it too).
-        if (r.cluster !== this.clusterHash) return;
-        if (
-          r.server !== this.serverHash &&
-          this.sendToServer(r.server, account, subject, m.reply, m.buf, m.start, m.hdrLen, m.end)
-        )
-          return;
-        m.subject = r.subject;
-        m.once = true;
-      }
-    }
-    this.router.publish(account, m);
+    this.replies.inboundMessage(account, m);
   }
 
   // Handshakes
@@ -570,7 +311,7 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
     this.logger.info(
       `${gw.describe()} - Inbound gateway connection from "${gw.remoteName}" (${info.server_id ?? ""}) registered`,
     );
-    for (const account of this.watched.keys()) this.sendAccountInterest(gw, account);
+    for (const account of this.watched.keys()) this.interest.sendAccount(gw, account);
     // Messages for that cluster need an outbound connection to it.
     this.implicitGateway(gw.remoteName, info.gateway_urls);
     // And the peer learns of every other cluster we know, so the supercluster is a full mesh.
