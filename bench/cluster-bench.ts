@@ -3,6 +3,7 @@
 //   route-pubsub          publisher on A → subscriber on B (3-server full route mesh)
 //   route-fanout          publisher on A → one subscriber on each of A, B, C
 //   route-queue           publisher on A → a queue group with one member on each of A, B, C (split reported)
+
 //   route-reqreply        sequential requests from A to a responder on B: p50/p99
 //   gateway-reqreply      two one-server clusters (east, west) joined by gateways, requester east, responder west
 //   interest-propagation  a client on A subscribes N distinct subjects (pipelined, then PING); time until a
@@ -39,6 +40,7 @@ import {
   table,
   verdict,
 } from "./report.js";
+import { roundTripper } from "./scenarios.js";
 import { shuttingDown } from "./servers.js";
 import type { SummaryRow } from "./tables.js";
 
@@ -450,23 +452,7 @@ async function runNodeReqReply(
     await probe(requester, responder, "_probe.s", probeMs, `responder interest (${names})`);
 
     const request = pubFrame(REQ_SUBJECT, INBOX);
-    let want = 0;
-    let wake: (() => void) | null = null;
-    requester.signal.add(() => {
-      if (wake !== null && requester.scanner.msgs >= want) {
-        const w = wake;
-        wake = null;
-        w();
-      }
-    });
-    const roundTrip = (): Promise<void> => {
-      want = requester.scanner.msgs + 1;
-      const done = new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      requester.socket.write(request);
-      return done;
-    };
+    const { roundTrip, release } = roundTripper(requester, request);
     let watchdogErr: Error | null = null;
     let lastCount = -1;
     let lastChange = performance.now();
@@ -484,9 +470,7 @@ async function runNodeReqReply(
         }
       } catch (err) {
         watchdogErr = err as Error;
-        const w = wake;
-        wake = null;
-        w?.();
+        release();
       }
     }, 250);
     try {

@@ -265,24 +265,7 @@ export async function runRequestReply(
     await requester.flush();
     const request = pubFrame(REQ_SUBJECT, INBOX);
 
-    // Lightweight wake-up: the data handler resolves the pending request directly.
-    let want = 0;
-    let wake: (() => void) | null = null;
-    requester.signal.add(() => {
-      if (wake !== null && requester.scanner.msgs >= want) {
-        const w = wake;
-        wake = null;
-        w();
-      }
-    });
-    const roundTrip = (): Promise<void> => {
-      want = requester.scanner.msgs + 1;
-      const done = new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      requester.socket.write(request);
-      return done;
-    };
+    const { roundTrip, release } = roundTripper(requester, request);
     // One watchdog for the whole run instead of a timer per request.
     let watchdogErr: Error | null = null;
     let lastCount = -1;
@@ -299,9 +282,7 @@ export async function runRequestReply(
         }
       } catch (err) {
         watchdogErr = err as Error;
-        const w = wake;
-        wake = null;
-        w?.();
+        release();
       }
     }, 250);
 
@@ -348,4 +329,40 @@ export async function runRequestReply(
   } finally {
     for (const c of conns) c.close();
   }
+}
+
+/**
+ * One request at a time: `roundTrip` writes `request` and resolves when the requester has received one
+ * more message.
+ * The data handler resolves the pending request directly (no timer or promise per message scan).
+ */
+export function roundTripper(
+  requester: RawConn,
+  request: Buffer,
+): { roundTrip: () => Promise<void>; release: () => void } {
+  let want = 0;
+  let wake: (() => void) | null = null;
+  requester.signal.add(() => {
+    if (wake !== null && requester.scanner.msgs >= want) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  });
+  return {
+    roundTrip: () => {
+      want = requester.scanner.msgs + 1;
+      const done = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      requester.socket.write(request);
+      return done;
+    },
+    // A watchdog that gave up lets the waiting request go (the caller then sees its error).
+    release: () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    },
+  };
 }

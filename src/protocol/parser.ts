@@ -16,6 +16,7 @@
 // Where nats-server depends on how bytes were split into reads, this parser behaves as if the whole line
 // arrived in one read, so that results never depend on chunking.
 
+import { ChunkedParser } from "./chunked-parser.js";
 import {
   badArguments,
   clientError,
@@ -199,7 +200,7 @@ function snippet(b: Buffer, s: number, e: number): string {
   return JSON.stringify(b.toString("utf8", s, Math.min(e, s + SNIPPET))) + (e - s > SNIPPET ? "..." : "");
 }
 
-export class Parser {
+export class Parser extends ChunkedParser {
   private readonly handler: ParserHandler;
   private maxControlLine: number;
   private maxPayload: number;
@@ -230,17 +231,8 @@ export class Parser {
   private payFilled = 0;
   private scratch: Buffer = EMPTY;
 
-  private paused = false;
-  private parsing = false;
-  private isClosed = false;
-  /** Bytes not parsed yet: what remained when pause() took effect, and chunks received while paused. */
-  private pending: Buffer[] = [];
-
-  private bytes = 0;
-  private msgs = 0;
-  private msgBytes = 0;
-
   constructor(handler: ParserHandler, limits: ParserLimits) {
+    super();
     this.handler = handler;
     this.maxControlLine = limits.maxControlLine;
     this.maxPayload = limits.maxPayload;
@@ -252,88 +244,7 @@ export class Parser {
     if (limits.maxPayload !== undefined) this.maxPayload = limits.maxPayload;
   }
 
-  /** True once a parse error was reported (or a handler threw): all further input is ignored. */
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  /** Raw bytes handed to parse() so far. */
-  get bytesIn(): number {
-    return this.bytes;
-  }
-
-  /** PUB/HPUB messages parsed so far. */
-  get msgsIn(): number {
-    return this.msgs;
-  }
-
-  /** Sum of the message sizes (headers + payload) of msgsIn, like nats-server's in_bytes. */
-  get msgBytesIn(): number {
-    return this.msgBytes;
-  }
-
-  parse(chunk: Buffer): void {
-    if (this.isClosed) return;
-    this.bytes += chunk.length;
-    if (this.paused || this.parsing || this.pending.length > 0) {
-      // Copied because callers (e.g. a websocket unmasker) may reuse their buffer after we return.
-      if (chunk.length > 0) this.pending.push(Buffer.from(chunk));
-      if (!this.paused && !this.parsing) this.run(undefined);
-      return;
-    }
-    this.run(chunk);
-  }
-
-  /**
-   * Stops parsing for good without reporting anything, e.g. when a handler closes the connection (bad
-   * CONNECT, auth failure): ops after the current one, even in the same chunk, are not delivered.
-   */
-  close(): void {
-    this.shutdown();
-  }
-
-  /** Stops parsing after the current op; unparsed and later bytes are kept until resume(). */
-  pause(): void {
-    if (!this.isClosed) this.paused = true;
-  }
-
-  /** Parses the kept bytes synchronously (unless a handler pauses again) and returns to normal. */
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    // Called from inside a handler: the running loop sees the flag cleared and just carries on.
-    if (this.parsing || this.isClosed || this.pending.length === 0) return;
-    this.run(undefined);
-  }
-
-  private run(chunk: Buffer | undefined): void {
-    this.parsing = true;
-    try {
-      if (chunk !== undefined) {
-        const stop = this.parseChunk(chunk, 0);
-        if (stop >= 0 && stop < chunk.length) this.pending.unshift(Buffer.from(chunk.subarray(stop)));
-      }
-      while (!this.paused && !this.isClosed && this.pending.length > 0) {
-        const next = this.pending.shift()!;
-        const stop = this.parseChunk(next, 0);
-        // `next` is already our own copy.
-        if (stop >= 0 && stop < next.length) this.pending.unshift(next.subarray(stop));
-      }
-    } catch (err) {
-      // A handler threw mid-frame: the state can no longer be trusted.
-      this.shutdown();
-      throw err;
-    } finally {
-      this.parsing = false;
-    }
-  }
-
-  /** Returns where parsing stopped because of pause(), or -1 when the chunk was consumed or we closed. */
-  private parseChunk(buf: Buffer, pos: number): number {
+  protected parseChunk(buf: Buffer, pos: number): number {
     const len = buf.length;
     while (pos < len) {
       switch (this.state) {
@@ -793,10 +704,8 @@ export class Parser {
     return false;
   }
 
-  private shutdown(): void {
-    this.isClosed = true;
-    this.paused = false;
-    this.pending = [];
+  protected override shutdown(): void {
+    super.shutdown();
     this.argBuf = EMPTY;
     this.argLen = 0;
     this.payBuf = EMPTY;

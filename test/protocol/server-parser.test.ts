@@ -12,6 +12,7 @@ import {
   type ServerParserHandler,
   type ServerParserOptions,
 } from "../../src/protocol/server-parser.js";
+import { Rng, splitAt } from "./helpers.js";
 
 type Call =
   | ["info", string]
@@ -100,56 +101,10 @@ function calls(kind: LinkKind, input: string | Buffer, limits: Partial<ServerPar
   return parseChunks(kind, [input], limits).rec.calls;
 }
 
-function splitAt(buf: Buffer, cuts: readonly number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of cuts) {
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
 function oneByteChunks(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < buf.length; i++) out.push(buf.subarray(i, i + 1));
   return out;
-}
-
-/** mulberry32: tiny, fast, reproducible. */
-class Rng {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  float(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.float() * n);
-  }
-  bool(p = 0.5): boolean {
-    return this.float() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
-  }
-  /** Sorted distinct cut points in (0, len). */
-  cuts(len: number, count: number): number[] {
-    const set = new Set<number>();
-    for (let i = 0; i < count && len > 1; i++) set.add(1 + this.int(len - 1));
-    return [...set].sort((x, y) => x - y);
-  }
 }
 
 const KINDS: readonly LinkKind[] = ["route", "gateway", "leaf"];
