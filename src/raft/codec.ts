@@ -24,9 +24,12 @@ const TWO_32 = 2 ** 32;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Builds one record at a time in a buffer shared by all encodes (encoding never nests). */
 class Writer {
-  private buf = new Uint8Array(64);
-  private view = new DataView(this.buf.buffer);
+  private static shared = new Uint8Array(4096);
+  private static sharedView = new DataView(Writer.shared.buffer);
+  private buf = Writer.shared;
+  private view = Writer.sharedView;
   length = 0;
 
   private room(n: number): void {
@@ -35,6 +38,8 @@ class Writer {
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    Writer.shared = next;
+    Writer.sharedView = this.view;
   }
   u8(v: number): void {
     this.room(1);
@@ -57,12 +62,19 @@ class Writer {
     this.length += v.length;
   }
   str(v: string): void {
-    this.bytes(utf8.encode(v));
+    // Node ids are short and ASCII: copy them directly rather than through TextEncoder.
+    if (v.length < 128 && /^[\x00-\x7f]*$/.test(v)) {
+      this.u32(v.length);
+      this.room(v.length);
+      for (let i = 0; i < v.length; i++) this.buf[this.length++] = v.charCodeAt(i);
+    } else {
+      this.bytes(utf8.encode(v));
+    }
   }
   bool(v: boolean): void {
     this.u8(v ? 1 : 0);
   }
-  /** The body framed with its length and checksum. */
+  /** The body framed with its length and checksum, in a buffer of its own. */
   frame(): Uint8Array {
     const out = new Uint8Array(FRAME_HEADER + this.length);
     const view = new DataView(out.buffer);
@@ -70,6 +82,10 @@ class Writer {
     view.setUint32(4, crc32c(this.buf, 0, this.length));
     out.set(this.buf.subarray(0, this.length), FRAME_HEADER);
     return out;
+  }
+  /** The body alone, in a buffer of its own. */
+  body(): Uint8Array {
+    return this.buf.slice(0, this.length);
   }
 }
 
@@ -104,6 +120,19 @@ class Reader {
     return v;
   }
   str(): string {
+    const n = this.u32();
+    this.need(n);
+    let ascii = "";
+    for (let i = this.pos; i < this.pos + n && n < 128; i++) {
+      const c = this.buf[i]!;
+      if (c >= 0x80) break;
+      ascii += String.fromCharCode(c);
+    }
+    if (ascii.length === n) {
+      this.pos += n;
+      return ascii;
+    }
+    this.pos -= 4;
     try {
       return fromUtf8.decode(this.bytes());
     } catch (err) {
@@ -236,7 +265,7 @@ export function encodeConfEntry(data: ConfEntryData): Uint8Array {
   w.u8(CONF_CHANGE_TYPES.indexOf(data.change.type));
   w.str(data.change.node);
   writeConfig(w, data.config);
-  return w.frame().subarray(FRAME_HEADER);
+  return w.body();
 }
 
 export function decodeConfEntry(bytes: Uint8Array): ConfEntryData {

@@ -46,6 +46,7 @@ import {
   type Role,
   type Snapshot,
   type SnapshotMessage,
+  type SnapshotMeta,
   type SoftState,
   type VoteMessage,
   type VoteResponse,
@@ -176,6 +177,22 @@ export class Raft {
     return this.raftLog;
   }
 
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  get leader(): NodeId {
+    return this.lead;
+  }
+
+  get isLogDamaged(): boolean {
+    return this.logDamaged;
+  }
+
   status(): RaftStatus {
     return {
       id: this.id,
@@ -281,6 +298,14 @@ export class Raft {
     return result;
   }
 
+  /** The metadata a snapshot of the state machine as of `index` (applied, not compacted) must carry. */
+  snapshotMetaAt(index: number): SnapshotMeta {
+    const term = this.raftLog.term(index);
+    if (term === undefined || index > this.raftLog.applied)
+      throw new Error(`no applied entry ${index} to snapshot`);
+    return { index, term, config: this.raftLog.configAt(index) };
+  }
+
   /**
    * The driver persisted a snapshot of its state machine as of `index` (at most the applied index):
    * entries up to it are dropped, and peers that need them are sent the snapshot instead.
@@ -293,12 +318,17 @@ export class Raft {
   // ---- Ready -------------------------------------------------------------------------------------
 
   hasReady(): boolean {
+    const log = this.raftLog;
+    const hs = this.prevHardState;
     return (
       this.msgs.length > 0 ||
-      this.raftLog.pendingSnapshot !== undefined ||
-      this.raftLog.stable < this.raftLog.lastIndex() ||
-      this.raftLog.committedToApply().length > 0 ||
-      !hardStateEqual(this.hardState(), this.prevHardState) ||
+      log.pendingSnapshot !== undefined ||
+      log.stable < log.lastIndex() ||
+      log.applied < Math.min(log.committed, log.stable) ||
+      hs.term !== this.term ||
+      hs.vote !== this.vote ||
+      hs.commit !== log.committed ||
+      hs.logDamaged !== this.logDamaged ||
       !this.softStateEqual()
     );
   }
