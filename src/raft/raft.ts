@@ -648,12 +648,14 @@ export class Raft {
       if (pr.maybeDecrease(m.index, m.hintIndex, guess + 1)) this.sendAppend(m.from, true);
       return;
     }
+    const wasPaused = pr.isPaused();
     const updated = pr.maybeUpdate(m.index);
     if (!updated && !(pr.state === "probe" && pr.match === m.index)) return;
     if (pr.state === "probe") pr.becomeReplicate();
     else if (pr.state === "snapshot" && pr.match + 1 >= this.raftLog.firstIndex()) pr.becomeReplicate();
     if (this.maybeCommit()) this.broadcastAppend();
-    else while (this.sendAppend(m.from, false)) {}
+    else if (wasPaused) this.sendAppend(m.from, true); // it may have missed a commit index while paused
+    while (this.sendAppend(m.from, false)) {}
     if (m.from === this.leadTransferee && pr.match === this.raftLog.lastIndex()) {
       this.send({ type: "timeoutNow", to: m.from });
     }
