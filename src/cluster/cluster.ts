@@ -307,6 +307,14 @@ export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost
     return JSON.stringify(c);
   }
 
+  /** Whether a server of this cluster (this one or a routed peer) goes by `name`. */
+  hasServerNamed(name: string | undefined): boolean {
+    if (name === undefined || name === "") return false;
+    if (name === this.host.name) return true;
+    for (const r of this.routes.values()) if (r.remote?.server_name === name) return true;
+    return false;
+  }
+
   checkConnect(c: RouteConnectInfo): string | undefined {
     const auth = this.config.authorization;
     if (auth === undefined) return undefined;
