@@ -56,6 +56,12 @@ export class JetStreamEngineImpl implements JetStreamEngine {
     this.root = join(resolve(opts.storeDir), "jetstream");
   }
 
+  /** The JetStream side of an account, when JetStream is enabled for it. */
+  account(name: string): JsAccount | undefined {
+    const slot = this.slots.get(name);
+    return slot?.kind === "enabled" ? slot.account : undefined;
+  }
+
   async start(): Promise<void> {
     const log = this.server.logger;
     const info = this.monitor.config();
