@@ -99,6 +99,7 @@ export class Stream {
   private readonly expiry: Expiry;
   private unhookStore: () => void;
   closed = false;
+  private isLeader = true;
   /** Consumers attached (none until consumers land). */
   consumerCount = 0;
   /** Set while the stream is being deleted, so late acks don't go out. */
@@ -162,10 +163,25 @@ export class Stream {
       : undefined;
   }
 
+  /**
+   * Whether this replica leads the stream. Only the leader captures publishes on the stream's subjects (a
+   * follower gets its messages as entries from the leader); one server always leads its streams.
+   */
+  get leading(): boolean {
+    return this.isLeader;
+  }
+
+  setLeader(leading: boolean): void {
+    if (this.isLeader === leading) return;
+    this.isLeader = leading;
+    if (!this.closed) this.subscribe();
+  }
+
+  /** (Re)make the capture subscriptions: one per subject while leading, none otherwise. */
   private subscribe(): void {
     for (const s of this.subs) this.host.client.unsubscribe(s);
     this.subs = [];
-    if (this.isMirror) return;
+    if (this.isMirror || !this.isLeader) return;
     for (const subject of this.config.subjects ?? []) {
       const sub = this.host.client.subscribe(subject, (m) => this.ingest(m));
       sub.stream = this.name;
