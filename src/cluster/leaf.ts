@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from "node:tls";
 import { interestLine, noInterestLine } from "../protocol/link-frames.js";
 import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
@@ -10,6 +11,7 @@ import type { LeafConnectInfo, LeafInfo } from "./leaf-info.js";
 import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 import { interestKey } from "./local-interest.js";
 import { queueWeight } from "./remote-interest.js";
+import { UpgradableTransport } from "./upgradable-transport.js";
 
 /** A spoke waits this long for the hub's second INFO (`info_on_connect`) before giving up on the link. */
 const CONNECT_INFO_TIMEOUT_MS = 2000;
@@ -69,6 +71,11 @@ export class LeafConnection extends LinkConnection {
           denyImports?: readonly string[];
           /** The remote's `deny_exports`: messages not sent to the hub. */
           denyExports?: readonly string[];
+          /**
+           * TLS after the hub's INFO (unset on websockets and TLS-first links, secured before INFO): always
+           * when `required` (a `tls { }` block or a `tls://` URL), else when the INFO says `tls_required`.
+           */
+          tls?: { client: ConnectionOptions; timeoutMs: number; required: boolean };
         }
       | undefined,
     authTimeoutMs: number,
@@ -119,6 +126,7 @@ export class LeafConnection extends LinkConnection {
         return;
       }
       this.remoteInfo = info;
+      this.secureIfAsked(info);
       this.sendProto(`CONNECT ${this.host.connectJson(this, info)}\r\n`);
       if (info.info_on_connect) {
         // The hub tells us which account we are bound to first; interest waits for that.
@@ -137,6 +145,18 @@ export class LeafConnection extends LinkConnection {
       this.remoteInfo = { ...this.remoteInfo, ...info };
       this.ready();
     }
+  }
+
+  /** Spoke side: start TLS before the CONNECT (which waits for the handshake) when the remote or hub asks. */
+  private secureIfAsked(info: LeafInfo): void {
+    const tls = this.remote?.tls;
+    const t = this.transport;
+    if (tls === undefined || !(t instanceof UpgradableTransport) || t.upgraded) return;
+    if (!tls.required && !info.tls_required) return;
+    t.startTls(tls.client, tls.timeoutMs, (reason) => {
+      this.ctx.logger.error(`${this.describe()} - TLS leafnode handshake error: ${reason}`);
+      this.close(CloseReason.TLSHandshakeError);
+    });
   }
 
   onConnect(json: string): void {

@@ -10,13 +10,17 @@ import type { Subscription } from "../server/subscription.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
 import { TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
-import { Redialer } from "./dialer.js";
+import { type DialTarget, dialSocket, type PendingDial, Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
 import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
+import { forHost, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
+import { type LeafRemoteUrl, parseLeafRemoteUrl } from "./leaf-remote-url.js";
+import { dialLeafWebSocket } from "./leaf-websocket-dial.js";
 import { displayHost, hostPort, LinkListener } from "./link-listener.js";
 import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { LocalInterest } from "./local-interest.js";
-import type { LeafNodeOptions, LeafRemote } from "./options.js";
+import { DEFAULT_LEAFNODE_PORT, type LeafNodeOptions, type LeafRemote } from "./options.js";
+import { UpgradableTransport } from "./upgradable-transport.js";
 
 /** The server as leaf nodes see it. */
 export interface LeafServerHost extends LinkServerHost {
@@ -32,13 +36,12 @@ export interface LeafServerHost extends LinkServerHost {
 
 /** After these errors the spoke waits before dialling again (nats-server's back-offs). */
 const LOOP_BACKOFF_MS = 30_000;
-const DEFAULT_LEAF_PORT = 7422;
 
 interface RemoteLink {
   readonly config: LeafRemote;
   readonly index: number;
   readonly account: Account;
-  dialer: Redialer;
+  dialer: Redialer<Transport>;
   next: number;
   connection: LeafConnection | undefined;
   /** Move on to the next URL (after a failed or lost attempt). */
@@ -74,11 +77,6 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     // Hub side `tls { }`: INFO in plain text, then the spoke starts TLS (as clients do).
     const tls = config.tls === undefined ? undefined : new TlsAcceptor(config.tls, false);
     this.listener = new LinkListener(this.logger, (t) => this.acceptTransport(t), tls);
-    if (config.remotes.some((r) => r.tls !== undefined || r.urls.some((u) => /^(tls|wss?):/i.test(u)))) {
-      throw new Error(
-        "leafnodes.remotes: TLS and websocket remotes are not supported by this release; dial the hub over nats-leaf://",
-      );
-    }
   }
 
   /** Listen for spokes (when a port is configured) and dial the remotes. Resolves with the listen URL. */
@@ -88,7 +86,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     const c = this.config;
     const port = c.port;
     if (port !== undefined) {
-      this.port = await this.listener.listen(c.host, port === 0 ? DEFAULT_LEAF_PORT : port);
+      this.port = await this.listener.listen(c.host, port === 0 ? DEFAULT_LEAFNODE_PORT : port);
       this.logger.info(`Listening for leafnode connections on ${hostPort(c.host, this.port)}`);
       url = `nats-leaf://${displayHost(c.host)}:${this.port}`;
     }
@@ -167,46 +165,99 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
       this.logger.error(`Leafnode remote ${index + 1}: account "${accountName}" does not exist`);
       return;
     }
-    const targets = config.urls.map(parseLeafUrl);
+    let clientTls: LeafClientTls;
+    try {
+      clientTls = leafClientTls(config.tls);
+    } catch (err) {
+      this.logger.error(`Leafnode remote ${index + 1}: ${(err as Error).message}`);
+      return;
+    }
+    if (config.wsNoMasking) {
+      // ws masks every frame a client sends; masked frames are what every hub accepts.
+      this.logger.warn(
+        `Leafnode remote ${index + 1}: ws_no_masking is not supported, frames sent to the hub stay masked`,
+      );
+    }
+    const urls = config.urls.map(parseLeafRemoteUrl);
+    const dialTarget = (u: LeafRemoteUrl) => ({ host: u.host, port: u.port });
     const link: RemoteLink = {
       config,
       index,
       account,
       next: 0,
       connection: undefined,
-      dialer: undefined as unknown as Redialer,
+      dialer: undefined as unknown as Redialer<Transport>,
       rotate() {
         this.next++;
-        this.dialer.retarget(targets[this.next % targets.length]!);
+        this.dialer.retarget(dialTarget(urls[this.next % urls.length]!));
       },
     };
+    const dial = (_target: DialTarget, timeoutMs: number): PendingDial<Transport> => {
+      const u = urls[link.next % urls.length]!;
+      const secured = config.tls !== undefined || u.tls;
+      if (u.websocket) {
+        const o = this.options;
+        const pending = dialLeafWebSocket(
+          u,
+          {
+            tls: secured ? clientTls : undefined,
+            compress: config.wsCompression,
+            maxFrame: Math.max(o.maxPending, 2 * (o.maxPayload + o.maxControlLine)),
+          },
+          timeoutMs,
+        );
+        pending.result.catch((err: Error) => {
+          if (!this.stopped) this.logger.error(`Error soliciting websocket connection: ${err.message}`);
+        });
+        return pending;
+      }
+      const first = secured && clientTls.first;
+      const pending = dialSocket(
+        { host: u.host, port: u.port, tls: first ? forHost(clientTls, u.host) : undefined },
+        timeoutMs,
+      );
+      const result = pending.result.then(
+        (socket): Transport => (first ? new TcpTransport(socket) : new UpgradableTransport(socket)),
+      );
+      result.catch(() => {});
+      return { result, cancel: pending.cancel };
+    };
     link.dialer = new Redialer(
-      targets[0]!,
+      dialTarget(urls[0]!),
       {
+        dial,
         retries: 0,
         minDelayMs: Math.min(250, this.config.reconnectMs),
         maxDelayMs: this.config.reconnectMs,
-        timeoutMs: 2000,
+        timeoutMs: config.dialTimeoutMs ?? this.config.dialTimeoutMs ?? 2000,
         logger: this.logger,
         what: "leafnode remote",
       },
-      (socket) => {
+      (transport) => {
         if (this.stopped) {
-          socket.destroy();
+          transport.destroy();
           return;
         }
-        const t = targets[link.next % targets.length]!;
+        const u = urls[link.next % urls.length]!;
         const leaf = new LeafConnection(
           this.host.nextConnectionId(),
-          new TcpTransport(socket),
+          transport,
           this,
           {
             account,
             hub: config.hub,
-            url: t.url,
+            url: u.url,
             index,
             denyImports: config.denyImports,
             denyExports: config.denyExports,
+            tls:
+              u.websocket || (clientTls.first && (config.tls !== undefined || u.tls))
+                ? undefined
+                : {
+                    client: forHost(clientTls, u.host),
+                    timeoutMs: clientTls.timeoutMs,
+                    required: config.tls !== undefined || u.tls,
+                  },
           },
           2000,
         );
@@ -324,7 +375,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     if (this.host.clusterName !== undefined) c.cluster = this.host.clusterName;
     if (this.host.jetStreamEnabled && o.jetstream?.domain) c.domain = o.jetstream.domain;
     if (remote.config.denyImports.length > 0) c.deny_pub = remote.config.denyImports;
-    const url = parseLeafUrl(leaf.remote!.url);
+    const url = parseLeafRemoteUrl(leaf.remote!.url);
     if (remote.config.credentials !== undefined) {
       const { jwt, seed } = parseCreds(readFileSync(remote.config.credentials, "utf8"));
       c.jwt = jwt;
@@ -422,25 +473,6 @@ function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undef
     return undefined;
   }
   return new Authenticator(opts);
-}
-
-export function parseLeafUrl(text: string): {
-  host: string;
-  port: number;
-  user?: string;
-  pass?: string;
-  url: string;
-} {
-  const u = new URL(text.includes("://") ? text : `nats-leaf://${text}`);
-  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = u.port === "" ? DEFAULT_LEAF_PORT : Number(u.port);
-  return {
-    host,
-    port,
-    user: u.username === "" ? undefined : decodeURIComponent(u.username),
-    pass: u.password === "" ? undefined : decodeURIComponent(u.password),
-    url: text,
-  };
 }
 
 function readSeed(nkey: string): string {
