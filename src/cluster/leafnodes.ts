@@ -7,13 +7,13 @@ import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
-import { TcpTransport, type Transport } from "../server/transport.js";
+import type { Transport } from "../server/transport.js";
 import { TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { type DialTarget, dialSocket, type PendingDial, Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
 import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
-import { forHost, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
+import { forHost, handshakeErrorText, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
 import { type LeafRemoteUrl, parseLeafRemoteUrl } from "./leaf-remote-url.js";
 import { dialLeafWebSocket } from "./leaf-websocket-dial.js";
 import { displayHost, hostPort, LinkListener } from "./link-listener.js";
@@ -216,10 +216,13 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
         { host: u.host, port: u.port, tls: first ? forHost(clientTls, u.host) : undefined },
         timeoutMs,
       );
-      const result = pending.result.then(
-        (socket): Transport => (first ? new TcpTransport(socket) : new UpgradableTransport(socket)),
-      );
-      result.catch(() => {});
+      const result = pending.result.then((socket): Transport => new UpgradableTransport(socket));
+      result.catch((err: Error) => {
+        if (first && isTlsError(err) && !this.stopped)
+          this.logger.error(
+            `${hostPort(u.host, u.port)} - TLS leafnode handshake error: ${handshakeErrorText(err)}`,
+          );
+      });
       return { result, cancel: pending.cancel };
     };
     link.dialer = new Redialer(
@@ -250,14 +253,14 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
             index,
             denyImports: config.denyImports,
             denyExports: config.denyExports,
-            tls:
-              u.websocket || (clientTls.first && (config.tls !== undefined || u.tls))
-                ? undefined
-                : {
-                    client: forHost(clientTls, u.host),
-                    timeoutMs: clientTls.timeoutMs,
-                    required: config.tls !== undefined || u.tls,
-                  },
+            // A TLS-first socket is secured already; the connection leaves it as it is.
+            tls: u.websocket
+              ? undefined
+              : {
+                  client: forHost(clientTls, u.host),
+                  timeoutMs: clientTls.timeoutMs,
+                  required: config.tls !== undefined || u.tls,
+                },
           },
           2000,
         );
@@ -457,6 +460,12 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     const sub = client.subscribe(subject, () => {});
     this.loopSubjects.set(account, { subject, sub, client });
   }
+}
+
+/** A failed TLS handshake (a certificate check or TLS alert), not a failed TCP connect. */
+function isTlsError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  return code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || (code !== "" && !code.startsWith("E"));
 }
 
 function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undefined {

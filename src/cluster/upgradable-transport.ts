@@ -1,6 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
-import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { type ConnectionOptions, TLSSocket, connect as tlsConnect } from "node:tls";
 import { normalizeAddress, type Transport } from "../server/transport.js";
 import type { TlsConnectionInfo } from "../tls/index.js";
 import { handshakeErrorText } from "./leaf-remote-tls.js";
@@ -8,7 +8,8 @@ import { handshakeErrorText } from "./leaf-remote-tls.js";
 /**
  * The dialling side's TCP transport of a leaf link: plain until startTls(), then TLS on the same socket
  * (a hub sends its INFO in plain text and waits for the ClientHello). Writes made during the handshake
- * (the CONNECT) are held and sent encrypted once it is done.
+ * (the CONNECT) are held and sent encrypted once it is done. A socket that is TLS already (handshake_first)
+ * is taken as upgraded.
  */
 export class UpgradableTransport implements Transport {
   readonly kind = "tcp";
@@ -38,11 +39,12 @@ export class UpgradableTransport implements Transport {
     raw.on("close", () => this.emitClose());
     raw.on("drain", () => this.drainCb?.());
     raw.on("data", this.forward);
+    if (raw instanceof TLSSocket) this.noteSecured(raw);
   }
 
   /** TLS is done, or under way. */
   get upgraded(): boolean {
-    return this.current !== this.raw || this.held !== undefined;
+    return this.tls !== undefined || this.held !== undefined;
   }
 
   /**
@@ -78,12 +80,7 @@ export class UpgradableTransport implements Transport {
       secure.on("close", () => this.emitClose());
       secure.on("drain", () => this.drainCb?.());
       secure.on("data", this.forward);
-      const cipher = secure.getCipher();
-      this.tls = {
-        version: (secure.getProtocol() ?? "").replace(/^TLSv/, ""),
-        cipherSuite: cipher.standardName ?? cipher.name,
-      };
-      this.peerCertificate = secure.getPeerX509Certificate();
+      this.noteSecured(secure);
       this.current = secure;
       if (this.paused) secure.pause();
       const held = this.held ?? [];
@@ -142,6 +139,15 @@ export class UpgradableTransport implements Transport {
 
   onDrain(cb: () => void): void {
     this.drainCb = cb;
+  }
+
+  private noteSecured(secure: TLSSocket): void {
+    const cipher = secure.getCipher();
+    this.tls = {
+      version: (secure.getProtocol() ?? "").replace(/^TLSv/, ""),
+      cipherSuite: cipher.standardName ?? cipher.name,
+    };
+    this.peerCertificate = secure.getPeerX509Certificate();
   }
 
   private readonly forward = (chunk: Buffer): void => {
