@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Authenticator } from "../auth/authenticator.js";
 import { nkeys } from "../auth/lazy-libs.js";
-import type { AuthOptions, ClientAuthenticator } from "../auth/types.js";
+import type { AuthOptions, ClientAuthenticator, UserPermissions } from "../auth/types.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
@@ -336,14 +336,17 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     return JSON.stringify(info);
   }
 
-  async bind(leaf: LeafConnection, c: LeafConnectInfo): Promise<Account | string> {
+  async bind(
+    leaf: LeafConnection,
+    c: LeafConnectInfo,
+  ): Promise<{ account: Account; permissions?: UserPermissions } | string> {
     const cluster = this.host.clusterName;
     if (c.cluster && cluster !== undefined && c.cluster === cluster) {
       leaf.sendProto("-ERR 'remote leafnode has same cluster name'\r\n");
       return "remote leafnode has same cluster name";
     }
     const auth = this.auth ?? this.host.authenticator;
-    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) return this.host.globalAccount;
+    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) return { account: this.host.globalAccount };
     const result = await auth.authenticate(
       {
         user: c.user,
@@ -360,7 +363,8 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     );
     if (result === undefined) return "Authorization Violation";
     const account = this.accountNamed(result.account);
-    return account ?? `account "${result.account}" does not exist`;
+    if (account === undefined) return `account "${result.account}" does not exist`;
+    return { account, permissions: result.permissions?.source };
   }
 
   connectJson(leaf: LeafConnection, info: LeafInfo): string {
@@ -473,7 +477,12 @@ function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undef
   if (a === undefined) return undefined;
   const opts: AuthOptions = { timeoutMs: a.timeoutMs };
   if (a.users !== undefined && a.users.length > 0) {
-    opts.users = a.users.map((u) => ({ user: u.user, password: u.password, account: u.account }));
+    opts.users = a.users.map((u) => ({
+      user: u.user,
+      password: u.password,
+      account: u.account,
+      permissions: u.permissions,
+    }));
   } else if (a.user !== undefined) {
     opts.users = [{ user: a.user, password: a.password, account: a.account }];
   } else if (a.token !== undefined) {
