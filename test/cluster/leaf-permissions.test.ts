@@ -4,10 +4,13 @@
 // and a close; its second INFO hands the rules to the spoke (`export`/`import`), which applies them too.
 // Checked on Lattice and nats-server 2.9.10 hubs, with Lattice and nats-server spokes.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { jwtAuthenticator, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import type { RunningServer } from "../../src/index.js";
+import { Operator, user } from "../auth/jwt-fixtures.js";
 import { freePort, type NatsServerProcess, startNatsServerProcess } from "../helpers/nats-cluster.js";
 import { hasNatsServer } from "../helpers/servers.js";
 import { sleep, waitFor } from "../helpers/wait.js";
@@ -249,6 +252,39 @@ describe("the hub enforces the leaf user's permissions", () => {
       assert.equal(await arrives(leafNc, hubNc, ">", "up.a"), true);
       assert.equal(await arrives(hubNc, leafNc, "down.>", "down.secret"), false);
       assert.equal(await arrives(hubNc, leafNc, "down.>", "down.a"), true);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it("the permissions of a user JWT the leaf connects with (operator mode hub)", T, async () => {
+    const env = new Env(pinned);
+    try {
+      const op = await Operator.create();
+      const a = await op.account("A");
+      const leafUser = await user(a.kp, {
+        pub: LEAF_PERMISSIONS.publish,
+        sub: LEAF_PERMISSIONS.subscribe,
+      });
+      const app = await user(a.kp);
+      const hub = await env.server({
+        server_name: "hub",
+        ...op.config(),
+        leafnodes: { listen: "127.0.0.1:-1" },
+      });
+      const creds = join(env.dir("leaf-jwt-"), "leaf.creds");
+      writeFileSync(creds, leafUser.creds);
+      const spoke = await env.server({
+        server_name: "spoke",
+        leafnodes: {
+          reconnect: "250ms",
+          remotes: [{ url: `nats-leaf://127.0.0.1:${hub.server.leafnodes!.port}`, credentials: creds }],
+        },
+      });
+      await waitFor(() => spokeLink(spoke) !== undefined, { what: "the link" });
+      assert.deepEqual(spokeLink(spoke)!.remoteInfo?.import, LEAF_PERMISSIONS.subscribe);
+      const hubNc = await env.client(hub, { authenticator: jwtAuthenticator(app.jwt, app.seed) });
+      await checkFiltering(hubNc, await env.client(spoke), true);
     } finally {
       await env.close();
     }
