@@ -10,10 +10,10 @@ import type { Transport } from "../server/transport.js";
 import { isSubsetMatch, subjectMatches } from "../subjects/pattern.js";
 import { isLiteralSubject } from "../subjects/validate.js";
 import type { LeafConnectInfo, LeafInfo } from "./leaf-info.js";
+import { LeafPermissions } from "./leaf-permissions.js";
 import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 import { interestKey } from "./local-interest.js";
 import { queueWeight } from "./remote-interest.js";
-import { LeafPermissions } from "./leaf-permissions.js";
 import { UpgradableTransport } from "./upgradable-transport.js";
 
 /** A spoke waits this long for the hub's second INFO (`info_on_connect`) before giving up on the link. */

@@ -346,7 +346,8 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
       return "remote leafnode has same cluster name";
     }
     const auth = this.auth ?? this.host.authenticator;
-    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) return { account: this.host.globalAccount };
+    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser))
+      return { account: this.host.globalAccount };
     const result = await auth.authenticate(
       {
         user: c.user,
