@@ -10,17 +10,16 @@ import type { Subscription } from "../server/subscription.js";
 import type { Transport } from "../server/transport.js";
 import { TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
-import { type DialTarget, dialSocket, type PendingDial, Redialer } from "./dialer.js";
+import { Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
 import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
-import { forHost, handshakeErrorText, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
+import { leafRemoteDial, remoteWantsTls } from "./leaf-remote-dial.js";
+import { forHost, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
 import { type LeafRemoteUrl, parseLeafRemoteUrl } from "./leaf-remote-url.js";
-import { dialLeafWebSocket } from "./leaf-websocket-dial.js";
 import { displayHost, hostPort, LinkListener } from "./link-listener.js";
 import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { LocalInterest } from "./local-interest.js";
 import { DEFAULT_LEAFNODE_PORT, type LeafNodeOptions, type LeafRemote } from "./options.js";
-import { UpgradableTransport } from "./upgradable-transport.js";
 
 /** The server as leaf nodes see it. */
 export interface LeafServerHost extends LinkServerHost {
@@ -192,39 +191,16 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
         this.dialer.retarget(dialTarget(urls[this.next % urls.length]!));
       },
     };
-    const dial = (_target: DialTarget, timeoutMs: number): PendingDial<Transport> => {
-      const u = urls[link.next % urls.length]!;
-      const secured = config.tls !== undefined || u.tls;
-      if (u.websocket) {
-        const o = this.options;
-        const pending = dialLeafWebSocket(
-          u,
-          {
-            tls: secured ? clientTls : undefined,
-            compress: config.wsCompression,
-            maxFrame: Math.max(o.maxPending, 2 * (o.maxPayload + o.maxControlLine)),
-          },
-          timeoutMs,
-        );
-        pending.result.catch((err: Error) => {
-          if (!this.stopped) this.logger.error(`Error soliciting websocket connection: ${err.message}`);
-        });
-        return pending;
-      }
-      const first = secured && clientTls.first;
-      const pending = dialSocket(
-        { host: u.host, port: u.port, tls: first ? forHost(clientTls, u.host) : undefined },
-        timeoutMs,
-      );
-      const result = pending.result.then((socket): Transport => new UpgradableTransport(socket));
-      result.catch((err: Error) => {
-        if (first && isTlsError(err) && !this.stopped)
-          this.logger.error(
-            `${hostPort(u.host, u.port)} - TLS leafnode handshake error: ${handshakeErrorText(err)}`,
-          );
-      });
-      return { result, cancel: pending.cancel };
-    };
+    const o = this.options;
+    const current = () => urls[link.next % urls.length]!;
+    const dial = leafRemoteDial({
+      config,
+      clientTls,
+      maxFrame: Math.max(o.maxPending, 2 * (o.maxPayload + o.maxControlLine)),
+      logger: this.logger,
+      current,
+      running: () => !this.stopped,
+    });
     link.dialer = new Redialer(
       dialTarget(urls[0]!),
       {
@@ -241,7 +217,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
           transport.destroy();
           return;
         }
-        const u = urls[link.next % urls.length]!;
+        const u = current();
         const leaf = new LeafConnection(
           this.host.nextConnectionId(),
           transport,
@@ -259,7 +235,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
               : {
                   client: forHost(clientTls, u.host),
                   timeoutMs: clientTls.timeoutMs,
-                  required: config.tls !== undefined || u.tls,
+                  required: remoteWantsTls(config, u),
                 },
           },
           2000,
@@ -465,12 +441,6 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     const sub = client.subscribe(subject, () => {});
     this.loopSubjects.set(account, { subject, sub, client });
   }
-}
-
-/** A failed TLS handshake (a certificate check or TLS alert), not a failed TCP connect. */
-function isTlsError(err: Error): boolean {
-  const code = (err as NodeJS.ErrnoException).code ?? "";
-  return code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || (code !== "" && !code.startsWith("E"));
 }
 
 function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undefined {
