@@ -174,6 +174,34 @@ describe("leaf remotes over TLS and websocket", {
     }
   });
 
+  it("wss:// to a hub whose certificate comes from an unknown CA is refused and logged", T, async () => {
+    const env = new Env(pinned);
+    try {
+      const logFile = join(env.dir("leaf-wss-bad-ca-"), "spoke.log");
+      const hub = await env.server({
+        server_name: "hub",
+        leafnodes: { listen: "127.0.0.1:-1" },
+        websocket: { host: "127.0.0.1", port: -1, tls: hubTls() },
+      });
+      const url = hub.server.listenerUrls().websocket![0]!;
+      const spoke = await env.server({
+        server_name: "spoke",
+        log_file: logFile,
+        leafnodes: { reconnect: "250ms", remotes: [{ url, tls: { ca_file: certs.otherCa } }] },
+      });
+      const refusals = () =>
+        readFileSync(logFile, "utf8")
+          .split("\n")
+          .filter((l) =>
+            l.includes("Error soliciting websocket connection: x509: certificate signed by unknown"),
+          );
+      await waitFor(() => refusals().length >= 2, { timeoutMs: 8000, what: "two refused wss handshakes" });
+      assert.equal(link(spoke), undefined);
+    } finally {
+      await env.close();
+    }
+  });
+
   it("the TLS link comes back after the hub restarts", T, async () => {
     const env = new Env(pinned);
     try {
