@@ -91,6 +91,52 @@ describe("leaf remotes over TLS and websocket", {
     }
   });
 
+  it("the remote's certificate for a hub that verifies clients; the hub's name is checked", T, async () => {
+    const env = new Env(pinned);
+    try {
+      const logFile = join(env.dir("leaf-verify-"), "spoke.log");
+      const hub = await env.server({
+        server_name: "hub",
+        leafnodes: { listen: "127.0.0.1:-1", tls: { ...hubTls(), ca_file: certs.ca, verify: true } },
+      });
+      const port = hub.server.leafnodes!.port;
+      const spoke = await env.server(
+        spokeConfig({
+          url: `tls://localhost:${port}`,
+          tls: { ca_file: certs.ca, cert_file: certs.aliceCert, key_file: certs.aliceKey },
+        }),
+      );
+      await linked(spoke, "the link with a client certificate");
+      await trafficBothWays(await env.client(hub), await env.client(spoke), "verify");
+
+      // A hub certificate made for another name is refused, whoever signed it.
+      const other = await env.server({
+        server_name: "other",
+        leafnodes: {
+          listen: "127.0.0.1:-1",
+          tls: { cert_file: certs.otherServerCert, key_file: certs.otherServerKey },
+        },
+      });
+      const misnamed = await env.server({
+        server_name: "misnamed",
+        log_file: logFile,
+        leafnodes: {
+          reconnect: "250ms",
+          remotes: [{ url: `tls://127.0.0.1:${other.server.leafnodes!.port}`, tls: { ca_file: certs.ca } }],
+        },
+      });
+      await waitFor(
+        () => /TLS leafnode handshake error: x509: .*altnames/.test(readFileSync(logFile, "utf8")),
+        {
+          what: "the name mismatch in the log",
+        },
+      );
+      assert.equal(link(misnamed), undefined);
+    } finally {
+      await env.close();
+    }
+  });
+
   it("insecure: a certificate from an unknown CA is accepted", T, async () => {
     const env = new Env(pinned);
     try {
@@ -252,6 +298,29 @@ describe("leaf remotes over TLS and websocket", {
           what: "the link after nats-server restarted",
         });
         await trafficBothWays(await env.client(hub.url), await env.client(spoke), "nstls2");
+      } finally {
+        await env.close();
+        await hub?.close();
+      }
+    });
+
+    it("tls:// to a hub that verifies the spoke's certificate", T, async () => {
+      const env = new Env(pinned);
+      let hub: NatsServerProcess | undefined;
+      try {
+        const port = await freePort();
+        hub = await startNatsServerProcess({
+          name: "ns-verify-hub",
+          conf: `leafnodes { listen: "127.0.0.1:${port}", tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}", ca_file: "${certs.ca}", verify: true } }`,
+        });
+        const spoke = await env.server(
+          spokeConfig({
+            url: `tls://localhost:${port}`,
+            tls: { ca_file: certs.ca, cert_file: certs.aliceCert, key_file: certs.aliceKey },
+          }),
+        );
+        await linked(spoke, "the verified link to nats-server");
+        await trafficBothWays(await env.client(hub.url), await env.client(spoke), "nsverify");
       } finally {
         await env.close();
         await hub?.close();
