@@ -24,7 +24,10 @@ export interface LeafHost extends ConnectionContext {
   readonly router: Router;
   /** Hub side: the INFO sent first (and, with `connect_info`, again once the spoke is bound). */
   hubInfoJson(leaf: LeafConnection, extra?: Record<string, unknown>): string;
-  /** Hub side: check the spoke's CONNECT and bind it to an account (with the user's permissions); a string is the refusal. */
+  /**
+   * Hub side: check the spoke's CONNECT and bind it to an account, with the leaf user's permissions; a
+   * string is the refusal.
+   */
   bind(
     leaf: LeafConnection,
     connect: LeafConnectInfo,
@@ -83,7 +86,7 @@ export class LeafConnection extends LinkConnection {
           /** The remote's `deny_exports`: messages not sent to the hub. */
           denyExports?: readonly string[];
           /**
-           * TLS after the hub's INFO (unset on websockets and TLS-first links, secured before INFO): always
+           * TLS after the hub's INFO (unset on websockets; a TLS-first socket is secured already): always
            * when `required` (a `tls { }` block or a `tls://` URL), else when the INFO says `tls_required`.
            */
           tls?: { client: ConnectionOptions; timeoutMs: number; required: boolean };
@@ -137,9 +140,7 @@ export class LeafConnection extends LinkConnection {
         return;
       }
       this.remoteInfo = info;
-      if (info.import !== undefined || info.export !== undefined) {
-        this.permissions = LeafPermissions.fromInfo(info.export, info.import);
-      }
+      this.takePermissions(info);
       this.secureIfAsked(info);
       this.sendProto(`CONNECT ${this.host.connectJson(this, info)}\r\n`);
       if (info.info_on_connect) {
@@ -154,14 +155,18 @@ export class LeafConnection extends LinkConnection {
       this.ready();
       return;
     }
-    if (info.import !== undefined || info.export !== undefined) {
-      this.permissions = LeafPermissions.fromInfo(info.export, info.import);
-    }
+    this.takePermissions(info);
     if (info.connect_info && !this.registered) {
       this.clearDeadline();
       this.remoteInfo = { ...this.remoteInfo, ...info };
       this.ready();
     }
+  }
+
+  /** Spoke side: the leaf user's permissions, when the hub's INFO carries them (after the CONNECT). */
+  private takePermissions(info: LeafInfo): void {
+    if (info.import === undefined && info.export === undefined) return;
+    this.permissions = LeafPermissions.fromInfo(info.export, info.import);
   }
 
   /** Spoke side: start TLS before the CONNECT (which waits for the handshake) when the remote or hub asks. */
