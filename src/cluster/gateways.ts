@@ -10,7 +10,7 @@ import { TcpTransport, type Transport } from "../server/transport.js";
 import { secureContextOptions, TlsAcceptor, type TlsOptions } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import type { Cluster } from "./cluster.js";
-import { Redialer } from "./dialer.js";
+import { dialSocket, Redialer } from "./dialer.js";
 import { GatewayConnection, type GatewayHost } from "./gateway.js";
 import {
   GatewayCmd,
@@ -57,7 +57,7 @@ interface RemoteCluster {
   current: string | undefined;
   /** Rounds over every URL that all failed in a row (implicit remotes give up after connect_retries). */
   failedRounds: number;
-  dialer: Redialer | undefined;
+  dialer: Redialer<net.Socket> | undefined;
   /** The registered outbound connection. */
   connection: GatewayConnection | undefined;
 }
@@ -439,6 +439,7 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
       r.dialer = new Redialer(
         target,
         {
+          dial: dialSocket,
           retries: 1,
           minDelayMs: 250,
           maxDelayMs: 2000,
