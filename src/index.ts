@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { applyConfig, validateOptions } from "./config/server-options.js";
 import { launchServer } from "./server/launch.js";
 import { defaultOptions } from "./server/options.js";
@@ -32,7 +35,20 @@ export async function startServer(config: EmbeddedOptions = {}): Promise<Running
   const warnings: string[] = [];
   applyConfig(opts, rest, (w) => warnings.push(w));
   validateOptions(opts);
-  const server = await launchServer(opts);
+  // An embedded server never opens a store it was not pointed at (./data may be another server's):
+  // without store_dir it gets a fresh directory of its own, removed when it closes.
+  let scratch: string | undefined;
+  if (opts.jetstream?.enabled && !namesStoreDir(rest)) {
+    scratch = mkdtempSync(join(tmpdir(), "lattice-js-"));
+    opts.jetstream.storeDir = scratch;
+  }
+  let server: Server;
+  try {
+    server = await launchServer(opts);
+  } catch (err) {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
   for (const w of warnings) server.logger.warn(w);
   const port = server.port;
   const host = opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : opts.host;
@@ -40,8 +56,24 @@ export async function startServer(config: EmbeddedOptions = {}): Promise<Running
     url: `nats://${host}:${port}`,
     port,
     server,
-    close: () => server.shutdown(),
+    close: async () => {
+      await server.shutdown();
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+    },
   };
+}
+
+const STORE_DIR_KEYS = new Set(["store_dir", "store", "storedir"]);
+
+/** Whether an embedded config says where JetStream keeps its data (top level or in `jetstream { }`). */
+function namesStoreDir(config: Record<string, unknown>): boolean {
+  for (const [k, v] of Object.entries(config)) {
+    const key = k.toLowerCase();
+    if (key === "store_dir") return true;
+    if (key === "jetstream" && isRecord(v) && Object.keys(v).some((j) => STORE_DIR_KEYS.has(j.toLowerCase())))
+      return true;
+  }
+  return false;
 }
 
 /**

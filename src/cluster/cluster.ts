@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
+import type net from "node:net";
 import { Permissions } from "../auth/permissions.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import { TcpTransport, type Transport } from "../server/transport.js";
 import { secureContextOptions, TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
-import { Redialer } from "./dialer.js";
+import { dialSocket, Redialer } from "./dialer.js";
 import { displayHost, hostPort, LinkListener } from "./link-listener.js";
 import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { type InterestEntry, LocalInterest } from "./local-interest.js";
@@ -45,7 +46,10 @@ export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost
   private readonly interest = new LocalInterest();
   private readonly watched = new Map<Account, () => void>();
   /** Dialers by route URL: configured routes (forever) and gossiped ones (a few tries). */
-  private readonly dialers = new Map<string, { dialer: Redialer; explicit: boolean; peerId?: string }>();
+  private readonly dialers = new Map<
+    string,
+    { dialer: Redialer<net.Socket>; explicit: boolean; peerId?: string }
+  >();
   private readonly listener: LinkListener;
   private name: string;
   private dynamicName: boolean;
@@ -175,13 +179,14 @@ export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost
       return;
     }
     if (this.dialers.has(target.url)) return;
-    const entry: { dialer: Redialer; explicit: boolean; peerId?: string } = {
+    const entry: { dialer: Redialer<net.Socket>; explicit: boolean; peerId?: string } = {
       explicit,
-      dialer: undefined as unknown as Redialer,
+      dialer: undefined as unknown as Redialer<net.Socket>,
     };
     entry.dialer = new Redialer(
       { host: target.host, port: target.port, tls: this.tlsDial },
       {
+        dial: dialSocket,
         retries: explicit ? this.config.connectRetries : Math.max(3, this.config.connectRetries),
         minDelayMs: 250,
         maxDelayMs: 2000,
@@ -305,6 +310,14 @@ export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost
       c.auth_token = auth.token;
     }
     return JSON.stringify(c);
+  }
+
+  /** Whether a server of this cluster (this one or a routed peer) goes by `name`. */
+  hasServerNamed(name: string | undefined): boolean {
+    if (name === undefined || name === "") return false;
+    if (name === this.host.name) return true;
+    for (const r of this.routes.values()) if (r.remote?.server_name === name) return true;
+    return false;
   }
 
   checkConnect(c: RouteConnectInfo): string | undefined {

@@ -10,7 +10,18 @@ export interface DialTarget {
   tls?: tls.ConnectionOptions;
 }
 
-export interface RedialOptions {
+/** One connect attempt: `result` settles once; `cancel()` abandons it (destroying what it made). */
+export interface PendingDial<T> {
+  readonly result: Promise<T>;
+  cancel(): void;
+}
+
+/** How to make one connection to a target (a socket, a websocket...). */
+export type Dial<T> = (target: DialTarget, timeoutMs: number) => PendingDial<T>;
+
+export interface RedialOptions<T> {
+  /** Makes each attempt (`dialSocket` for plain TCP or TLS-first sockets). */
+  dial: Dial<T>;
   /** Failed attempts in a row before giving up; 0 = never give up. */
   retries: number;
   /** First retry delay; doubled after each failure up to maxDelayMs, with ±20% jitter. */
@@ -26,13 +37,13 @@ export interface RedialOptions {
 /**
  * Dials a server link and keeps it up: after a failed attempt, or once the connection it made is lost
  * (`lost()`), it tries again with exponential back-off, until it succeeds, gives up after `retries`
- * failures in a row, or is stopped. The connection itself is the caller's (`onSocket`).
+ * failures in a row, or is stopped. The connection itself is the caller's (`onConnected`).
  */
-export class Redialer {
+export class Redialer<T> {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
-  private pending: net.Socket | undefined;
+  private pending: PendingDial<T> | undefined;
   private connectedAt = 0;
   /** Failed dials in a row (retries count these; a link that connects resets them). */
   private attempts = 0;
@@ -43,8 +54,8 @@ export class Redialer {
 
   constructor(
     private target: DialTarget,
-    private readonly opts: RedialOptions,
-    private readonly onSocket: (socket: net.Socket) => void,
+    private readonly opts: RedialOptions<T>,
+    private readonly onConnected: (connection: T) => void,
     private readonly onGiveUp?: () => void,
   ) {}
 
@@ -85,7 +96,7 @@ export class Redialer {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending?.destroy();
+    this.pending?.cancel();
     this.pending = undefined;
   }
 
@@ -96,44 +107,64 @@ export class Redialer {
 
   private attempt(): void {
     if (this.stopped) return;
-    const t = this.target;
-    const socket = t.tls
-      ? tls.connect({ ...t.tls, host: t.host, port: t.port, servername: t.tls.servername ?? sniName(t.host) })
-      : net.connect({ host: t.host, port: t.port });
-    this.pending = socket;
-    const ready = t.tls ? "secureConnect" : "connect";
-    const timer = setTimeout(() => socket.destroy(new Error("connect timeout")), this.opts.timeoutMs);
-    timer.unref();
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      if (this.pending !== socket) return;
-      this.pending = undefined;
-      this.failures++;
-      this.attempts++;
-      this.opts.logger.debug(`Error trying to connect to ${this.opts.what} ${this.url}: ${err.message}`);
-      if (this.stopped) return;
-      if (this.opts.retries > 0 && this.attempts >= this.opts.retries) {
-        this.opts.logger.debug(`Giving up on ${this.opts.what} ${this.url} after ${this.failures} attempts`);
-        this.onGiveUp?.();
-        return;
-      }
-      this.start(this.nextDelay());
-    };
-    socket.once("error", fail);
-    socket.once(ready, () => {
-      clearTimeout(timer);
-      socket.off("error", fail);
-      if (this.pending !== socket) return;
-      this.pending = undefined;
-      this.connected = true;
-      this.connectedAt = Date.now();
-      this.attempts = 0;
-      this.connects++;
-      this.onSocket(socket);
-    });
+    const pending = this.opts.dial(this.target, this.opts.timeoutMs);
+    this.pending = pending;
+    pending.result.then(
+      (connection) => {
+        if (this.pending !== pending) return;
+        this.pending = undefined;
+        this.connected = true;
+        this.connectedAt = Date.now();
+        this.attempts = 0;
+        this.connects++;
+        this.onConnected(connection);
+      },
+      (err: Error) => {
+        if (this.pending !== pending) return;
+        this.pending = undefined;
+        this.failures++;
+        this.attempts++;
+        this.opts.logger.debug(`Error trying to connect to ${this.opts.what} ${this.url}: ${err.message}`);
+        if (this.stopped) return;
+        if (this.opts.retries > 0 && this.attempts >= this.opts.retries) {
+          this.opts.logger.debug(
+            `Giving up on ${this.opts.what} ${this.url} after ${this.failures} attempts`,
+          );
+          this.onGiveUp?.();
+          return;
+        }
+        this.start(this.nextDelay());
+      },
+    );
   }
 }
 
-function sniName(host: string): string | undefined {
+/** A TCP connection to the target, or TLS from the first byte when the target has `tls`. */
+export function dialSocket(target: DialTarget, timeoutMs: number): PendingDial<net.Socket> {
+  const t = target;
+  const socket = t.tls
+    ? tls.connect({ ...t.tls, host: t.host, port: t.port, servername: t.tls.servername ?? sniName(t.host) })
+    : net.connect({ host: t.host, port: t.port });
+  const result = new Promise<net.Socket>((resolve, reject) => {
+    const timer = setTimeout(() => socket.destroy(new Error("connect timeout")), timeoutMs);
+    timer.unref();
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    socket.once("error", fail);
+    socket.once(t.tls ? "secureConnect" : "connect", () => {
+      clearTimeout(timer);
+      socket.off("error", fail);
+      resolve(socket);
+    });
+  });
+  // A cancelled attempt's rejection has no one waiting for it.
+  result.catch(() => {});
+  return { result, cancel: () => socket.destroy() };
+}
+
+/** The SNI name for a host: none for an IP address. */
+export function sniName(host: string): string | undefined {
   return net.isIP(host) === 0 ? host : undefined;
 }

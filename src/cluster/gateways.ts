@@ -10,7 +10,7 @@ import { TcpTransport, type Transport } from "../server/transport.js";
 import { secureContextOptions, TlsAcceptor, type TlsOptions } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import type { Cluster } from "./cluster.js";
-import { Redialer } from "./dialer.js";
+import { dialSocket, Redialer } from "./dialer.js";
 import { GatewayConnection, type GatewayHost } from "./gateway.js";
 import {
   GatewayCmd,
@@ -57,7 +57,7 @@ interface RemoteCluster {
   current: string | undefined;
   /** Rounds over every URL that all failed in a row (implicit remotes give up after connect_retries). */
   failedRounds: number;
-  dialer: Redialer | undefined;
+  dialer: Redialer<net.Socket> | undefined;
   /** The registered outbound connection. */
   connection: GatewayConnection | undefined;
 }
@@ -276,7 +276,21 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
     return true;
   }
 
+  /**
+   * A gateway peer named like a server of this cluster is refused (nats-server: "Remote server has a
+   * duplicate name"), since events and monitoring address servers by name across the supercluster.
+   */
+  private duplicateName(gw: GatewayConnection, info: GatewayInfo): boolean {
+    const name = info.server_name;
+    if (name === undefined || name === "") return false;
+    if (name !== this.host.name && !this.host.cluster?.hasServerNamed(name)) return false;
+    this.logger.error(`${gw.describe()} - Remote server has a duplicate name: "${name}"`);
+    gw.close(CloseReason.DuplicateServerName);
+    return true;
+  }
+
   outboundReady(gw: GatewayConnection, info: GatewayInfo): boolean {
+    if (this.duplicateName(gw, info)) return false;
     const r = this.remotes.get(gw.remoteName);
     if (r === undefined || this.stopped) {
       gw.noReconnect = true;
@@ -307,6 +321,7 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
       gw.close(CloseReason.ServerShutdown);
       return false;
     }
+    if (this.duplicateName(gw, info)) return false;
     this.inbound.add(gw);
     this.logger.info(
       `${gw.describe()} - Inbound gateway connection from "${gw.remoteName}" (${info.server_id ?? ""}) registered`,
@@ -424,6 +439,7 @@ export class Gateways extends LinkManager<GatewayServerHost> implements GatewayH
       r.dialer = new Redialer(
         target,
         {
+          dial: dialSocket,
           retries: 1,
           minDelayMs: 250,
           maxDelayMs: 2000,

@@ -1,3 +1,5 @@
+import type { PermissionRules } from "../auth/types.js";
+
 // The JSON of leaf-node INFO (sent by the hub) and CONNECT (sent by the spoke), as nats-server reads it.
 
 export interface LeafInfo {
@@ -26,6 +28,10 @@ export interface LeafInfo {
   acc_is_sys?: boolean;
   compression?: string;
   api_lvl?: number;
+  /** With `connect_info`: the leaf user's subscribe permissions (what the spoke may receive). */
+  import?: PermissionRules;
+  /** With `connect_info`: the leaf user's publish permissions (what the spoke may send). */
+  export?: PermissionRules;
 }
 
 export interface LeafConnectInfo {

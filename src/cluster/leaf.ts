@@ -1,3 +1,5 @@
+import type { ConnectionOptions } from "node:tls";
+import type { UserPermissions } from "../auth/types.js";
 import { interestLine, noInterestLine } from "../protocol/link-frames.js";
 import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
@@ -6,10 +8,13 @@ import type { ConnectionContext } from "../server/connection.js";
 import type { Router } from "../server/router.js";
 import type { Transport } from "../server/transport.js";
 import { isSubsetMatch, subjectMatches } from "../subjects/pattern.js";
+import { isLiteralSubject } from "../subjects/validate.js";
 import type { LeafConnectInfo, LeafInfo } from "./leaf-info.js";
+import { LeafPermissions } from "./leaf-permissions.js";
 import { LinkConnection, readReplyAndQueues } from "./link-connection.js";
 import { interestKey } from "./local-interest.js";
 import { queueWeight } from "./remote-interest.js";
+import { UpgradableTransport } from "./upgradable-transport.js";
 
 /** A spoke waits this long for the hub's second INFO (`info_on_connect`) before giving up on the link. */
 const CONNECT_INFO_TIMEOUT_MS = 2000;
@@ -19,8 +24,14 @@ export interface LeafHost extends ConnectionContext {
   readonly router: Router;
   /** Hub side: the INFO sent first (and, with `connect_info`, again once the spoke is bound). */
   hubInfoJson(leaf: LeafConnection, extra?: Record<string, unknown>): string;
-  /** Hub side: check the spoke's CONNECT and bind it to an account; a string is the refusal. */
-  bind(leaf: LeafConnection, connect: LeafConnectInfo): Promise<Account | string>;
+  /**
+   * Hub side: check the spoke's CONNECT and bind it to an account, with the leaf user's permissions; a
+   * string is the refusal.
+   */
+  bind(
+    leaf: LeafConnection,
+    connect: LeafConnectInfo,
+  ): Promise<{ account: Account; permissions?: UserPermissions } | string>;
   /** Spoke side: the CONNECT answering the hub's INFO. */
   connectJson(leaf: LeafConnection, info: LeafInfo): string;
   /** The link is bound and may carry interest: register it (false: refused, closed with a reason). */
@@ -53,6 +64,11 @@ export class LeafConnection extends LinkConnection {
   nonce: string | undefined;
   /** The error the peer sent before closing, for the dialler's back-off rules. */
   lastError: string | undefined;
+  /**
+   * The leaf user's permissions: on the hub from its authentication, on the spoke from the hub's INFO.
+   * See LeafPermissions for what each side filters.
+   */
+  permissions: LeafPermissions | undefined;
 
   constructor(
     cid: number,
@@ -69,6 +85,11 @@ export class LeafConnection extends LinkConnection {
           denyImports?: readonly string[];
           /** The remote's `deny_exports`: messages not sent to the hub. */
           denyExports?: readonly string[];
+          /**
+           * TLS after the hub's INFO (unset on websockets; a TLS-first socket is secured already): always
+           * when `required` (a `tls { }` block or a `tls://` URL), else when the INFO says `tls_required`.
+           */
+          tls?: { client: ConnectionOptions; timeoutMs: number; required: boolean };
         }
       | undefined,
     authTimeoutMs: number,
@@ -119,6 +140,8 @@ export class LeafConnection extends LinkConnection {
         return;
       }
       this.remoteInfo = info;
+      this.takePermissions(info);
+      this.secureIfAsked(info);
       this.sendProto(`CONNECT ${this.host.connectJson(this, info)}\r\n`);
       if (info.info_on_connect) {
         // The hub tells us which account we are bound to first; interest waits for that.
@@ -132,11 +155,30 @@ export class LeafConnection extends LinkConnection {
       this.ready();
       return;
     }
+    this.takePermissions(info);
     if (info.connect_info && !this.registered) {
       this.clearDeadline();
       this.remoteInfo = { ...this.remoteInfo, ...info };
       this.ready();
     }
+  }
+
+  /** Spoke side: the leaf user's permissions, when the hub's INFO carries them (after the CONNECT). */
+  private takePermissions(info: LeafInfo): void {
+    if (info.import === undefined && info.export === undefined) return;
+    this.permissions = LeafPermissions.fromInfo(info.export, info.import);
+  }
+
+  /** Spoke side: start TLS before the CONNECT (which waits for the handshake) when the remote or hub asks. */
+  private secureIfAsked(info: LeafInfo): void {
+    const tls = this.remote?.tls;
+    const t = this.transport;
+    if (tls === undefined || !(t instanceof UpgradableTransport) || t.upgraded) return;
+    if (!tls.required && !info.tls_required) return;
+    t.startTls(tls.client, tls.timeoutMs, (reason) => {
+      this.ctx.logger.error(`${this.describe()} - TLS leafnode handshake error: ${reason}`);
+      this.close(CloseReason.TLSHandshakeError);
+    });
   }
 
   onConnect(json: string): void {
@@ -158,7 +200,8 @@ export class LeafConnection extends LinkConnection {
           this.close(CloseReason.AuthenticationViolation, "Authorization Violation");
           return;
         }
-        this.account = result;
+        this.account = result.account;
+        this.permissions = LeafPermissions.from(result.permissions);
         this.clearDeadline();
         if (!this.ready()) return;
         this.parser.resume();
@@ -177,9 +220,8 @@ export class LeafConnection extends LinkConnection {
     this.registered = true;
     if (!this.solicited) {
       const account = this.account!;
-      this.sendProto(
-        `INFO ${this.host.hubInfoJson(this, { connect_info: true, remote_account: account.name })}\r\n`,
-      );
+      const extra = { connect_info: true, remote_account: account.name, ...this.permissions?.toInfo() };
+      this.sendProto(`INFO ${this.host.hubInfoJson(this, extra)}\r\n`);
     }
     this.host.sendAllInterest(this);
     this.startPings();
@@ -207,6 +249,7 @@ export class LeafConnection extends LinkConnection {
         return;
       }
       if (crossesNoDomain(subject)) return;
+      if (!this.interestAllowed(subject)) return;
       // The table records the peer's entry before the index hears of it (and drops it before a removal),
       // so what the interest callbacks tell this link leaves out the peer's own interest.
       this.interest.add(account, subject, op === "SUB" ? undefined : args[1], queueWeight(args[2]));
@@ -226,18 +269,40 @@ export class LeafConnection extends LinkConnection {
     readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
     // The domain rule applies to the subject routed on (a JetStream delivery shows its stream subject).
     if (crossesNoDomain(m.subject) || denied(this.remote?.denyImports, m.subject)) return;
+    // The hub drops what the leaf user may not publish (its spoke should not have sent it).
+    if (!this.solicited && this.permissions?.mayPublish(m.subject) === false) return;
     this.host.router.publish(this.account!, m);
   }
 
   /** JetStream stays inside its domain (see crossesNoDomain). */
   protected override carries(subject: string): boolean {
-    return !crossesNoDomain(subject) && !denied(this.remote?.denyExports, subject);
+    if (crossesNoDomain(subject) || denied(this.remote?.denyExports, subject)) return false;
+    const p = this.permissions;
+    if (p === undefined) return true;
+    return this.solicited ? p.mayPublish(subject) : p.mayReceive(subject);
+  }
+
+  /**
+   * The peer's LS+ against the leaf user's permissions. The hub refuses a literal subject the leaf may not
+   * receive (-ERR, log, close, as nats-server); the spoke ignores a literal subject it may not publish to.
+   */
+  private interestAllowed(subject: string): boolean {
+    const p = this.permissions;
+    if (p === undefined || !isLiteralSubject(subject)) return true;
+    if (this.solicited) return p.mayPublish(subject);
+    if (p.mayReceive(subject)) return true;
+    this.ctx.logger.error(
+      `${this.describe()} - Subscription Violation on "${subject}" - Check other side configuration`,
+    );
+    this.close(CloseReason.ProtocolViolation, `Permissions Violation for Subscription to "${subject}"`);
+    return false;
   }
 
   /** Bring what the peer was told for one subject (and queue) to `weight` (0 = no interest). */
   tell(subject: string, queue: string | undefined, weight: number): void {
     if (!this.registered || this.closed || crossesNoDomain(subject)) return;
     if (weight > 0 && deniedInterest(this.remote?.denyImports, subject)) return;
+    if (weight > 0 && !this.mayAnnounce(subject)) return;
     const key = interestKey(subject, queue);
     const told = this.sent.get(key) ?? 0;
     if (weight > 0) {
@@ -248,6 +313,13 @@ export class LeafConnection extends LinkConnection {
       this.sent.delete(key);
       this.sendProto(noInterestLine("LS-", undefined, subject, queue));
     }
+  }
+
+  /** Interest the leaf user's permissions let this side announce: the hub, what the leaf may publish to. */
+  private mayAnnounce(subject: string): boolean {
+    const p = this.permissions;
+    if (p === undefined) return true;
+    return this.solicited ? p.subscribeCovers(subject) : p.publishCovers(subject);
   }
 
   /** The weight of the peer's own interest in a key (subtracted from what the hub tells it). */

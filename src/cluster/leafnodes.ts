@@ -2,21 +2,24 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Authenticator } from "../auth/authenticator.js";
 import { nkeys } from "../auth/lazy-libs.js";
-import type { AuthOptions, ClientAuthenticator } from "../auth/types.js";
+import type { AuthOptions, ClientAuthenticator, UserPermissions } from "../auth/types.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
 import type { InternalClient } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
-import { TcpTransport, type Transport } from "../server/transport.js";
+import type { Transport } from "../server/transport.js";
 import { TlsAcceptor } from "../tls/index.js";
 import { NATS_FEATURE_LEVEL } from "../version.js";
 import { Redialer } from "./dialer.js";
 import { LeafConnection, type LeafHost } from "./leaf.js";
 import { type LeafConnectInfo, type LeafInfo, parseCreds } from "./leaf-info.js";
+import { leafRemoteDial, remoteWantsTls } from "./leaf-remote-dial.js";
+import { forHost, type LeafClientTls, leafClientTls } from "./leaf-remote-tls.js";
+import { type LeafRemoteUrl, parseLeafRemoteUrl } from "./leaf-remote-url.js";
 import { displayHost, hostPort, LinkListener } from "./link-listener.js";
 import { LinkManager, type LinkServerHost } from "./link-manager.js";
 import { LocalInterest } from "./local-interest.js";
-import type { LeafNodeOptions, LeafRemote } from "./options.js";
+import { DEFAULT_LEAFNODE_PORT, type LeafNodeOptions, type LeafRemote } from "./options.js";
 
 /** The server as leaf nodes see it. */
 export interface LeafServerHost extends LinkServerHost {
@@ -32,13 +35,12 @@ export interface LeafServerHost extends LinkServerHost {
 
 /** After these errors the spoke waits before dialling again (nats-server's back-offs). */
 const LOOP_BACKOFF_MS = 30_000;
-const DEFAULT_LEAF_PORT = 7422;
 
 interface RemoteLink {
   readonly config: LeafRemote;
   readonly index: number;
   readonly account: Account;
-  dialer: Redialer;
+  dialer: Redialer<Transport>;
   next: number;
   connection: LeafConnection | undefined;
   /** Move on to the next URL (after a failed or lost attempt). */
@@ -74,11 +76,6 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     // Hub side `tls { }`: INFO in plain text, then the spoke starts TLS (as clients do).
     const tls = config.tls === undefined ? undefined : new TlsAcceptor(config.tls, false);
     this.listener = new LinkListener(this.logger, (t) => this.acceptTransport(t), tls);
-    if (config.remotes.some((r) => r.tls !== undefined || r.urls.some((u) => /^(tls|wss?):/i.test(u)))) {
-      throw new Error(
-        "leafnodes.remotes: TLS and websocket remotes are not supported by this release; dial the hub over nats-leaf://",
-      );
-    }
   }
 
   /** Listen for spokes (when a port is configured) and dial the remotes. Resolves with the listen URL. */
@@ -88,7 +85,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     const c = this.config;
     const port = c.port;
     if (port !== undefined) {
-      this.port = await this.listener.listen(c.host, port === 0 ? DEFAULT_LEAF_PORT : port);
+      this.port = await this.listener.listen(c.host, port === 0 ? DEFAULT_LEAFNODE_PORT : port);
       this.logger.info(`Listening for leafnode connections on ${hostPort(c.host, this.port)}`);
       url = `nats-leaf://${displayHost(c.host)}:${this.port}`;
     }
@@ -167,46 +164,79 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
       this.logger.error(`Leafnode remote ${index + 1}: account "${accountName}" does not exist`);
       return;
     }
-    const targets = config.urls.map(parseLeafUrl);
+    let clientTls: LeafClientTls;
+    try {
+      clientTls = leafClientTls(config.tls);
+    } catch (err) {
+      this.logger.error(`Leafnode remote ${index + 1}: ${(err as Error).message}`);
+      return;
+    }
+    if (config.wsNoMasking) {
+      // ws masks every frame a client sends; masked frames are what every hub accepts.
+      this.logger.warn(
+        `Leafnode remote ${index + 1}: ws_no_masking is not supported, frames sent to the hub stay masked`,
+      );
+    }
+    const urls = config.urls.map(parseLeafRemoteUrl);
+    const dialTarget = (u: LeafRemoteUrl) => ({ host: u.host, port: u.port });
     const link: RemoteLink = {
       config,
       index,
       account,
       next: 0,
       connection: undefined,
-      dialer: undefined as unknown as Redialer,
+      dialer: undefined as unknown as Redialer<Transport>,
       rotate() {
         this.next++;
-        this.dialer.retarget(targets[this.next % targets.length]!);
+        this.dialer.retarget(dialTarget(urls[this.next % urls.length]!));
       },
     };
+    const o = this.options;
+    const current = () => urls[link.next % urls.length]!;
+    const dial = leafRemoteDial({
+      config,
+      clientTls,
+      maxFrame: Math.max(o.maxPending, 2 * (o.maxPayload + o.maxControlLine)),
+      logger: this.logger,
+      current,
+      running: () => !this.stopped,
+    });
     link.dialer = new Redialer(
-      targets[0]!,
+      dialTarget(urls[0]!),
       {
+        dial,
         retries: 0,
         minDelayMs: Math.min(250, this.config.reconnectMs),
         maxDelayMs: this.config.reconnectMs,
-        timeoutMs: 2000,
+        timeoutMs: config.dialTimeoutMs ?? this.config.dialTimeoutMs ?? 2000,
         logger: this.logger,
         what: "leafnode remote",
       },
-      (socket) => {
+      (transport) => {
         if (this.stopped) {
-          socket.destroy();
+          transport.destroy();
           return;
         }
-        const t = targets[link.next % targets.length]!;
+        const u = current();
         const leaf = new LeafConnection(
           this.host.nextConnectionId(),
-          new TcpTransport(socket),
+          transport,
           this,
           {
             account,
             hub: config.hub,
-            url: t.url,
+            url: u.url,
             index,
             denyImports: config.denyImports,
             denyExports: config.denyExports,
+            // A TLS-first socket is secured already; the connection leaves it as it is.
+            tls: u.websocket
+              ? undefined
+              : {
+                  client: forHost(clientTls, u.host),
+                  timeoutMs: clientTls.timeoutMs,
+                  required: remoteWantsTls(config, u),
+                },
           },
           2000,
         );
@@ -282,14 +312,18 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     return JSON.stringify(info);
   }
 
-  async bind(leaf: LeafConnection, c: LeafConnectInfo): Promise<Account | string> {
+  async bind(
+    leaf: LeafConnection,
+    c: LeafConnectInfo,
+  ): Promise<{ account: Account; permissions?: UserPermissions } | string> {
     const cluster = this.host.clusterName;
     if (c.cluster && cluster !== undefined && c.cluster === cluster) {
       leaf.sendProto("-ERR 'remote leafnode has same cluster name'\r\n");
       return "remote leafnode has same cluster name";
     }
     const auth = this.auth ?? this.host.authenticator;
-    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser)) return this.host.globalAccount;
+    if (auth === undefined || (!auth.required && !auth.hasNoAuthUser))
+      return { account: this.host.globalAccount };
     const result = await auth.authenticate(
       {
         user: c.user,
@@ -306,7 +340,8 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     );
     if (result === undefined) return "Authorization Violation";
     const account = this.accountNamed(result.account);
-    return account ?? `account "${result.account}" does not exist`;
+    if (account === undefined) return `account "${result.account}" does not exist`;
+    return { account, permissions: result.permissions?.source };
   }
 
   connectJson(leaf: LeafConnection, info: LeafInfo): string {
@@ -324,7 +359,7 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     if (this.host.clusterName !== undefined) c.cluster = this.host.clusterName;
     if (this.host.jetStreamEnabled && o.jetstream?.domain) c.domain = o.jetstream.domain;
     if (remote.config.denyImports.length > 0) c.deny_pub = remote.config.denyImports;
-    const url = parseLeafUrl(leaf.remote!.url);
+    const url = parseLeafRemoteUrl(leaf.remote!.url);
     if (remote.config.credentials !== undefined) {
       const { jwt, seed } = parseCreds(readFileSync(remote.config.credentials, "utf8"));
       c.jwt = jwt;
@@ -413,7 +448,12 @@ function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undef
   if (a === undefined) return undefined;
   const opts: AuthOptions = { timeoutMs: a.timeoutMs };
   if (a.users !== undefined && a.users.length > 0) {
-    opts.users = a.users.map((u) => ({ user: u.user, password: u.password, account: u.account }));
+    opts.users = a.users.map((u) => ({
+      user: u.user,
+      password: u.password,
+      account: u.account,
+      permissions: u.permissions,
+    }));
   } else if (a.user !== undefined) {
     opts.users = [{ user: a.user, password: a.password, account: a.account }];
   } else if (a.token !== undefined) {
@@ -422,25 +462,6 @@ function leafAuthenticator(config: LeafNodeOptions): ClientAuthenticator | undef
     return undefined;
   }
   return new Authenticator(opts);
-}
-
-export function parseLeafUrl(text: string): {
-  host: string;
-  port: number;
-  user?: string;
-  pass?: string;
-  url: string;
-} {
-  const u = new URL(text.includes("://") ? text : `nats-leaf://${text}`);
-  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = u.port === "" ? DEFAULT_LEAF_PORT : Number(u.port);
-  return {
-    host,
-    port,
-    user: u.username === "" ? undefined : decodeURIComponent(u.username),
-    pass: u.password === "" ? undefined : decodeURIComponent(u.password),
-    url: text,
-  };
 }
 
 function readSeed(nkey: string): string {

@@ -1,4 +1,4 @@
-import type { PermissionRules } from "../auth/types.js";
+import type { PermissionRules, UserPermissions } from "../auth/types.js";
 import type { TlsOptions } from "../tls/options.js";
 
 // What the `cluster { }`, `gateway { }` and `leafnodes { }` blocks (and the --cluster/--routes... flags)
@@ -92,6 +92,11 @@ export interface LeafNodeUser {
   user: string;
   password?: string;
   account?: string;
+  /**
+   * What the leaf may publish into the account and receive from it (a Lattice addition: nats-server takes
+   * leaf permissions only from client users, accounts and JWTs).
+   */
+  permissions?: UserPermissions;
 }
 
 export interface LeafRemote {

@@ -34,8 +34,8 @@ export interface RouteHost extends ConnectionContext {
   mayExport(subject: string, queue: string | undefined): boolean;
   /** An account named by a peer; undefined when this server does not have it. */
   accountNamed(name: string): Account | undefined;
-  /** The `cluster { }` block: its `ping_interval`, when set, paces route PINGs. */
-  readonly config?: { readonly pingIntervalMs?: number };
+  /** The `cluster { }` block: its `ping_interval` and `ping_max`, when set, pace route PINGs. */
+  readonly config?: { readonly pingIntervalMs?: number; readonly pingMax?: number };
 }
 
 /**
@@ -78,6 +78,11 @@ export class RouteConnection extends LinkConnection {
 
   protected override pingIntervalMs(): number {
     return Math.min(ROUTE_PING_MS, this.host.config?.pingIntervalMs ?? this.ctx.options.pingIntervalMs);
+  }
+
+  protected override maxPingsOut(): number {
+    const max = this.host.config?.pingMax;
+    return max !== undefined && max > 0 ? max : this.ctx.options.pingMax;
   }
 
   protected peerName(): string | undefined {

@@ -6,6 +6,7 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { isValidUserNkey } from "../auth/authenticator.js";
+import { parsePermissions } from "../auth/config.js";
 import { nkeys } from "../auth/lazy-libs.js";
 import {
   defaultLeafNodeOptions,
@@ -59,6 +60,7 @@ function leafUser(v: unknown, field: string, warn: Warn): LeafNodeUser {
   const u = decodeBlock<Partial<LeafNodeUser>>(v, field, {}, warn, {
     ...USER_KEYS,
     account: assign("account", asString),
+    permissions: assign("permissions", parsePermissions),
   });
   if (u.user === undefined) throw new OptionsError(`${field}: a leaf node user needs "user"`);
   return u as LeafNodeUser;

@@ -3,7 +3,7 @@
 // limits, followed through claim updates. `startJetStream` is what the server's launcher calls before it
 // starts listening.
 
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { jetStreamLimitsOf } from "../accounts/js-limits.js";
 import type { Tenant } from "../accounts/tenant.js";
@@ -16,6 +16,7 @@ import type { JetStreamEngine, Server } from "../server/server.js";
 import { ApiRouter, DisabledAccountApi } from "./api/router.js";
 import { JsAccount, type JsLimitSet } from "./js-account.js";
 import { JszSource } from "./jsz-source.js";
+import { StoreLock } from "./store-lock.js";
 
 function size(n: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -42,6 +43,8 @@ export class JetStreamEngineImpl implements JetStreamEngine {
   private readonly root: string;
   readonly monitor: JszSource;
   private stopped = false;
+  /** Held from start to shutdown: no second server may use this store directory meanwhile. */
+  private lock: StoreLock | undefined;
   /** Account changes (operator mode) are applied one at a time, in order. */
   private changes: Promise<void> = Promise.resolve();
   private unfollow: (() => void) | undefined;
@@ -56,10 +59,17 @@ export class JetStreamEngineImpl implements JetStreamEngine {
     this.root = join(resolve(opts.storeDir), "jetstream");
   }
 
+  /** The JetStream side of an account, when JetStream is enabled for it. */
+  account(name: string): JsAccount | undefined {
+    const slot = this.slots.get(name);
+    return slot?.kind === "enabled" ? slot.account : undefined;
+  }
+
   async start(): Promise<void> {
     const log = this.server.logger;
     const info = this.monitor.config();
     mkdirSync(this.root, { recursive: true });
+    this.lock = StoreLock.acquire(realpathSync(this.root));
     log.info("Starting JetStream");
     log.info(`    Max Memory:      ${size(info.max_memory)}`);
     log.info(`    Max Storage:     ${size(info.max_storage)}`);
@@ -211,6 +221,7 @@ export class JetStreamEngineImpl implements JetStreamEngine {
     for (const slot of this.slots.values()) slot.stop();
     for (const a of this.accounts) await a.shutdown();
     for (const c of this.clients.values()) c.close();
+    this.lock?.release();
     this.server.logger.info("JetStream shut down");
   }
 }
@@ -218,6 +229,11 @@ export class JetStreamEngineImpl implements JetStreamEngine {
 /** Create the engine, load the stores and attach it to the server (which then advertises JetStream). */
 export async function startJetStream(server: Server, opts: JetStreamOptions): Promise<void> {
   const engine = new JetStreamEngineImpl(server, opts);
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (err) {
+    await engine.shutdown().catch(() => {});
+    throw err;
+  }
   server.attachJetStream(engine, engine.monitor);
 }

@@ -10,6 +10,7 @@ import type { InternalClient } from "../server/internal-client.js";
 import type { Subscription } from "../server/subscription.js";
 import { subjectsCollide } from "../subjects/pattern.js";
 import { type AccountLimits, UNLIMITED } from "./account-limits.js";
+import { type JetStreamAdmin, LocalAdmin } from "./admin.js";
 import { Advisories } from "./advisories.js";
 import { directResponders } from "./api/direct-get.js";
 import { type ApiError, apiError, apiErrorText } from "./api-errors.js";
@@ -83,6 +84,8 @@ export class JsAccount implements StreamLookup, StreamHost {
   readonly api = { total: 0, errors: 0 };
   readonly problems: LoadProblem[] = [];
   readonly advisories: Advisories;
+  /** Where the API's changes go: applied here (one server), or proposed to a group (clustered). */
+  admin: JetStreamAdmin = new LocalAdmin(this);
   private readonly entries = new Map<string, Entry>();
   private readonly streamsDir: string;
   private queue: Promise<unknown> = Promise.resolve();

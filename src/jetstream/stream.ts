@@ -23,6 +23,7 @@ import {
   type StoreLimits,
 } from "./store/index.js";
 import type { StreamConfig } from "./stream-config.js";
+import { emptyEntry, type StreamEntry } from "./stream-entry.js";
 import { SubjectTransform } from "./subject-transform.js";
 
 const DUPLICATE_TAIL = ',"duplicate": true';
@@ -52,6 +53,13 @@ export interface StreamObserver {
   closed?(): void;
 }
 
+/** A purge as the API asks for it. */
+export interface PurgeRequest {
+  filter?: string;
+  seq?: number;
+  keep?: number;
+}
+
 /** Where a sourced message comes from: a mirror keeps the origin's sequence and time. */
 export interface SourcedAppend {
   seq?: number;
@@ -72,6 +80,8 @@ export function storeLimits(c: StreamConfig): StoreLimits {
 export class Stream {
   private subs: Subscription[] = [];
   private readonly dedupe: DedupeWindow;
+  /** The entry every check fills and apply stores (one per stream: nothing is allocated per publish). */
+  private readonly entry = emptyEntry();
   /** Set after a restart until the duplicate window has been read back (see recover). */
   private dedupePending = false;
   private lastMsgId = "";
@@ -89,6 +99,7 @@ export class Stream {
   private readonly expiry: Expiry;
   private unhookStore: () => void;
   closed = false;
+  private isLeader = true;
   /** Consumers attached (none until consumers land). */
   consumerCount = 0;
   /** Set while the stream is being deleted, so late acks don't go out. */
@@ -152,10 +163,25 @@ export class Stream {
       : undefined;
   }
 
+  /**
+   * Whether this replica leads the stream. Only the leader captures publishes on the stream's subjects (a
+   * follower gets its messages as entries from the leader); one server always leads its streams.
+   */
+  get leading(): boolean {
+    return this.isLeader;
+  }
+
+  setLeader(leading: boolean): void {
+    if (this.isLeader === leading) return;
+    this.isLeader = leading;
+    if (!this.closed) this.subscribe();
+  }
+
+  /** (Re)make the capture subscriptions: one per subject while leading, none otherwise. */
   private subscribe(): void {
     for (const s of this.subs) this.host.client.unsubscribe(s);
     this.subs = [];
-    if (this.isMirror) return;
+    if (this.isMirror || !this.isLeader) return;
     for (const subject of this.config.subjects ?? []) {
       const sub = this.host.client.subscribe(subject, (m) => this.ingest(m));
       sub.stream = this.name;
@@ -183,20 +209,31 @@ export class Stream {
     const reply = m.reply !== undefined && m.reply !== "" && !this.config.no_ack ? m.reply : undefined;
     const r = this.accept(m.subject, m.headers, m.data);
     if (reply === undefined) return;
-    if (r instanceof Error) {
-      const err = r as ApiError;
-      this.replies.push(reply, () => this.errorAck(err.body));
-    } else {
-      this.replies.push(reply, r.duplicate ? -r.seq : r.seq);
+    if (typeof r === "number") this.replies.push(reply, r);
+    else this.replies.push(reply, () => this.errorAck(r.body));
+  }
+
+  /**
+   * Check a publish and store it: the sequence, its negation for a duplicate, or the error to report. One
+   * server runs the two halves back to back; replicated, the entry goes through the stream's log between.
+   */
+  private accept(subject: string, hdrs: Uint8Array | undefined, data: Uint8Array): number | ApiError {
+    const checked = this.check(subject, hdrs, data);
+    if (typeof checked === "number") return -checked;
+    if (checked instanceof Error) return checked;
+    try {
+      return this.apply(checked);
+    } catch (err) {
+      return storeFailure(err);
     }
   }
 
-  /** Run every publish check and store the message. Returns the sequence, or the error to report. */
-  private accept(
-    subject: string,
-    hdrs: Uint8Array | undefined,
-    data: Uint8Array,
-  ): { seq: number; duplicate: boolean } | ApiError {
+  /**
+   * The leader's half of a publish: every expectation header, the duplicate window, rollup and size rules
+   * and the account's budget. Returns the entry to apply (one object per stream, reused: apply it before
+   * the next check), the sequence of the message it duplicates, or the error to report.
+   */
+  check(subject: string, hdrs: Uint8Array | undefined, data: Uint8Array): StreamEntry | number | ApiError {
     const c = this.config;
     if (c.sealed) return apiError("StreamSealed");
     let h: HeaderBlock | undefined;
@@ -204,7 +241,6 @@ export class Stream {
       if (hdrs.length > MAX_HEADER_BYTES) return apiError("StreamHeaderExceedsMaximum");
       h = parseHeaders(hdrs);
     }
-    const now = Date.now();
     let msgId = "";
     let ttlMs = 0;
     let rollup: "sub" | "all" | undefined;
@@ -238,8 +274,8 @@ export class Stream {
       msgId = headerValue(h, Hdr.MsgId) ?? "";
       if (msgId !== "") {
         if (this.dedupePending) this.recoverDedupe();
-        const dup = this.dedupe.find(msgId, now);
-        if (dup !== undefined) return { seq: dup, duplicate: true };
+        const dup = this.dedupe.find(msgId, Date.now());
+        if (dup !== undefined) return dup;
       }
       const lastId = headerValue(h, Hdr.ExpectedLastMsgId);
       if (lastId !== undefined && lastId !== "" && lastId !== this.lastMsgId) {
@@ -262,15 +298,31 @@ export class Stream {
       messageSize(Buffer.byteLength(stored), hdrs?.length ?? 0, data.length),
     );
     if (refused !== undefined) return refused;
+    const e = this.entry;
+    e.subject = stored;
+    e.hdrs = hdrs;
+    e.data = data;
+    e.msgId = msgId;
+    e.ttlMs = ttlMs;
+    e.rollup = rollup;
+    e.seq = undefined;
+    e.timeNs = undefined;
+    return e;
+  }
+
+  /**
+   * Store an accepted entry and run what follows from it (duplicate window, rollup, republish, observers,
+   * expiry). Deterministic given the entry's sequence and time. Returns the sequence; throws a StoreError.
+   */
+  apply(e: StreamEntry): number {
     const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
-    let seq: number;
-    try {
-      seq = this.store.appendSync(stored, hdrs, data, ttlMs !== 0 ? { ttlMs } : undefined).seq;
-    } catch (err) {
-      return storeFailure(err);
-    }
-    this.afterAppend(seq, stored, msgId, now, ttlMs, rollup, hdrs, data, prevLast);
-    return { seq, duplicate: false };
+    const opts =
+      e.ttlMs === 0 && e.seq === undefined && e.timeNs === undefined
+        ? undefined
+        : { ttlMs: e.ttlMs, seq: e.seq, timeNs: e.timeNs };
+    const seq = this.store.appendSync(e.subject, e.hdrs, e.data, opts).seq;
+    this.afterAppend(seq, e.subject, e.msgId, Date.now(), e.ttlMs, e.rollup, e.hdrs, e.data, prevLast);
+    return seq;
   }
 
   private storedSubject(subject: string): string {
@@ -308,31 +360,29 @@ export class Stream {
     data: Uint8Array,
     opts: SourcedAppend = {},
   ): number {
-    let ttlMs = 0;
-    let msgId = "";
-    let rollup: "sub" | "all" | undefined;
-    const now = Date.now();
+    const e = this.entry;
+    e.subject = subject;
+    e.hdrs = hdrs;
+    e.data = data;
+    e.msgId = "";
+    e.ttlMs = 0;
+    e.rollup = undefined;
+    e.seq = opts.seq;
+    e.timeNs = opts.timeNs;
     if (hdrs !== undefined && hdrs.length > 0) {
       const h = parseHeaders(hdrs);
-      if (this.config.allow_msg_ttl) ttlMs = parseMsgTtl(headerValue(h, Hdr.TTL) ?? "") ?? 0;
+      if (this.config.allow_msg_ttl) e.ttlMs = parseMsgTtl(headerValue(h, Hdr.TTL) ?? "") ?? 0;
       if (!this.isMirror) {
-        msgId = headerValue(h, Hdr.MsgId) ?? "";
-        if (msgId !== "" && this.dedupePending) this.recoverDedupe();
-        if (msgId !== "" && this.dedupe.find(msgId, now) !== undefined) return 0;
+        e.msgId = headerValue(h, Hdr.MsgId) ?? "";
+        if (e.msgId !== "" && this.dedupePending) this.recoverDedupe();
+        if (e.msgId !== "" && this.dedupe.find(e.msgId, Date.now()) !== undefined) return 0;
       }
       // Rollups (KV purges) carry over when this stream allows them.
       const ru = headerValue(h, Hdr.Rollup);
       if ((ru === "sub" || ru === "all") && this.config.allow_rollup_hdrs && !this.config.deny_purge)
-        rollup = ru;
+        e.rollup = ru;
     }
-    const prevLast = this.republish !== undefined ? this.store.state().lastSeq : 0;
-    const r = this.store.appendSync(subject, hdrs, data, {
-      ...(ttlMs !== 0 ? { ttlMs } : {}),
-      ...(opts.seq !== undefined ? { seq: opts.seq } : {}),
-      ...(opts.timeNs !== undefined ? { timeNs: opts.timeNs } : {}),
-    });
-    this.afterAppend(r.seq, subject, msgId, now, ttlMs, rollup, hdrs, data, prevLast);
-    return r.seq;
+    return this.apply(e);
   }
 
   private trackDurable(): void {
@@ -410,10 +460,19 @@ export class Stream {
 
   // ---- admin operations ---------------------------------------------------------------------------
 
-  /** Purge per the API request; returns the number of messages removed. */
-  purge(opts: { filter?: string; seq?: number; keep?: number }): number {
+  /** Purge per the API request (check, then apply); returns the number of messages removed. */
+  purge(opts: PurgeRequest): number {
+    this.checkPurge();
+    return this.applyPurge(opts);
+  }
+
+  /** Whether this stream may be purged at all: throws the API error to answer with. */
+  checkPurge(): void {
     if (this.config.sealed) throw apiError("StreamSealed");
     if (this.config.deny_purge) throw apiErrorText("StreamPurgeFailed", "stream purge not permitted");
+  }
+
+  applyPurge(opts: PurgeRequest): number {
     const subject = opts.filter && opts.filter !== ">" ? opts.filter : undefined;
     const seq = opts.seq ? opts.seq : undefined;
     const keep = opts.keep ? opts.keep : undefined;
@@ -428,13 +487,21 @@ export class Stream {
     return n;
   }
 
-  /** MSG.DELETE: throws the API error to answer with. */
+  /** MSG.DELETE (check, then apply): throws the API error to answer with. */
   deleteMessage(seq: number, erase: boolean): void {
+    this.checkDelete(seq);
+    this.applyDelete(seq, erase);
+  }
+
+  checkDelete(seq: number): void {
     if (this.config.sealed) throw apiError("StreamSealed");
     if (this.config.deny_delete) throw apiErrorText("StreamMsgDeleteFailed", "message delete not permitted");
     const state = this.store.state();
     if (seq > state.lastSeq) throw apiErrorText("StreamMsgDeleteFailed", "stream store EOF");
     if (seq <= 0 || seq < state.firstSeq) throw apiErrorText("StreamMsgDeleteFailed", "no message found");
+  }
+
+  applyDelete(seq: number, erase: boolean): void {
     // A gap inside the stream (already deleted): nats-server's "sequence N not found".
     if (!this.store.remove(seq, { erase })) throw apiError("SequenceNotFound", { seq });
     this.trackDurable();

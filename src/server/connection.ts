@@ -127,7 +127,7 @@ export abstract class Connection {
 
   private onPingTimer(): void {
     if (this.closed) return;
-    if (this.pingsOut + 1 > this.ctx.options.pingMax) {
+    if (this.pingsOut + 1 > this.maxPingsOut()) {
       this.ctx.stats.staleConnections++;
       this.ctx.logger.debug(`${this.describe()} - Stale ${kindLabel(this.kind)} Connection - Closing`);
       this.close(CloseReason.StaleConnection, ERR_STALE_CONNECTION);
@@ -146,6 +146,11 @@ export abstract class Connection {
   /** How often to PING a quiet peer (server links ping more often than clients). */
   protected pingIntervalMs(): number {
     return this.ctx.options.pingIntervalMs;
+  }
+
+  /** PINGs left unanswered before the peer counts as stale (routes may set their own). */
+  protected maxPingsOut(): number {
+    return this.ctx.options.pingMax;
   }
 
   protected pongReceived(): void {

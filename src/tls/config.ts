@@ -281,8 +281,8 @@ export function tlsOptionsFromConfig(block: unknown, warn: Warn, path = "tls"): 
         if (bool(v, f)) throw new TlsConfigError(`${f}: not supported in this context`);
         break;
       case "insecure":
-        // Only meaningful for connections the server makes; accepted as nats-server does.
-        bool(v, f);
+        // Only meaningful for connections the server makes (leaf remotes).
+        tc.insecure = bool(v, f);
         break;
       case "timeout":
         // 0 means the default, as in nats-server.

@@ -16,4 +16,10 @@ export {
   type TlsCertPair,
   type TlsOptions,
 } from "./options.js";
-export { ERR_TLS_THROTTLED, type TlsClient, type TlsConnectionInfo, TlsTransport } from "./transport.js";
+export {
+  describeVerifyError,
+  ERR_TLS_THROTTLED,
+  type TlsClient,
+  type TlsConnectionInfo,
+  TlsTransport,
+} from "./transport.js";

@@ -31,6 +31,8 @@ export interface TlsOptions {
   curves?: string[];
   /** Lower-case hex SHA-256 of the client certificate's SubjectPublicKeyInfo; a client must present one of them. */
   pinnedCerts?: string[];
+  /** Connections this server dials (leaf remotes): skip checking the peer's certificate and name. */
+  insecure?: boolean;
   /** New TLS connections accepted per second; 0 = unlimited. */
   rateLimit: number;
 }

@@ -42,7 +42,7 @@ type State =
 const TLS_HANDSHAKE_RECORD = 0x16;
 
 /** Go's wording for the certificate errors clients hit most, with OpenSSL's code kept alongside. */
-function describeVerifyError(code: string): string {
+export function describeVerifyError(code: string): string {
   switch (code) {
     case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
     case "UNABLE_TO_GET_ISSUER_CERT":

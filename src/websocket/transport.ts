@@ -37,6 +37,7 @@ export class WebSocketTransport implements Transport {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The upgrade request (accepted connections) or the server's 101 response (a leaf remote's dial). */
     req: IncomingMessage,
   ) {
     this.remoteAddress = clientAddress(req);

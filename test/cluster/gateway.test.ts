@@ -514,6 +514,31 @@ describe("gateway handshake refusals", () => {
     }
   });
 
+  it("refuses a gateway peer named like a server of its own cluster, both ways", T, async () => {
+    const one = await startLattice({
+      server_name: "twin",
+      gateway: { name: "one", listen: "127.0.0.1:-1" },
+    });
+    const two = await startLattice({
+      server_name: "twin",
+      gateway: {
+        name: "two",
+        listen: "127.0.0.1:-1",
+        gateways: [{ name: "one", urls: [`nats://127.0.0.1:${one.server.gateways!.port}`] }],
+      },
+    });
+    try {
+      // Give the dialler a few rounds: no connection is ever registered on either side.
+      await sleep(1500);
+      assert.equal(outbound(two, "one"), undefined);
+      assert.equal(inboundCount(one, "two"), 0);
+      assert.equal(outbound(one, "two"), undefined);
+    } finally {
+      await two.close();
+      await one.close();
+    }
+  });
+
   it("refuses a gateway name that differs from the cluster name", T, async () => {
     await assert.rejects(
       startLattice({

@@ -29,7 +29,7 @@ function consumerNamed(stream: Stream, name: string): Consumer {
 export const consumerCreate: ApiRoute = {
   type: "consumer_create_response",
   audit: true,
-  handle(req) {
+  async handle(req) {
     const body = parseBody(req.data, false);
     const cr = decodeCreateRequest(body);
     const t = req.tokens;
@@ -73,9 +73,7 @@ export const consumerCreate: ApiRoute = {
       throw apiError("ConsumerCreateFilterSubjectMismatch");
     if (cfg.num_replicas > 1) throw apiError("StreamReplicasNotSupported");
     const stream = streamNamed(req, cr.stream_name);
-    const set = consumersOf(stream);
-    if (set === undefined) throw apiError("StreamNotFound");
-    const { consumer } = set.create(cfg, cr.action, cr.pedantic);
+    const { consumer } = await req.admin.createConsumer(stream, cfg, cr.action, cr.pedantic);
     return consumer.info();
   },
 };
@@ -92,11 +90,10 @@ export const consumerInfo: ApiRoute = {
 export const consumerDelete: ApiRoute = {
   type: "consumer_delete_response",
   audit: true,
-  handle(req) {
+  async handle(req) {
     if (!isBlank(req.data)) throw apiError("NotEmptyRequest");
     const stream = streamNamed(req, req.tokens[2]);
-    const set = consumersOf(stream);
-    if (set === undefined || !set.delete(req.tokens[3])) throw apiError("ConsumerNotFound");
+    if (!(await req.admin.deleteConsumer(stream, req.tokens[3]))) throw apiError("ConsumerNotFound");
     return { success: true };
   },
 };
@@ -133,17 +130,12 @@ export const consumerList: ApiRoute = {
 export const consumerPause: ApiRoute = {
   type: "consumer_pause_response",
   audit: true,
-  handle(req) {
+  async handle(req) {
     let until = 0n;
     if (!isBlank(req.data)) until = optTime(parseBody(req.data), "pause_until") ?? 0n;
     const stream = streamNamed(req, req.tokens[2]);
     const c = consumerNamed(stream, req.tokens[3]);
-    c.pause(until);
-    try {
-      c.store.saveConfig(c.created, c.config);
-    } catch {
-      // The pause still applies; it is lost on restart.
-    }
+    await req.admin.pauseConsumer(stream, c, until);
     const p = c.pauseInfo();
     const pauseUntil = p.pauseUntil > 0n ? rfc3339(p.pauseUntil) : ZERO_TIME;
     consumersOf(stream)?.advisories.pause(stream.name, c.name, p.paused, pauseUntil);

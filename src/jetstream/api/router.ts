@@ -139,6 +139,7 @@ export class ApiRouter {
     if (route === undefined) return;
     const req: ApiRequest = {
       account: this.account,
+      admin: this.account.admin,
       tokens,
       data: Uint8Array.from(m.data),
       headers: m.headers === undefined ? undefined : Uint8Array.from(m.headers),

@@ -53,7 +53,7 @@ export const msgGet: ApiRoute = {
 export const msgDelete: ApiRoute = {
   type: "stream_msg_delete_response",
   audit: true,
-  handle(req) {
+  async handle(req) {
     if (isBlank(req.data)) {
       streamOf(req);
       throw apiError("BadRequest");
@@ -63,7 +63,7 @@ export const msgDelete: ApiRoute = {
     const noErase = optBool(body, "no_erase") ?? false;
     const stream = streamOf(req);
     if (seq === undefined) throw apiError("BadRequest");
-    stream.deleteMessage(seq, !noErase);
+    await req.admin.deleteMessage(stream, seq, !noErase);
     return { success: true };
   },
 };
@@ -79,8 +79,8 @@ export const streamPurge: ApiRoute = {
     const keep = optInt(body, "keep", true) ?? 0;
     const stream = streamOf(req);
     if (seq > 0 && keep > 0) throw apiError("BadRequest");
-    return req.account.serialize(() => {
-      const purged = stream.purge({ filter: filter || undefined, seq, keep });
+    return req.account.serialize(async () => {
+      const purged = await req.admin.purgeStream(stream, { filter: filter || undefined, seq, keep });
       return { success: true, purged };
     });
   },

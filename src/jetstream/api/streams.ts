@@ -34,7 +34,7 @@ export const streamCreate: ApiRoute = {
     const body = configBody(req);
     const acc = req.account;
     return acc.serialize(async () => {
-      const { stream, created } = await acc.create(body);
+      const { stream, created } = await req.admin.createStream(body);
       const out: ApiPayload = streamInfo(stream, acc.sourcing(stream.name)).info;
       if (created) out.did_create = true;
       return out;
@@ -49,7 +49,7 @@ export const streamUpdate: ApiRoute = {
     const body = configBody(req);
     const acc = req.account;
     return acc.serialize(async () => {
-      const stream = await acc.update(streamToken(req), body);
+      const stream = await req.admin.updateStream(streamToken(req), body);
       return streamInfo(stream, acc.sourcing(stream.name)).info;
     });
   },
@@ -63,7 +63,7 @@ export const streamDelete: ApiRoute = {
     const acc = req.account;
     const name = streamToken(req);
     return acc.serialize(async () => {
-      await acc.delete(name);
+      await req.admin.deleteStream(name);
       return { success: true };
     });
   },

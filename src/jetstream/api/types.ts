@@ -1,9 +1,12 @@
 // What an API handler gets and returns.
 
+import type { JetStreamAdmin } from "../admin.js";
 import type { JsAccount } from "../js-account.js";
 
 export interface ApiRequest {
   readonly account: JsAccount;
+  /** Every change a request makes goes through here (applied at once, or proposed when clustered). */
+  readonly admin: JetStreamAdmin;
   /** Subject tokens after the API prefix, e.g. ["STREAM", "CREATE", "ORDERS"]. */
   readonly tokens: readonly string[];
   /** The request body (a private copy). */
