@@ -605,8 +605,21 @@ export class Raft {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
-    this.raftLog.commitTo(Math.min(m.commit, this.raftLog.lastIndex()));
+    const last = this.raftLog.lastIndex();
+    this.raftLog.commitTo(Math.min(m.commit, last));
     this.send({ type: "heartbeatResponse", to: m.from });
+    if (m.commit > last) {
+      // The leader believes we hold entries we do not (our log was damaged): say where our log ends.
+      const hintTerm = this.raftLog.lastTerm();
+      this.send({
+        type: "appendResponse",
+        to: m.from,
+        index: m.commit,
+        reject: true,
+        hintIndex: last,
+        hintTerm,
+      });
+    }
   }
 
   private handleSnapshot(m: SnapshotMessage): void {
