@@ -461,9 +461,11 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // A node that may not campaign (learner, damaged log) keeps counting: resetting would keep it in
+    // its dead leader's lease forever, ignoring the vote requests of the nodes that can replace it.
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) {
       this.electionElapsed = 0;
-      if (this.promotable()) this.hup();
+      this.hup();
     }
   }
 
