@@ -24,7 +24,10 @@ export interface SimStats {
   committed: number;
   proposals: number;
   confChanges: number;
+  promotions: number;
   transfers: number;
+  transfersDone: number;
+  snapshotsSent: number;
   compactions: number;
   crashes: number;
   corruptions: number;
@@ -53,7 +56,10 @@ class Scenario {
     committed: 0,
     proposals: 0,
     confChanges: 0,
+    promotions: 0,
     transfers: 0,
+    transfersDone: 0,
+    snapshotsSent: 0,
     compactions: 0,
     crashes: 0,
     corruptions: 0,
@@ -189,6 +195,7 @@ class Scenario {
       const result = r.proposeConfChange(change);
       if (result.ok) {
         this.stats.confChanges++;
+        if (change.type === "promote") this.stats.promotions++;
         this.log(`${r.id} proposes ${change.type} ${change.node} at ${result.index}`);
       }
     });
@@ -250,6 +257,8 @@ class Scenario {
   finishStats(): void {
     this.stats.ticks = this.now;
     this.stats.messages = this.cluster.network.sent;
+    this.stats.snapshotsSent = this.cluster.network.sentByType.get("snapshot") ?? 0;
+    this.stats.transfersDone = this.cluster.network.sentByType.get("timeoutNow") ?? 0;
     this.stats.terms = this.cluster.invariants.maxTerm;
     this.stats.committed = this.cluster.invariants.committedCount;
   }
