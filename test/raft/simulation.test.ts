@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { replayCommand, runSimulation } from "./sim/run.js";
 
 const SEEDS = 2000;
-const STEPS = 250;
+const STEPS = 300;
 const CHUNK = 250;
 
 describe("raft simulation", () => {

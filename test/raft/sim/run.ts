@@ -88,6 +88,8 @@ class Scenario {
     this.cluster.tick();
     const rng = this.rng;
     if (rng.chance(0.008)) this.crashSomeone();
+    if (rng.chance(0.006)) this.crashSomeone(this.cluster.leader()?.id);
+    if (rng.chance(0.006)) this.isolateLeader();
     if (rng.chance(0.012)) this.changePartition();
     if (rng.chance(0.01)) this.changeConditions();
     this.operations();
@@ -98,10 +100,12 @@ class Scenario {
     return this.cluster.upNodes().map((n) => n.raft!);
   }
 
-  private crashSomeone(): void {
+  /** Crash a random running node, or `id` if it is running. */
+  private crashSomeone(id?: NodeId): void {
     const up = this.cluster.upNodes();
     if (up.length === 0) return;
-    const node = this.rng.pick(up);
+    const chosen = id === undefined ? undefined : up.find((n) => n.id === id);
+    const node = chosen ?? this.rng.pick(up);
     // Damage one log at a time: with two voters of three unable to vote, no leader could ever be elected.
     const others = [...this.cluster.nodes.values()].filter((n) => n !== node);
     const nobodyElseDamaged = others.every((n) => n.up && !n.raft!.status().logDamaged);
@@ -135,6 +139,14 @@ class Scenario {
       net.partition([ids.slice(1, cut), ids.slice(cut)], [bridge]);
       this.log(`bridge ${bridge} between ${ids.slice(1, cut).join(",")} | ${ids.slice(cut).join(",")}`);
     }
+  }
+
+  /** Cut the leader off (leaders changing often is what exposes commit-rule mistakes). */
+  private isolateLeader(): void {
+    const leader = this.cluster.leader();
+    if (!leader) return;
+    this.cluster.network.partition([[leader.id], this.ids.filter((id) => id !== leader.id)]);
+    this.log(`leader ${leader.id} isolated`);
   }
 
   private changeConditions(): void {
