@@ -35,28 +35,14 @@ const steps = Number(args.steps);
 const livenessTicks = Number(args["liveness-ticks"]);
 const started = Date.now();
 const failed: number[] = [];
-const totals = {
-  messages: 0,
-  terms: 0,
-  committed: 0,
-  crashes: 0,
-  corruptions: 0,
-  confChanges: 0,
-  transfers: 0,
-};
+const totals: Record<string, number> = {};
 
 for (let seed = from; seed < from + seeds; seed++) {
   const result = runSimulation({ seed, steps, livenessTicks, traceLength: args.verbose ? 200 : 0 });
-  const s = result.stats;
-  totals.messages += s.messages;
-  totals.terms += s.terms;
-  totals.committed += s.committed;
-  totals.crashes += s.crashes;
-  totals.corruptions += s.corruptions;
-  totals.confChanges += s.confChanges;
-  totals.transfers += s.transfers;
-  if (args.verbose)
-    process.stdout.write(`seed ${seed}: ${result.ok ? "ok" : "FAILED"} ${JSON.stringify(s)}\n`);
+  for (const [key, value] of Object.entries(result.stats)) totals[key] = (totals[key] ?? 0) + value;
+  if (args.verbose) {
+    process.stdout.write(`seed ${seed}: ${result.ok ? "ok" : "FAILED"} ${JSON.stringify(result.stats)}\n`);
+  }
   if (!result.ok) {
     failed.push(seed);
     if (args.verbose) process.stdout.write(`${result.trace.join("\n")}\n`);

@@ -95,14 +95,17 @@ export class Progress {
    * rejection (one answering an append superseded since).
    */
   maybeDecrease(rejected: number, hintIndex: number, nextGuess: number): boolean {
-    if (this.state === "replicate") {
-      if (rejected < this.match) return false;
+    if (hintIndex < this.match) {
+      // The peer no longer holds what it acknowledged (its log was damaged; or this is an old answer,
+      // and re-probing costs a round trip): stop counting on it and find where it is.
+      this.match = hintIndex;
+      this.becomeProbe();
+    } else if (this.state === "replicate") {
+      if (rejected <= this.match) return false;
+      this.becomeProbe();
     } else if (this.next - 1 !== rejected) {
       return false;
     }
-    // A peer whose log was damaged no longer holds what it acknowledged: stop counting on it.
-    if (hintIndex < this.match) this.match = hintIndex;
-    if (this.state === "replicate") this.becomeProbe();
     this.next = Math.max(this.match + 1, Math.min(rejected, nextGuess));
     this.probeSent = false;
     return true;

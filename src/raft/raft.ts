@@ -461,9 +461,11 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // A node that may not campaign (learner, damaged log) keeps counting: resetting would keep it in
+    // its dead leader's lease forever, ignoring the vote requests of the nodes that can replace it.
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) {
       this.electionElapsed = 0;
-      if (this.promotable()) this.hup();
+      this.hup();
     }
   }
 
@@ -605,8 +607,21 @@ export class Raft {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
-    this.raftLog.commitTo(Math.min(m.commit, this.raftLog.lastIndex()));
+    const last = this.raftLog.lastIndex();
+    this.raftLog.commitTo(Math.min(m.commit, last));
     this.send({ type: "heartbeatResponse", to: m.from });
+    if (m.commit > last) {
+      // The leader believes we hold entries we do not (our log was damaged): say where our log ends.
+      const hintTerm = this.raftLog.lastTerm();
+      this.send({
+        type: "appendResponse",
+        to: m.from,
+        index: m.commit,
+        reject: true,
+        hintIndex: last,
+        hintTerm,
+      });
+    }
   }
 
   private handleSnapshot(m: SnapshotMessage): void {

@@ -27,6 +27,7 @@ export class SimNetwork {
   private cut = new Set<string>();
   sent = 0;
   delivered = 0;
+  readonly sentByType = new Map<Message["type"], number>();
   /** Share of messages sent through encodeMessage/decodeMessage (all would cost most of the run time). */
   codecRate = 0.2;
 
@@ -34,6 +35,7 @@ export class SimNetwork {
 
   send(m: Message, now: number): void {
     this.sent++;
+    this.sentByType.set(m.type, (this.sentByType.get(m.type) ?? 0) + 1);
     if (this.cut.has(`${m.from}>${m.to}`) || this.rng.chance(this.conditions.dropRate)) return;
     const payload = this.rng.chance(this.codecRate) ? encodeMessage(m) : m;
     const copies = this.rng.chance(this.conditions.duplicateRate) ? 2 : 1;

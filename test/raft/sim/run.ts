@@ -24,7 +24,10 @@ export interface SimStats {
   committed: number;
   proposals: number;
   confChanges: number;
+  promotions: number;
   transfers: number;
+  transfersDone: number;
+  snapshotsSent: number;
   compactions: number;
   crashes: number;
   corruptions: number;
@@ -53,7 +56,10 @@ class Scenario {
     committed: 0,
     proposals: 0,
     confChanges: 0,
+    promotions: 0,
     transfers: 0,
+    transfersDone: 0,
+    snapshotsSent: 0,
     compactions: 0,
     crashes: 0,
     corruptions: 0,
@@ -82,6 +88,8 @@ class Scenario {
     this.cluster.tick();
     const rng = this.rng;
     if (rng.chance(0.008)) this.crashSomeone();
+    if (rng.chance(0.006)) this.crashSomeone(this.cluster.leader()?.id);
+    if (rng.chance(0.006)) this.isolateLeader();
     if (rng.chance(0.012)) this.changePartition();
     if (rng.chance(0.01)) this.changeConditions();
     this.operations();
@@ -92,10 +100,12 @@ class Scenario {
     return this.cluster.upNodes().map((n) => n.raft!);
   }
 
-  private crashSomeone(): void {
+  /** Crash a random running node, or `id` if it is running. */
+  private crashSomeone(id?: NodeId): void {
     const up = this.cluster.upNodes();
     if (up.length === 0) return;
-    const node = this.rng.pick(up);
+    const chosen = id === undefined ? undefined : up.find((n) => n.id === id);
+    const node = chosen ?? this.rng.pick(up);
     // Damage one log at a time: with two voters of three unable to vote, no leader could ever be elected.
     const others = [...this.cluster.nodes.values()].filter((n) => n !== node);
     const nobodyElseDamaged = others.every((n) => n.up && !n.raft!.status().logDamaged);
@@ -129,6 +139,14 @@ class Scenario {
       net.partition([ids.slice(1, cut), ids.slice(cut)], [bridge]);
       this.log(`bridge ${bridge} between ${ids.slice(1, cut).join(",")} | ${ids.slice(cut).join(",")}`);
     }
+  }
+
+  /** Cut the leader off (leaders changing often is what exposes commit-rule mistakes). */
+  private isolateLeader(): void {
+    const leader = this.cluster.leader();
+    if (!leader) return;
+    this.cluster.network.partition([[leader.id], this.ids.filter((id) => id !== leader.id)]);
+    this.log(`leader ${leader.id} isolated`);
   }
 
   private changeConditions(): void {
@@ -189,6 +207,7 @@ class Scenario {
       const result = r.proposeConfChange(change);
       if (result.ok) {
         this.stats.confChanges++;
+        if (change.type === "promote") this.stats.promotions++;
         this.log(`${r.id} proposes ${change.type} ${change.node} at ${result.index}`);
       }
     });
@@ -250,6 +269,8 @@ class Scenario {
   finishStats(): void {
     this.stats.ticks = this.now;
     this.stats.messages = this.cluster.network.sent;
+    this.stats.snapshotsSent = this.cluster.network.sentByType.get("snapshot") ?? 0;
+    this.stats.transfersDone = this.cluster.network.sentByType.get("timeoutNow") ?? 0;
     this.stats.terms = this.cluster.invariants.maxTerm;
     this.stats.committed = this.cluster.invariants.committedCount;
   }
