@@ -31,6 +31,7 @@ import {
   updateProblem,
 } from "./config.js";
 import { Consumer, type ConsumerHost } from "./consumer.js";
+import { ConsumerFilterIndex } from "./filter-index.js";
 import { ConsumerState } from "./state.js";
 import {
   CONSUMERS_DIR,
@@ -74,8 +75,17 @@ export class ConsumerSet implements ConsumerHost {
   readonly client: InternalClient;
   readonly advisories: ConsumerAdvisories;
   private readonly consumers = new Map<string, Consumer>();
-  /** The consumers as an array, rebuilt when one comes or goes: the per-message loops walk this. */
-  private consumerList: readonly Consumer[] = [];
+  /** The consumers each stored subject concerns (stream events go only to them). */
+  private readonly byFilter = new ConsumerFilterIndex<Consumer>();
+  /** The message being announced to the consumers it concerns (kept here: no closure per message). */
+  private eventSeq = 0;
+  private eventSubject = "";
+  private readonly kickIfConcerned = (c: Consumer): void => {
+    if (c.appended(this.eventSeq, this.eventSubject)) this.toKick.add(c);
+  };
+  private readonly tellRemoved = (c: Consumer): void => {
+    c.removed(this.eventSeq, this.eventSubject);
+  };
   /** Ack subscriptions per consumer (`$JS.ACK.<stream>.<consumer>.>`); none for ack-none consumers. */
   private readonly ackSubs = new Map<string, Subscription>();
   private fcSub: Subscription | undefined;
@@ -97,7 +107,9 @@ export class ConsumerSet implements ConsumerHost {
     this.unobserve = stream.observe({
       appended: (seq, subject) => this.appended(seq, subject),
       removed: (seq, subject) => {
-        for (const c of this.consumerList) c.removed(seq, subject);
+        this.eventSeq = seq;
+        this.eventSubject = subject;
+        this.byFilter.forEach(subject, this.tellRemoved);
       },
       purged: () => {
         for (const c of this.consumers.values()) c.purged();
@@ -205,6 +217,7 @@ export class ConsumerSet implements ConsumerHost {
     }
     if (configKey(cur) === configKey(config)) return existing;
     existing.update(cloneConfig(config));
+    this.byFilter.set(existing, filtersOf(existing.config));
     try {
       existing.store.saveConfig(existing.created, existing.config);
     } catch (err) {
@@ -259,7 +272,7 @@ export class ConsumerSet implements ConsumerHost {
   ): Consumer {
     const c = new Consumer(this, name, config, created, store, restored);
     this.consumers.set(name, c);
-    this.consumerList = [...this.consumers.values()];
+    this.byFilter.set(c, filtersOf(config));
     this.stream.consumerCount = this.consumers.size;
     this.ensureSubscriptions();
     // As nats-server: an ack-none consumer has no ack subscription (a double ack gets no responders).
@@ -280,7 +293,7 @@ export class ConsumerSet implements ConsumerHost {
     const c = this.consumers.get(name);
     if (c === undefined) return false;
     this.consumers.delete(name);
-    this.consumerList = [...this.consumers.values()];
+    this.byFilter.delete(c);
     this.stream.consumerCount = this.consumers.size;
     const ackSub = this.ackSubs.get(name);
     if (ackSub !== undefined) this.client.unsubscribe(ackSub);
@@ -341,7 +354,7 @@ export class ConsumerSet implements ConsumerHost {
     const save = !this.stream.deleting;
     for (const c of this.consumers.values()) c.stop({ notify: !save, saveState: save });
     this.consumers.clear();
-    this.consumerList = [];
+    this.byFilter.clear();
     this.dropSubscriptions();
     this.unobserve();
     sets.delete(this.stream);
@@ -430,7 +443,9 @@ export class ConsumerSet implements ConsumerHost {
       this.removeMessage(seq);
       return;
     }
-    for (const c of this.consumerList) if (c.appended(seq, subject)) this.toKick.add(c);
+    this.eventSeq = seq;
+    this.eventSubject = subject;
+    this.byFilter.forEach(subject, this.kickIfConcerned);
     // Deliver once the message is durable: its PubAck goes out then too, and goes first (as nats-server
     // queues the ack before consumers see the message).
     if (this.toKick.size > 0 && !this.awaitingDurable) {
