@@ -1,13 +1,14 @@
 // The stream state as a compact binary record, for replica snapshots: a replica that installs it knows the
 // sequence range, times, counts and exactly which sequences in the range hold no message. Deleted
-// sequences are written as runs (gap, length) or, when that is smaller (deletes scattered one by one), as
-// a bitmap over [firstSeq, lastSeq]; either way millions of deletes cost kilobytes, not megabytes.
+// sequences are written as segments: a long run as (start, length), a stretch of scattered deletes as a
+// bitmap, whichever is smaller; so millions of deletes cost bytes when contiguous and an eighth of a byte
+// each when scattered.
 //
 // Layout: "LTSS", version 1, then unsigned varints firstSeq, firstTime ms, firstTime ns-within-ms, lastSeq,
-// lastTime ms, lastTime ns, messages, bytes, numSubjects, numDeleted, a deleted-encoding byte
-// (0 none, 1 runs, 2 bitmap) and its data, then a CRC32 of everything before it.
-//   runs:   count, then per run: gap since the previous run's end (or firstSeq), length - 1
-//   bitmap: bytes, then the bitmap (bit i of byte i >> 3 set = firstSeq + i is deleted)
+// lastTime ms, lastTime ns, messages, bytes, numSubjects, numDeleted, segment count, the segments, then a
+// CRC32 of everything before it. A segment starts with (gap since the previous segment's end, or firstSeq)
+// * 2 + kind; kind 0 (run) continues with length - 1, kind 1 (bitmap) with bits - 1 and the bitmap
+// (bit i of byte i >> 3 set = start + i is deleted).
 
 import { RecordReader, RecordWriter, uvarintSize } from "./binary-record.js";
 import { joinNs, splitNs } from "./clock.js";
@@ -15,13 +16,55 @@ import type { StreamState } from "./types.js";
 
 const MAGIC = "LTSS";
 const VERSION = 1;
-const NO_DELETES = 0;
-const RUNS = 1;
-const BITMAP = 2;
+const RUN = 0;
+const BITMAP = 1;
+/** Runs at least this long are always written as runs. */
+const LONG_RUN = 16;
+/** Short runs this close together may share a bitmap. */
+const NEAR = 16;
 
 /** A decoded state: StreamState with the deleted sequences as inclusive ranges, ascending. */
 export interface DecodedStreamState extends Omit<StreamState, "deleted"> {
   deletedRanges: Array<[first: number, last: number]>;
+}
+
+interface Segment {
+  start: number;
+  /** Runs (start, length) it covers; a bitmap when there is more than one. */
+  runs: number[];
+  end: number;
+}
+
+/** Group short runs that lie close together; each group becomes a bitmap if that is smaller. */
+function segments(starts: number[], lengths: number[]): Segment[] {
+  const out: Segment[] = [];
+  let group: Segment | undefined;
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i];
+    const end = start + lengths[i];
+    if (lengths[i] >= LONG_RUN) {
+      group = undefined;
+      out.push({ start, runs: [start, lengths[i]], end });
+    } else if (group !== undefined && start - group.end <= NEAR) {
+      group.runs.push(start, lengths[i]);
+      group.end = end;
+    } else {
+      group = { start, runs: [start, lengths[i]], end };
+      out.push(group);
+    }
+  }
+  // A group whose runs cost less than its bitmap is split back into runs.
+  return out.flatMap((g) => {
+    if (g.runs.length === 2) return [g];
+    let runBytes = 0;
+    for (let i = 0; i < g.runs.length; i += 2) runBytes += 2 + uvarintSize(g.runs[i + 1] - 1);
+    if ((g.end - g.start) / 8 + 4 < runBytes) return [g];
+    const split: Segment[] = [];
+    for (let i = 0; i < g.runs.length; i += 2) {
+      split.push({ start: g.runs[i], runs: [g.runs[i], g.runs[i + 1]], end: g.runs[i] + g.runs[i + 1] });
+    }
+    return split;
+  });
 }
 
 /**
@@ -48,39 +91,26 @@ export function encodeStreamState(
       lengths.push(st.lastSeq - expect + 1);
     }
   }
-  let runBytes = uvarintSize(starts.length);
-  let prevEnd = st.firstSeq;
-  for (let i = 0; i < starts.length; i++) {
-    runBytes += uvarintSize(starts[i] - prevEnd) + uvarintSize(lengths[i] - 1);
-    prevEnd = starts[i] + lengths[i];
-  }
-  const span = st.messages > 0 ? st.lastSeq - st.firstSeq + 1 : 0;
-  const bitmapBytes = Math.ceil(span / 8);
-  const useBitmap = starts.length > 0 && bitmapBytes + uvarintSize(bitmapBytes) < runBytes;
-  const w = new RecordWriter(MAGIC, VERSION, 96 + (useBitmap ? bitmapBytes : runBytes));
+  const segs = segments(starts, lengths);
+  const w = new RecordWriter(MAGIC, VERSION, 96 + 4 * starts.length);
   const first = splitNs(st.firstTimeNs);
   const last = splitNs(st.lastTimeNs);
   for (const v of [st.firstSeq, first.ms, first.subNs, st.lastSeq, last.ms, last.subNs]) w.uvarint(v);
   for (const v of [st.messages, st.bytes, st.numSubjects, st.numDeleted]) w.uvarint(v);
-  if (starts.length === 0) {
-    w.u8(NO_DELETES);
-  } else if (useBitmap) {
-    w.u8(BITMAP);
-    const bits = new Uint8Array(bitmapBytes);
-    for (let i = 0; i < starts.length; i++) {
-      for (let s = starts[i] - st.firstSeq, e = s + lengths[i]; s < e; s++) bits[s >> 3] |= 1 << (s & 7);
+  w.uvarint(segs.length);
+  let prevEnd = st.firstSeq;
+  for (const g of segs) {
+    const bitmap = g.runs.length > 2;
+    w.uvarint((g.start - prevEnd) * 2 + (bitmap ? BITMAP : RUN));
+    w.uvarint(g.end - g.start - 1);
+    if (bitmap) {
+      const bits = new Uint8Array(Math.ceil((g.end - g.start) / 8));
+      for (let i = 0; i < g.runs.length; i += 2) {
+        for (let q = g.runs[i] - g.start, e = q + g.runs[i + 1]; q < e; q++) bits[q >> 3] |= 1 << (q & 7);
+      }
+      w.raw(bits);
     }
-    w.uvarint(bitmapBytes);
-    w.raw(bits);
-  } else {
-    w.u8(RUNS);
-    w.uvarint(starts.length);
-    prevEnd = st.firstSeq;
-    for (let i = 0; i < starts.length; i++) {
-      w.uvarint(starts[i] - prevEnd);
-      w.uvarint(lengths[i] - 1);
-      prevEnd = starts[i] + lengths[i];
-    }
+    prevEnd = g.end;
   }
   return w.finish();
 }
@@ -103,31 +133,26 @@ export function decodeStreamState(data: Uint8Array): DecodedStreamState {
   const numSubjects = r.uvarint();
   const numDeleted = r.uvarint();
   const deletedRanges: Array<[number, number]> = [];
-  const kind = r.u8();
-  if (kind === RUNS) {
-    const n = r.uvarint();
-    let prevEnd = firstSeq;
-    for (let i = 0; i < n; i++) {
-      const start = prevEnd + r.uvarint();
-      const end = start + r.uvarint();
-      // Runs are separated by at least one message and lie inside the range.
-      if ((i > 0 && start <= prevEnd) || end > lastSeq) r.fail("deleted run out of range");
-      deletedRanges.push([start, end]);
-      prevEnd = end + 1;
+  const add = (seq: number, len: number) => {
+    const top = deletedRanges[deletedRanges.length - 1];
+    if (top !== undefined && top[1] === seq - 1) top[1] = seq + len - 1;
+    else deletedRanges.push([seq, seq + len - 1]);
+  };
+  const n = r.uvarint();
+  let prevEnd = firstSeq;
+  for (let i = 0; i < n; i++) {
+    const head = r.uvarint();
+    const start = prevEnd + Math.floor(head / 2);
+    const len = r.uvarint() + 1;
+    // Segments follow each other in order and lie inside the sequence range.
+    if ((i > 0 && start <= prevEnd) || start + len - 1 > lastSeq) r.fail("deleted sequences out of range");
+    if (head % 2 === RUN) {
+      add(start, len);
+    } else {
+      const bits = r.raw(Math.ceil(len / 8));
+      for (let q = 0; q < len; q++) if ((bits[q >> 3] & (1 << (q & 7))) !== 0) add(start + q, 1);
     }
-  } else if (kind === BITMAP) {
-    const bits = r.raw(r.uvarint());
-    if (bits.length !== Math.ceil((lastSeq - firstSeq + 1) / 8)) r.fail("deleted bitmap of the wrong size");
-    for (let i = 0; i < bits.length * 8; i++) {
-      if ((bits[i >> 3] & (1 << (i & 7))) === 0) continue;
-      const seq = firstSeq + i;
-      if (seq > lastSeq) r.fail("deleted bitmap past the last sequence");
-      const top = deletedRanges[deletedRanges.length - 1];
-      if (top !== undefined && top[1] === seq - 1) top[1] = seq;
-      else deletedRanges.push([seq, seq]);
-    }
-  } else if (kind !== NO_DELETES) {
-    r.fail(`unknown deleted encoding ${kind}`);
+    prevEnd = start + len;
   }
   r.done();
   let counted = 0;

@@ -1,4 +1,5 @@
 import { storeConformance } from "./conformance.js";
+import { encodedStateConformance } from "./conformance-encoded-state.js";
 import { truncateConformance } from "./conformance-truncate.js";
 import { fileHarness } from "./helpers.js";
 
@@ -9,4 +10,5 @@ for (const h of [
 ]) {
   storeConformance(h);
   truncateConformance(h);
+  encodedStateConformance(h);
 }

@@ -1,5 +1,6 @@
 import { MemoryStore } from "../../../src/jetstream/store/index.js";
 import { type StoreHarness, storeConformance } from "./conformance.js";
+import { encodedStateConformance } from "./conformance-encoded-state.js";
 import { truncateConformance } from "./conformance-truncate.js";
 
 const memory: StoreHarness = {
@@ -12,3 +13,4 @@ const memory: StoreHarness = {
 
 storeConformance(memory);
 truncateConformance(memory);
+encodedStateConformance(memory);
