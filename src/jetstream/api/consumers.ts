@@ -140,7 +140,7 @@ export const consumerPause: ApiRoute = {
     const c = consumerNamed(stream, req.tokens[3]);
     c.pause(until);
     try {
-      c.store.saveConfig(c.created, c.config);
+      c.store.updateConfig(c.created, c.config);
     } catch {
       // The pause still applies; it is lost on restart.
     }
