@@ -31,17 +31,9 @@ import {
   updateProblem,
 } from "./config.js";
 import { Consumer, type ConsumerHost } from "./consumer.js";
+import { FileConsumerStore, NO_ACK_LAZY_WRITE_MS } from "./file-consumer-store.js";
 import { ConsumerFilterIndex } from "./filter-index.js";
-import { ConsumerState } from "./state.js";
-import {
-  CONSUMERS_DIR,
-  type ConsumerStore,
-  FileConsumerStore,
-  listStoredConsumers,
-  MemoryConsumerStore,
-  NO_ACK_LAZY_WRITE_MS,
-  readState,
-} from "./store.js";
+import { CONSUMERS_DIR, type ConsumerStore, listStoredConsumers, MemoryConsumerStore } from "./store.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const sets = new WeakMap<Stream, ConsumerSet>();
@@ -184,11 +176,11 @@ export class ConsumerSet implements ConsumerHost {
     let store: ConsumerStore;
     try {
       store = this.newStore(name, config);
-      store.saveConfig(created, config);
+      store.updateConfig(created, config);
     } catch (err) {
       throw apiErrorText("ConsumerStoreFailed", (err as Error).message);
     }
-    const c = this.install(name, config, created, store, undefined);
+    const c = this.install(name, config, created, store, false);
     this.advisories.action(stream.name, name, "create");
     return { consumer: c, created: true };
   }
@@ -219,7 +211,7 @@ export class ConsumerSet implements ConsumerHost {
     existing.update(cloneConfig(config));
     this.byFilter.set(existing, filtersOf(existing.config));
     try {
-      existing.store.saveConfig(existing.created, existing.config);
+      existing.store.updateConfig(existing.created, existing.config);
     } catch (err) {
       this.logger.error(
         `JetStream consumer '${this.stream.name} > ${existing.name}': could not persist config: ${(err as Error).message}`,
@@ -250,10 +242,10 @@ export class ConsumerSet implements ConsumerHost {
 
   private newStore(name: string, config: ConsumerConfig): ConsumerStore {
     const dir = this.consumerDir(name);
-    if (dir === undefined || config.mem_storage) return new MemoryConsumerStore();
+    if (dir === undefined || config.mem_storage) return new MemoryConsumerStore(config);
     const store = new FileConsumerStore(
       dir,
-      () => this.consumers.get(name)?.state.encode() ?? new ConsumerState().encode(),
+      config,
       (err) =>
         this.logger.error(
           `JetStream consumer '${this.account.name} > ${this.stream.name} > ${name}': state write failed: ${err.message}`,
@@ -268,7 +260,7 @@ export class ConsumerSet implements ConsumerHost {
     config: ConsumerConfig,
     created: bigint,
     store: ConsumerStore,
-    restored: ConsumerState | undefined,
+    restored: boolean,
   ): Consumer {
     const c = new Consumer(this, name, config, created, store, restored);
     this.consumers.set(name, c);
@@ -327,15 +319,14 @@ export class ConsumerSet implements ConsumerHost {
     );
     for (const sc of stored) {
       try {
-        const { text, damaged } = readState(sc.dir);
-        if (damaged) {
+        const store = this.newStore(sc.name, sc.config);
+        const restored = store instanceof FileConsumerStore && store.restored;
+        if (store instanceof FileConsumerStore && store.damaged) {
           this.logger.warn(
-            `JetStream consumer '${this.stream.name} > ${sc.name}': state file damaged, ${text === undefined ? "starting over" : "using the previous state"}`,
+            `JetStream consumer '${this.stream.name} > ${sc.name}': state file damaged, ${restored ? "using the previous state" : "starting over"}`,
           );
         }
-        const restored = text === undefined ? undefined : ConsumerState.decode(text);
-        const store = this.newStore(sc.name, sc.config);
-        if (!sc.sumOk) store.saveConfig(sc.created, sc.config);
+        if (!sc.sumOk) store.updateConfig(sc.created, sc.config);
         this.install(sc.name, sc.config, sc.created, store, restored);
       } catch (err) {
         this.logger.warn(
