@@ -8,6 +8,9 @@
 //   kv-watch   — a watcher (updates only) follows N puts; the clock runs from the first put until the
 //                watcher has seen the last one. Puts cycle over 1000 keys, so an update replaced before the
 //                watcher got it is skipped, as KV watchers do on any server; how many is reported.
+//   many-consumers — 1,000 durable pull consumers on one stream, ten per filter subject (a fleet of hosts
+//                each watching its own keys): how long creating them takes, then async publishes over the
+//                100 subjects, which must cost in proportion to the consumers a subject concerns.
 // Each scenario is checked: every message is counted once, the consumer ends with nothing pending.
 // Besides the rate, the server's CPU time over the measured part is read from /proc, and the rate per
 // server CPU-second is compared too: it stays meaningful when other processes compete for the cores.
@@ -58,6 +61,8 @@ interface Measured {
   clientBusy: number;
   /** kv-watch: updates the watcher never saw because a newer value of the key replaced them first. */
   skipped?: number;
+  /** Anything else the scenario measured, for the log line. */
+  note?: string;
 }
 
 /** No progress for this long fails the run instead of hanging the whole bench. */
@@ -228,6 +233,49 @@ async function kvGet(nc: NatsConnection, n: number, cpu: CpuClock, tag: string):
   return measured(n, t0, cpu, c0);
 }
 
+const FLEET_CONSUMERS = 1000;
+const FLEET_PER_SUBJECT = 10;
+
+async function manyConsumers(nc: NatsConnection, n: number, cpu: CpuClock, tag: string): Promise<Measured> {
+  const jsm = await jetstreamManager(nc);
+  const stream = `FLEET${tag}`;
+  const prefix = `fleet${tag}`;
+  await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
+  const subjects = FLEET_CONSUMERS / FLEET_PER_SUBJECT;
+  const tc = performance.now();
+  let creating: Promise<unknown>[] = [];
+  for (let i = 0; i < FLEET_CONSUMERS; i++) {
+    creating.push(
+      jsm.consumers.add(stream, {
+        durable_name: `h${i}`,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: `${prefix}.s${Math.floor(i / FLEET_PER_SUBJECT)}`,
+      }),
+    );
+    if (creating.length >= 100) {
+      await Promise.all(creating);
+      creating = [];
+    }
+  }
+  await Promise.all(creating);
+  const createSeconds = (performance.now() - tc) / 1000;
+  const js = jetstream(nc);
+  const t0 = performance.now();
+  const c0 = cpu();
+  let inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(js.publish(`${prefix}.s${i % subjects}`, PAYLOAD));
+    if (inflight.length >= WINDOW) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+  const m = measured(n, t0, cpu, c0);
+  await jsm.streams.delete(stream);
+  return { ...m, note: `${FLEET_CONSUMERS} consumers created in ${createSeconds.toFixed(2)} s` };
+}
+
 async function kvWatch(nc: NatsConnection, n: number, cpu: CpuClock, tag: string): Promise<Measured> {
   const kv = await new Kvm(nc).create(`BKVWATCH${tag}`);
   const w = await kv.watch({ include: "updates" as never });
@@ -255,7 +303,7 @@ async function kvWatch(nc: NatsConnection, n: number, cpu: CpuClock, tag: string
 }
 
 type Outcome =
-  | { ok: true; rate: number; perCpu: number | null; clientBusy: number; skipped?: number }
+  | { ok: true; rate: number; perCpu: number | null; clientBusy: number; skipped?: number; note?: string }
   | { ok: false; error: string };
 
 async function runOne(
@@ -285,13 +333,22 @@ async function runOne(
               ? kvPut(nc, ops, cpu, tag)
               : id === "kv-get"
                 ? kvGet(nc, ops, cpu, tag)
-                : kvWatch(nc, ops, cpu, tag);
+                : id === "many-consumers"
+                  ? manyConsumers(nc, ops, cpu, tag)
+                  : kvWatch(nc, ops, cpu, tag);
       };
       // A warm-up run of a tenth of the size on its own stream or bucket, as the core scenarios have:
       // the measured run then compares steady states (a JIT-compiled server starts cold).
       await run(WARMUP_SHARE, "W");
       const m = await run(1, "");
-      return { ok: true, rate: m.rate, perCpu: m.perCpu, clientBusy: m.clientBusy, skipped: m.skipped };
+      return {
+        ok: true,
+        rate: m.rate,
+        perCpu: m.perCpu,
+        clientBusy: m.clientBusy,
+        skipped: m.skipped,
+        note: m.note,
+      };
     } finally {
       await nc.close().catch(() => {});
     }
@@ -309,6 +366,7 @@ const UNIT: Record<ConsumerScenario, string> = {
   "kv-put": "puts/s",
   "kv-get": "gets/s",
   "kv-watch": "updates/s",
+  "many-consumers": "msgs/s",
 };
 
 /** Run every scenario on each server (fresh process each) and render the side-by-side table. */
@@ -335,8 +393,9 @@ export async function runConsumerBench(
             ? `, ${out.skipped} updates replaced before the watcher saw them`
             : "";
         const client = out.ok ? `, client at ${Math.round(out.clientBusy * 100)}% of a core` : "";
+        const note = out.ok && out.note !== undefined ? `, ${out.note}` : "";
         log(
-          `  [${id}] ${key}: ${out.ok ? `${fmtRate(out.rate)} ${UNIT[id]}${perCpu}${client}${skipped}` : `ERROR ${out.error}`}`,
+          `  [${id}] ${key}: ${out.ok ? `${fmtRate(out.rate)} ${UNIT[id]}${perCpu}${client}${skipped}${note}` : `ERROR ${out.error}`}`,
         );
         results.set(key, [...(results.get(key) ?? []), out]);
       }

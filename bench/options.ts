@@ -7,7 +7,14 @@ export type ScenarioId = (typeof SCENARIO_IDS)[number];
 export const JS_SCENARIO_IDS = ["js-sync", "js-async", "js-direct", "js-restart"] as const;
 export type JsScenarioId = (typeof JS_SCENARIO_IDS)[number];
 /** Consumer and KV scenarios through the official clients (consumer-bench.ts); `consumers` selects them all. */
-export const CONSUMER_SCENARIO_IDS = ["fetch+ack", "push", "kv-put", "kv-get", "kv-watch"] as const;
+export const CONSUMER_SCENARIO_IDS = [
+  "fetch+ack",
+  "push",
+  "kv-put",
+  "kv-get",
+  "kv-watch",
+  "many-consumers",
+] as const;
 export type ConsumerScenarioId = (typeof CONSUMER_SCENARIO_IDS)[number];
 /** Multi-server scenarios (cluster-bench.ts): routes, gateways, interest propagation; `cluster` selects them all. */
 export const CLUSTER_SCENARIO_IDS = [

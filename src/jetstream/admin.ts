@@ -75,7 +75,7 @@ export class LocalAdmin implements JetStreamAdmin {
   pauseConsumer(_stream: Stream, consumer: Consumer, until: bigint): void {
     consumer.pause(until);
     try {
-      consumer.store.saveConfig(consumer.created, consumer.config);
+      consumer.store.updateConfig(consumer.created, consumer.config);
     } catch {
       // The pause still applies; it is lost on restart.
     }

@@ -18,7 +18,7 @@ export abstract class AckTracking extends ConsumerCore {
       }
     }
     this.dropPending(seq);
-    this.store.markDirty();
+    this.store.update(this.state);
   }
 
   // ---- pending / ack floor bookkeeping -----------------------------------------------------------------
@@ -40,45 +40,11 @@ export abstract class AckTracking extends ConsumerCore {
     this.rdq.push(seq);
   }
 
-  /** Remove a pending entry (acked, terminated, gone) and move the ack floor past it when possible. */
+  /** Remove a pending entry (acked, terminated, gone); the state moves the ack floor past it when possible. */
   protected override dropPending(seq: number): void {
-    const s = this.state;
-    const p = s.pending.get(seq);
-    if (p === undefined) return;
-    s.pending.delete(seq);
-    s.rdc.delete(seq);
+    if (!this.state.pending.has(seq)) return;
     this.rdqRemove(seq);
-    this.advanceFloor(seq, p.dseq);
-  }
-
-  protected advanceFloor(sseq: number, _dseq: number): void {
-    const s = this.state;
-    if (s.pending.size === 0) {
-      s.adflr = s.dseq - 1;
-      s.asflr = s.lss !== undefined ? Math.max(s.asflr, sseq) : Math.max(s.asflr, s.sseq - 1);
-      return;
-    }
-    if (sseq <= s.asflr) return;
-    // Only when the lowest pending message left does the floor move: up to just below the next one.
-    if (this.lowestPending(s.asflr + 1, sseq) !== 0) return;
-    const low = this.lowestPending(sseq + 1, Number.MAX_SAFE_INTEGER);
-    const lp = s.pending.get(low);
-    if (lp === undefined) return;
-    if (low - 1 > s.asflr) s.asflr = low - 1;
-    if (lp.dseq - 1 > s.adflr) s.adflr = lp.dseq - 1;
-  }
-
-  /** Lowest pending stream sequence in [from, to), 0 when none (walks the range or the map, whichever is shorter). */
-  protected lowestPending(from: number, to: number): number {
-    const pending = this.state.pending;
-    const end = Math.min(to, this.state.sseq);
-    if (end - from <= pending.size) {
-      for (let q = from; q < end; q++) if (pending.has(q)) return q;
-      return 0;
-    }
-    let low = 0;
-    for (const k of pending.keys()) if (k >= from && k < to && (low === 0 || k < low)) low = k;
-    return low;
+    this.state.dropPending(seq);
   }
 
   // ---- acks -----------------------------------------------------------------------------------------
@@ -118,15 +84,11 @@ export abstract class AckTracking extends ConsumerCore {
     const s = this.state;
     const c = this.config;
     if (c.ack_policy === "explicit") {
-      const p = s.pending.get(sseq);
-      if (p === undefined) return false;
+      if (!s.pending.has(sseq)) return false;
       const wasFull = this.atMaxAckPending();
-      s.pending.delete(sseq);
-      s.rdc.delete(sseq);
       this.rdqRemove(sseq);
-      this.advanceFloor(sseq, p.dseq);
+      this.store.updateAcks(dseq, sseq);
       this.lat = Date.now();
-      this.store.markDirty();
       if (this.stream.config.retention !== "limits") this.host.retire(this, [sseq]);
       if (wasFull || this.rdq.length > 0) this.kick();
       return true;
@@ -136,21 +98,9 @@ export abstract class AckTracking extends ConsumerCore {
       const wasFull = this.atMaxAckPending();
       const from = s.asflr;
       const done: number[] = [];
-      for (const k of [...s.pending.keys()]) {
-        if (k <= sseq) {
-          s.pending.delete(k);
-          s.rdc.delete(k);
-          this.rdqRemove(k);
-        }
-      }
-      s.adflr = dseq;
-      s.asflr = sseq;
-      if (s.pending.size === 0 && s.lss === undefined) {
-        s.adflr = s.dseq - 1;
-        s.asflr = Math.max(sseq, s.sseq - 1);
-      }
+      if (this.rdq.length > 0) for (const k of s.pending.keys()) if (k <= sseq) this.rdqRemove(k);
+      this.store.updateAcks(dseq, sseq);
       this.lat = Date.now();
-      this.store.markDirty();
       if (this.stream.config.retention !== "limits") {
         for (
           let q = this.stream.store.nextSeq(from + 1);
@@ -177,7 +127,7 @@ export abstract class AckTracking extends ConsumerCore {
       this.rdqRemove(sseq);
       p.due = Date.now() + delayMs;
       this.armRedelivery(p.due);
-      this.store.markDirty();
+      this.store.update(s);
       return;
     }
     this.rdqAdd(sseq);
@@ -188,11 +138,11 @@ export abstract class AckTracking extends ConsumerCore {
     const p = this.state.pending.get(sseq);
     if (p === undefined) return;
     const now = Date.now();
-    p.ts = now;
+    // A progress ack restarts the ack wait: the same delivery, at a new time.
+    this.store.updateDelivered(p.dseq, sseq, this.deliveriesOf(sseq), now);
     p.due = now + this.waitFor(this.deliveriesOf(sseq));
     this.rdqRemove(sseq);
     this.armRedelivery(p.due);
-    this.store.markDirty();
   }
 
   protected term(sseq: number, dseq: number, dc: number, reason: string | undefined): void {

@@ -20,7 +20,7 @@ import { type ConsumerConfig, DEFAULT_ACK_WAIT_NS, filtersOf, isPush, NS_PER_MS 
 import { compileFilter, type SubjectFilter } from "./filter.js";
 import { PinnedClient } from "./pinned-client.js";
 import { WaitQueue } from "./pull-queue.js";
-import { ConsumerState } from "./state.js";
+import type { ConsumerState } from "./state.js";
 import type { ConsumerStore } from "./store.js";
 
 export const EMPTY = new Uint8Array(0);
@@ -104,7 +104,8 @@ export abstract class ConsumerCore {
     config: ConsumerConfig,
     created: bigint,
     readonly store: ConsumerStore,
-    restored: ConsumerState | undefined,
+    /** The store holds a state read back from disk (else a fresh one). */
+    restored: boolean,
   ) {
     this.name = name;
     this.config = config;
@@ -118,10 +119,10 @@ export abstract class ConsumerCore {
       this.host.advisories.unpinned(this.stream.name, this.name, group, "timeout");
       this.kick();
     });
-    this.state = restored ?? new ConsumerState();
+    this.state = store.state();
     if (!isPush(config)) this.waiting = new WaitQueue(config.max_waiting ?? 0);
     this.updateInactiveThreshold();
-    if (restored === undefined) this.selectStart();
+    if (!restored) this.selectStart();
     else this.afterRestore();
     this.npc = this.countPending();
     if (config.replay_policy === "original") this.replayUpTo = this.stream.store.state().lastSeq;
@@ -193,7 +194,7 @@ export abstract class ConsumerCore {
     s.dseq = 1;
     s.adflr = 0;
     s.asflr = s.sseq - 1;
-    this.store.markDirty();
+    this.store.update(s);
   }
 
   /** Make a restored state consistent with what the stream holds now. */
@@ -240,7 +241,7 @@ export abstract class ConsumerCore {
     }
     if (s.pending.has(seq)) {
       this.dropPending(seq);
-      this.store.markDirty();
+      this.store.update(s);
     }
   }
 
@@ -267,7 +268,7 @@ export abstract class ConsumerCore {
       s.asflr = first - 1;
     }
     this.npc = this.countPending();
-    this.store.markDirty();
+    this.store.update(s);
     this.kick();
   }
 

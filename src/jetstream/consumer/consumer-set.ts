@@ -31,16 +31,9 @@ import {
   updateProblem,
 } from "./config.js";
 import { Consumer, type ConsumerHost } from "./consumer.js";
-import { ConsumerState } from "./state.js";
-import {
-  CONSUMERS_DIR,
-  type ConsumerStore,
-  FileConsumerStore,
-  listStoredConsumers,
-  MemoryConsumerStore,
-  NO_ACK_LAZY_WRITE_MS,
-  readState,
-} from "./store.js";
+import { FileConsumerStore, NO_ACK_LAZY_WRITE_MS } from "./file-consumer-store.js";
+import { ConsumerFilterIndex } from "./filter-index.js";
+import { CONSUMERS_DIR, type ConsumerStore, listStoredConsumers, MemoryConsumerStore } from "./store.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const sets = new WeakMap<Stream, ConsumerSet>();
@@ -74,8 +67,17 @@ export class ConsumerSet implements ConsumerHost {
   readonly client: InternalClient;
   readonly advisories: ConsumerAdvisories;
   private readonly consumers = new Map<string, Consumer>();
-  /** The consumers as an array, rebuilt when one comes or goes: the per-message loops walk this. */
-  private consumerList: readonly Consumer[] = [];
+  /** The consumers each stored subject concerns (stream events go only to them). */
+  private readonly byFilter = new ConsumerFilterIndex<Consumer>();
+  /** The message being announced to the consumers it concerns (kept here: no closure per message). */
+  private eventSeq = 0;
+  private eventSubject = "";
+  private readonly kickIfConcerned = (c: Consumer): void => {
+    if (c.appended(this.eventSeq, this.eventSubject)) this.toKick.add(c);
+  };
+  private readonly tellRemoved = (c: Consumer): void => {
+    c.removed(this.eventSeq, this.eventSubject);
+  };
   /** Ack subscriptions per consumer (`$JS.ACK.<stream>.<consumer>.>`); none for ack-none consumers. */
   private readonly ackSubs = new Map<string, Subscription>();
   private fcSub: Subscription | undefined;
@@ -97,7 +99,9 @@ export class ConsumerSet implements ConsumerHost {
     this.unobserve = stream.observe({
       appended: (seq, subject) => this.appended(seq, subject),
       removed: (seq, subject) => {
-        for (const c of this.consumerList) c.removed(seq, subject);
+        this.eventSeq = seq;
+        this.eventSubject = subject;
+        this.byFilter.forEach(subject, this.tellRemoved);
       },
       purged: () => {
         for (const c of this.consumers.values()) c.purged();
@@ -172,11 +176,11 @@ export class ConsumerSet implements ConsumerHost {
     let store: ConsumerStore;
     try {
       store = this.newStore(name, config);
-      store.saveConfig(created, config);
+      store.updateConfig(created, config);
     } catch (err) {
       throw apiErrorText("ConsumerStoreFailed", (err as Error).message);
     }
-    const c = this.install(name, config, created, store, undefined);
+    const c = this.install(name, config, created, store, false);
     this.advisories.action(stream.name, name, "create");
     return { consumer: c, created: true };
   }
@@ -205,8 +209,9 @@ export class ConsumerSet implements ConsumerHost {
     }
     if (configKey(cur) === configKey(config)) return existing;
     existing.update(cloneConfig(config));
+    this.byFilter.set(existing, filtersOf(existing.config));
     try {
-      existing.store.saveConfig(existing.created, existing.config);
+      existing.store.updateConfig(existing.created, existing.config);
     } catch (err) {
       this.logger.error(
         `JetStream consumer '${this.stream.name} > ${existing.name}': could not persist config: ${(err as Error).message}`,
@@ -237,10 +242,10 @@ export class ConsumerSet implements ConsumerHost {
 
   private newStore(name: string, config: ConsumerConfig): ConsumerStore {
     const dir = this.consumerDir(name);
-    if (dir === undefined || config.mem_storage) return new MemoryConsumerStore();
+    if (dir === undefined || config.mem_storage) return new MemoryConsumerStore(config);
     const store = new FileConsumerStore(
       dir,
-      () => this.consumers.get(name)?.state.encode() ?? new ConsumerState().encode(),
+      config,
       (err) =>
         this.logger.error(
           `JetStream consumer '${this.account.name} > ${this.stream.name} > ${name}': state write failed: ${err.message}`,
@@ -255,11 +260,11 @@ export class ConsumerSet implements ConsumerHost {
     config: ConsumerConfig,
     created: bigint,
     store: ConsumerStore,
-    restored: ConsumerState | undefined,
+    restored: boolean,
   ): Consumer {
     const c = new Consumer(this, name, config, created, store, restored);
     this.consumers.set(name, c);
-    this.consumerList = [...this.consumers.values()];
+    this.byFilter.set(c, filtersOf(config));
     this.stream.consumerCount = this.consumers.size;
     this.ensureSubscriptions();
     // As nats-server: an ack-none consumer has no ack subscription (a double ack gets no responders).
@@ -280,7 +285,7 @@ export class ConsumerSet implements ConsumerHost {
     const c = this.consumers.get(name);
     if (c === undefined) return false;
     this.consumers.delete(name);
-    this.consumerList = [...this.consumers.values()];
+    this.byFilter.delete(c);
     this.stream.consumerCount = this.consumers.size;
     const ackSub = this.ackSubs.get(name);
     if (ackSub !== undefined) this.client.unsubscribe(ackSub);
@@ -314,15 +319,14 @@ export class ConsumerSet implements ConsumerHost {
     );
     for (const sc of stored) {
       try {
-        const { text, damaged } = readState(sc.dir);
-        if (damaged) {
+        const store = this.newStore(sc.name, sc.config);
+        const restored = store instanceof FileConsumerStore && store.restored;
+        if (store instanceof FileConsumerStore && store.damaged) {
           this.logger.warn(
-            `JetStream consumer '${this.stream.name} > ${sc.name}': state file damaged, ${text === undefined ? "starting over" : "using the previous state"}`,
+            `JetStream consumer '${this.stream.name} > ${sc.name}': state file damaged, ${restored ? "using the previous state" : "starting over"}`,
           );
         }
-        const restored = text === undefined ? undefined : ConsumerState.decode(text);
-        const store = this.newStore(sc.name, sc.config);
-        if (!sc.sumOk) store.saveConfig(sc.created, sc.config);
+        if (!sc.sumOk) store.updateConfig(sc.created, sc.config);
         this.install(sc.name, sc.config, sc.created, store, restored);
       } catch (err) {
         this.logger.warn(
@@ -341,7 +345,7 @@ export class ConsumerSet implements ConsumerHost {
     const save = !this.stream.deleting;
     for (const c of this.consumers.values()) c.stop({ notify: !save, saveState: save });
     this.consumers.clear();
-    this.consumerList = [];
+    this.byFilter.clear();
     this.dropSubscriptions();
     this.unobserve();
     sets.delete(this.stream);
@@ -430,7 +434,9 @@ export class ConsumerSet implements ConsumerHost {
       this.removeMessage(seq);
       return;
     }
-    for (const c of this.consumerList) if (c.appended(seq, subject)) this.toKick.add(c);
+    this.eventSeq = seq;
+    this.eventSubject = subject;
+    this.byFilter.forEach(subject, this.kickIfConcerned);
     // Deliver once the message is durable: its PubAck goes out then too, and goes first (as nats-server
     // queues the ack before consumers see the message).
     if (this.toKick.size > 0 && !this.awaitingDurable) {

@@ -224,7 +224,7 @@ export class Consumer extends Delivery {
       if (t !== undefined) clearTimeout(t);
     }
     if (this.hbTimer !== undefined) clearTimeout(this.hbTimer);
-    this.store.close(opts.saveState ? this.state.encode() : undefined);
+    this.store.close(opts.saveState);
   }
 
   /** Does this consumer still need `seq` (interest retention)? */

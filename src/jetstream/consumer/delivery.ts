@@ -70,11 +70,9 @@ export abstract class Delivery extends PushDelivery {
       }
       if (isPull) this.processWaiting(eos);
     } finally {
-      // One state write request per run rather than per delivery.
       if (msgs > 0) {
         this.ldt = now;
         this.lastActivity = now;
-        this.store.markDirty();
       }
     }
   }
@@ -195,50 +193,32 @@ export abstract class Delivery extends PushDelivery {
     } else {
       target = c.deliver_subject!;
     }
-    // Commit.
+    // Commit: the store's delivery operation moves the sequences (and the skip list) on.
     switch (this.candKind) {
       case CAND_REDELIVER:
         this.rdqShift();
-        s.rdc.set(msg.seq, dc - 1);
         break;
-      case CAND_LSS: {
-        const lss = s.lss!;
-        lss.at++;
+      case CAND_LSS:
         this.lssSet.delete(msg.seq);
         this.npc--;
-        if (lss.at >= lss.seqs.length) {
-          s.lss = undefined;
-          this.lssSet.clear();
-        }
         break;
-      }
       default:
-        s.sseq = msg.seq + 1;
         this.npc--;
         break;
     }
-    s.dseq++;
-    s.lastDelivered = msg.seq;
+    const pending = this.store.updateDelivered(dseq, msg.seq, dc, now);
+    if (this.candKind === CAND_LSS && s.lss === undefined) this.lssSet.clear();
     if (this.replayUpTo > 0) this.replayLastMs = msg.time + msg.subNs / NS_PER_MS;
     if (hdrs === undefined) {
       this.host.client.publishBytes(target, reply, msg.buf, msg.start, msg.hdrLen, msg.end, msg.subject);
     } else {
       this.host.client.publish(target, reply, c.headers_only ? EMPTY : msg.data, hdrs, msg.subject);
     }
-    if (c.ack_policy === "none") {
-      s.adflr = dseq;
-      s.asflr = msg.seq;
+    if (pending === undefined) {
       if (this.stream.config.retention !== "limits") this.host.retire(this, [msg.seq]);
     } else {
-      const prev = s.pending.get(msg.seq);
       const due = now + this.waitFor(dc);
-      if (prev !== undefined) {
-        prev.dseq = dseq;
-        prev.ts = now;
-        prev.due = due;
-      } else {
-        s.pending.set(msg.seq, { dseq, ts: now, due });
-      }
+      pending.due = due;
       this.armRedelivery(due);
     }
     if (wr !== undefined) {

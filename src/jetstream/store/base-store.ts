@@ -3,6 +3,7 @@
 // removal is recorded) through the four hooks at the top, so the two stores cannot drift apart in behaviour.
 
 import { joinNs, nowParts, splitNs } from "./clock.js";
+import { encodeStreamState } from "./encoded-state.js";
 import { SeqIndex } from "./seq-index.js";
 import { type Filter, filterMatches, SubjectIndex, toFilter } from "./subject-index.js";
 import { TtlHeap } from "./ttl-heap.js";
@@ -37,6 +38,12 @@ export interface NewMessage {
   size: number;
 }
 
+/** A live message a truncate removed. */
+export interface TruncatedMessage {
+  seq: number;
+  size: number;
+}
+
 /** An append's result; the BigInt time is only made when someone asks for it. */
 class Appended implements AppendResult {
   constructor(
@@ -59,6 +66,11 @@ export abstract class BaseStore<R> implements MessageStore {
   protected abstract persistRemove(seq: number, ref: R, size: number, erase: boolean): void;
   /** Every message is gone and the next sequence is `nextSeq`. */
   protected abstract persistReset(nextSeq: number): void;
+  /**
+   * Everything above `seq` is gone (`removed`: the live messages that were there, already dropped from
+   * the indexes) and `seq` is the last sequence; lastSeq and the last time are already set.
+   */
+  protected abstract persistTruncate(seq: number, removed: readonly TruncatedMessage[]): void;
   /** Materialize a live message. */
   protected abstract load(seq: number, ref: R): StoredMessage | undefined;
 
@@ -200,6 +212,43 @@ export abstract class BaseStore<R> implements MessageStore {
       n++;
     }
     return n;
+  }
+
+  truncate(seq: number): number {
+    this.checkOpen();
+    if (!Number.isSafeInteger(seq) || seq < 0) {
+      throw new StoreError("INVALID_ARGUMENT", `cannot truncate to sequence ${seq}`);
+    }
+    if (seq >= this.lastSeq) return 0;
+    const removed: Array<TruncatedMessage & { subjectId: number }> = [];
+    this.index.forEach(seq + 1, this.lastSeq, (s, subjectId, size) => {
+      removed.push({ seq: s, size, subjectId });
+      return true;
+    });
+    this.index.dropAbove(seq);
+    const subjects: string[] = [];
+    let hadTtl = false;
+    // Newest first: each subject list loses its tail, the cheap end.
+    for (let i = removed.length - 1; i >= 0; i--) {
+      const r = removed[i];
+      const e = this.subjects.entry(r.subjectId);
+      subjects.push(e.subject);
+      this.subjects.removeSeq(e, r.seq);
+      if (this.ttlOf.size > 0 && this.ttlOf.delete(r.seq)) hadTtl = true;
+    }
+    // Their deadlines must go now: the sequences above `seq` will be assigned again.
+    if (hadTtl) this.ttlHeap.retain((s) => s <= seq);
+    const newest = this.index.prevLive(seq);
+    this.lastSeq = seq;
+    this.lastMs = newest > 0 ? this.index.timeMs(newest) : 0;
+    this.lastSubNs = newest > 0 ? this.index.timeSubNs(newest) : 0;
+    this.persistTruncate(seq, removed);
+    if (this.listeners.size > 0) {
+      for (let i = 0; i < removed.length; i++) {
+        this.notify({ seq: removed[i].seq, subject: subjects[removed.length - 1 - i], reason: "truncate" });
+      }
+    }
+    return removed.length;
   }
 
   setLimits(limits: StoreLimits): number {
@@ -378,6 +427,15 @@ export abstract class BaseStore<R> implements MessageStore {
     return st;
   }
 
+  encodedState(): Uint8Array {
+    return encodeStreamState(this.state(), (from, to, visit) =>
+      this.index.forEach(from, to, (seq) => {
+        visit(seq);
+        return true;
+      }),
+    );
+  }
+
   subjectsState(filter?: string): Map<string, number> {
     const f = toFilter(filter);
     const out = new Map<string, number>();
@@ -438,20 +496,21 @@ export abstract class BaseStore<R> implements MessageStore {
     this.subjects.removeSeq(e, seq);
     if (this.ttlOf.size > 0) this.ttlOf.delete(seq);
     this.persistRemove(seq, ref, size, erase);
-    if (notify && this.listeners.size > 0) {
-      const removed = { seq, subject: e.subject, reason };
-      for (const l of this.listeners) {
-        try {
-          l(removed);
-        } catch (err) {
-          // A faulty listener must not fail the store operation that is already done; surface it apart.
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
+    if (notify && this.listeners.size > 0) this.notify({ seq, subject: e.subject, reason });
+    return true;
+  }
+
+  private notify(removed: RemovedMessage): void {
+    for (const l of this.listeners) {
+      try {
+        l(removed);
+      } catch (err) {
+        // A faulty listener must not fail the store operation that is already done; surface it apart.
+        queueMicrotask(() => {
+          throw err;
+        });
       }
     }
-    return true;
   }
 
   private resetTo(nextSeq: number): void {

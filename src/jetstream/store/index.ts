@@ -4,6 +4,7 @@ import { FileStore, type FileStoreOptions } from "./file/file-store.js";
 import { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 import type { MessageStore } from "./types.js";
 
+export { type DecodedStreamState, decodeStreamState } from "./encoded-state.js";
 export { FileStore, type FileStoreOptions } from "./file/file-store.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export * from "./types.js";

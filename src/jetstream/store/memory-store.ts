@@ -41,6 +41,8 @@ export class MemoryStore extends BaseStore<StoredMessage> {
 
   protected persistReset(): void {}
 
+  protected persistTruncate(): void {}
+
   protected load(_seq: number, ref: StoredMessage): StoredMessage {
     return ref;
   }

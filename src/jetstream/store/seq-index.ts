@@ -161,6 +161,30 @@ export class SeqIndex<R> {
     return true;
   }
 
+  /**
+   * Forget every slot above `seq` (a truncate), so sequences past it can be added again. The caller has
+   * already read whatever it needs of the dropped slots.
+   */
+  dropAbove(seq: number): void {
+    while (this.chunks.length > 0) {
+      const c = this.chunks[this.chunks.length - 1];
+      const keepHi = Math.max(0, Math.min(c.hi, seq - c.base + 1));
+      for (let off = keepHi; off < c.hi; off++) {
+        if (c.subj[off] === EMPTY) continue;
+        this.count--;
+        this.bytes -= c.size[off];
+        c.live--;
+        c.subj[off] = EMPTY;
+        c.setRef(off, undefined);
+      }
+      c.hi = keepHi;
+      if (c.live > 0) return;
+      this.chunks.pop();
+      this.byBase.delete(c.base);
+      if (this.hot === c) this.hot = undefined;
+    }
+  }
+
   clear(): void {
     this.chunks = [];
     this.byBase.clear();

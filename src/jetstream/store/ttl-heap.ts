@@ -50,6 +50,14 @@ export class TtlHeap {
     this.seqs[i] = lastSeq;
   }
 
+  /** Keep only the entries whose seq passes `keep` (a truncate: sequences above it may be reused). */
+  retain(keep: (seq: number) => boolean): void {
+    const at = this.at;
+    const seqs = this.seqs;
+    this.clear();
+    for (let i = 0; i < at.length; i++) if (keep(seqs[i])) this.push(at[i], seqs[i]);
+  }
+
   clear(): void {
     this.at = [];
     this.seqs = [];

@@ -90,7 +90,7 @@ export interface PurgeOptions {
   keep?: number;
 }
 
-export type RemovalReason = "delete" | "purge" | "limit" | "max-age" | "ttl" | "io-error";
+export type RemovalReason = "delete" | "purge" | "limit" | "max-age" | "ttl" | "io-error" | "truncate";
 
 export interface RemovedMessage {
   seq: number;
@@ -126,6 +126,7 @@ export type StoreErrorCode =
   | "STORAGE_FULL"
   | "BAD_SEQUENCE"
   | "INVALID_ARGUMENT"
+  | "CORRUPT"
   | "IO"
   | "CLOSED";
 
@@ -177,8 +178,28 @@ export interface MessageStore {
   purge(opts?: PurgeOptions): number;
   /** Remove every message below `seq`; past lastSeq it also moves the sequence on. Returns count. */
   compact(seq: number): number;
+  /**
+   * Remove every message above `seq` and make `seq` the last sequence: how a replica drops a divergent
+   * tail, and the one operation that lowers lastSeq. Returns the number of messages removed; each is
+   * reported to the removal listeners (reason "truncate").
+   * - seq >= lastSeq: nothing happens (0).
+   * - seq below every message (even below firstSeq - 1): the store is emptied and its next sequence is
+   *   seq + 1, so a replica can rewind to any point its log names; truncate(0) is a store that never held
+   *   a message.
+   * - lastTime becomes the time of the newest message left at or below `seq` (zero time when none).
+   * Not a number, not an integer, or negative: a StoreError (INVALID_ARGUMENT). Durable once a later
+   * `flush()` resolves; a crash before that leaves the old messages or the truncated ones, never a mix
+   * with a hole.
+   */
+  truncate(seq: number): number;
 
   state(opts?: { deletedDetails?: boolean }): StreamState;
+  /**
+   * The stream state as a compact, versioned, checksummed binary record (a replica's snapshot): sequences,
+   * times, counts and the deleted sequences as runs (or a bitmap when that is smaller). Read it back with
+   * `decodeStreamState` (encoded-state.ts).
+   */
+  encodedState(): Uint8Array;
   /** Subject -> message count for subjects matching the filter (default all). */
   subjectsState(filter?: string): Map<string, number>;
   /**

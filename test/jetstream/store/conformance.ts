@@ -13,6 +13,8 @@ import {
 export interface StoreHarness {
   name: string;
   create(opts?: { firstSeq?: number; limits?: StoreLimits }): Promise<MessageStore>;
+  /** Close a store `create` made and open it again from what it left (stores that persist only). */
+  reopen?(store: MessageStore): Promise<MessageStore>;
   /** Remove whatever `create` made (called after every test). */
   cleanup(): Promise<void>;
 }

@@ -25,6 +25,14 @@ export function fileHarness(name: string, extra: Partial<FileStoreOptions> = {})
       open.push({ store, dir });
       return store;
     },
+    async reopen(store) {
+      const i = open.findIndex((o) => o.store === store);
+      if (i < 0) throw new Error("not a store of this harness");
+      await store.close();
+      const reopened = await FileStore.open({ ...extra, dir: open[i].dir });
+      open[i].store = reopened;
+      return reopened;
+    },
     async cleanup() {
       for (const { store, dir } of open.splice(0)) {
         await store.close().catch(() => {});

@@ -2,7 +2,7 @@
 // recording removals, and reading messages back through the window cache. Commits, maintenance and the
 // store's lifecycle are in file-store.ts.
 
-import { BaseStore, type NewMessage } from "../base-store.js";
+import { BaseStore, type NewMessage, type TruncatedMessage } from "../base-store.js";
 import { Message } from "../message.js";
 import {
   MESSAGE_OVERHEAD,
@@ -92,6 +92,12 @@ export abstract class BlockStore extends BaseStore<number> {
   /** Blocks to unlink at the next commit (their messages are all gone). */
   protected doomed: Block[] = [];
   protected compactQueue = new Set<Block>();
+  /**
+   * Blocks that still hold records above a truncate point, to rewrite in the commit that makes the
+   * truncate durable (before its flush resolves). Until then the block after them, whose floor is just
+   * above the truncate point, hides those records from a scan at open (see load.ts).
+   */
+  protected truncated = new Set<Block>();
   /** Bytes the block files take, queued writes included. */
   protected diskBytes = 0;
   protected readonly cache: ReadCache;
@@ -110,7 +116,10 @@ export abstract class BlockStore extends BaseStore<number> {
     this.maxBytesOnDisk = opts.maxBytesOnDisk ?? 0;
     this.cache = new ReadCache(opts.readCacheBytes ?? 4 * 1024 * 1024);
     this.group = new GroupCommit(
-      { hasWork: () => this.dirty.size > 0 || this.doomed.length > 0, commit: () => this.commit() },
+      {
+        hasWork: () => this.dirty.size > 0 || this.doomed.length > 0 || this.truncated.size > 0,
+        commit: () => this.commit(),
+      },
       RETRY_MS,
     );
   }
@@ -189,6 +198,35 @@ export abstract class BlockStore extends BaseStore<number> {
   protected persistReset(nextSeq: number): void {
     for (const b of [...this.blocks]) this.doom(b);
     this.addBlock(nextSeq);
+  }
+
+  /**
+   * Blocks wholly above `seq` go; the block holding `seq` is sealed with its records above `seq` left for
+   * the commit to rewrite away; a new active block starts at seq + 1. That block's header is what makes
+   * the truncate durable: once it is on disk a scan ignores every older record at or above its floor.
+   */
+  protected persistTruncate(seq: number, removed: readonly TruncatedMessage[]): void {
+    const b = this.blockFor(seq);
+    const above = b === undefined ? undefined : this.blocks[this.blocks.indexOf(b) + 1];
+    const nextFloor = above?.floor ?? Number.POSITIVE_INFINITY;
+    for (let i = this.blocks.length - 1; i >= 0 && this.blocks[i].floor > seq; i--) this.doom(this.blocks[i]);
+    if (b !== undefined) {
+      for (const r of removed) {
+        if (r.seq >= nextFloor) continue;
+        b.live--;
+        b.liveBytes -= recordLength(r.size);
+      }
+      // Staged records above `seq` are still written (the rewrite drops them), but they are no longer
+      // this block's messages: a failed commit must not roll back their successors at the same seqs.
+      b.pendingMsgs = b.pendingMsgs.filter((q) => q <= seq);
+      b.pendingTombs = b.pendingTombs.filter((q) => q <= seq);
+      b.erasures = b.erasures.filter((e) => e.seq <= seq);
+      this.compactQueue.delete(b);
+      if (b.live === 0) this.doom(b);
+      else if (b.maxSeq > seq) this.truncated.add(b);
+      b.maxSeq = Math.min(b.maxSeq, seq);
+    }
+    this.addBlock(seq + 1);
   }
 
   protected load(seq: number, offset: number): StoredMessage | undefined {

@@ -6,7 +6,14 @@ import * as fs from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import * as path from "node:path";
 import type { StoreProblem } from "../types.js";
-import { decodeAt, encodeBlockHeader, RECORD_HEADER, RecordType, resync } from "./record.js";
+import {
+  BLOCK_HEADER_LENGTH,
+  decodeAt,
+  encodeBlockHeader,
+  RECORD_HEADER,
+  RecordType,
+  resync,
+} from "./record.js";
 
 export const BLOCK_SUFFIX = ".blk";
 
@@ -47,11 +54,16 @@ export interface BlockScan {
   validEnd: number;
   /** Damage reaches the end of the file (nothing intact after it). */
   tailDamaged: boolean;
+  /** Records at or above the cut were skipped. */
+  cut: boolean;
   problems: BlockProblem[];
 }
 
-/** Parse a whole block, skipping (and reporting) damaged ranges. */
-export function scanBlock(buf: Buffer): BlockScan {
+/**
+ * Parse a whole block, skipping (and reporting) damaged ranges. Records at or above `cut` (the floor of a
+ * later block: a truncate that was not cleaned up) are not part of the stream and are ignored.
+ */
+export function scanBlock(buf: Buffer, cut = Number.POSITIVE_INFINITY): BlockScan {
   const scan: BlockScan = {
     floorTimeNs: 0n,
     messages: [],
@@ -60,6 +72,7 @@ export function scanBlock(buf: Buffer): BlockScan {
     maxSeqTimeNs: 0n,
     validEnd: 0,
     tailDamaged: false,
+    cut: false,
     problems: [],
   };
   let off = 0;
@@ -89,6 +102,8 @@ export function scanBlock(buf: Buffer): BlockScan {
         scan.floor = r.seq;
         scan.floorTimeNs = r.timeNs;
       }
+    } else if (r.seq >= cut) {
+      scan.cut = true;
     } else if (r.type === RecordType.Tombstone) {
       scan.deleted.add(r.seq);
     } else if (r.seq <= lastMsgSeq) {
@@ -129,6 +144,22 @@ export function scanBlock(buf: Buffer): BlockScan {
     if (after !== undefined) p.beforeSeq = after.seq;
   }
   return scan;
+}
+
+/** The floor a block's header names, or undefined when the header cannot be read. */
+export function readBlockFloor(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, "r");
+    const head = Buffer.alloc(BLOCK_HEADER_LENGTH);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const r = decodeAt(head.subarray(0, n), 0);
+    return typeof r !== "string" && r.type === RecordType.BlockHeader ? r.seq : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** A block as the file store tracks it. `size` runs ahead of `written` by the bytes not yet written. */

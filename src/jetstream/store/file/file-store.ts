@@ -87,6 +87,7 @@ export class FileStore extends BlockStore {
     });
     for (const p of r.problems) this.report(p);
     this.adoptBlocks(r.blocks, r.lastSeq, r.lastTimeNs);
+    for (const b of r.trimmed) if (!b.doomed) this.truncated.add(b);
   }
 
   /** Load the indexes from a clean shutdown's snapshot (see snapshot.ts) instead of scanning. */
@@ -180,6 +181,7 @@ export class FileStore extends BlockStore {
       this.doomed.unshift(...unlinks);
       throw this.rollback(writes, err);
     }
+    await this.rewriteTruncated();
     for (const w of writes) {
       const b = w.block;
       if (this.syncIntervalMs > 0) this.unsynced.add(b);
@@ -190,6 +192,28 @@ export class FileStore extends BlockStore {
     }
     for (const b of unlinks) this.diskBytes -= b.size;
     return writes.length === 0 && this.compactQueue.size === 0 ? noFollowUp : () => this.afterCommit(writes);
+  }
+
+  /**
+   * Rewrite blocks that still hold records above a truncate point. The truncate is already durable (the
+   * new block's floor hides them); this keeps it so once that block is gone too. A block with writes
+   * queued meanwhile waits for the next commit; a failure is reported and left to compaction.
+   */
+  private async rewriteTruncated(): Promise<void> {
+    for (const b of [...this.truncated]) {
+      if (b.doomed) {
+        this.truncated.delete(b);
+        continue;
+      }
+      if (b.hasPending || b.written !== b.size) continue;
+      this.truncated.delete(b);
+      try {
+        await this.compactBlock(b);
+      } catch (err) {
+        this.report({ kind: "io-error", file: b.file, message: `truncate rewrite failed: ${String(err)}` });
+        this.compactQueue.add(b);
+      }
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 
 import * as fs from "node:fs";
 import type { StoreProblem } from "../types.js";
-import { Block, type ScannedMessage, scanBlock } from "./block.js";
+import { Block, readBlockFloor, type ScannedMessage, scanBlock } from "./block.js";
 
 export interface LoadResult {
   /** Readable blocks in sequence order. */
@@ -11,6 +11,8 @@ export interface LoadResult {
   lastSeq: number;
   lastTimeNs: bigint;
   problems: Omit<StoreProblem, "time">[];
+  /** Blocks holding records above a later block's floor (an unfinished truncate), to rewrite. */
+  trimmed: Block[];
 }
 
 /**
@@ -23,7 +25,16 @@ export function loadBlocks(
   lastSeq: number,
   onMessage: (m: ScannedMessage) => void,
 ): LoadResult {
-  const out: LoadResult = { blocks: [], lastSeq, lastTimeNs: 0n, problems: [] };
+  const out: LoadResult = { blocks: [], lastSeq, lastTimeNs: 0n, problems: [], trimmed: [] };
+  // Every record of a block lies below the floor of each later block, except after a truncate whose
+  // cleanup did not finish: the later (lower) floor wins. Read the floors first to know each block's cut.
+  const cuts = new Array<number>(ids.length).fill(Number.POSITIVE_INFINITY);
+  let low = Number.POSITIVE_INFINITY;
+  for (let i = ids.length - 1; i >= 0; i--) {
+    cuts[i] = low;
+    const floor = readBlockFloor(new Block(dir, ids[i], 0, true).path);
+    if (floor !== undefined && floor < low) low = floor;
+  }
   let tracked = 0;
   for (const [i, id] of ids.entries()) {
     const probe = new Block(dir, id, 0, true);
@@ -43,7 +54,7 @@ export function loadBlocks(
       fs.unlinkSync(probe.path);
       continue;
     }
-    const scan = scanBlock(buf);
+    const scan = scanBlock(buf, cuts[i]);
     const block = new Block(dir, id, scan.floor ?? out.lastSeq + 1, true);
     block.size = block.written = buf.length;
     block.damaged = scan.problems.length > 0;
@@ -52,7 +63,7 @@ export function loadBlocks(
       fs.truncateSync(block.path, scan.validEnd);
       block.size = block.written = scan.validEnd;
     }
-    if (block.floor - 1 > out.lastSeq) {
+    if (block.floor - 1 > out.lastSeq && block.floor <= cuts[i]) {
       out.lastSeq = block.floor - 1;
       out.lastTimeNs = scan.floorTimeNs;
     }
@@ -78,6 +89,7 @@ export function loadBlocks(
       onMessage(m);
     }
     out.blocks.push(block);
+    if (scan.cut) out.trimmed.push(block);
   }
   return out;
 }
