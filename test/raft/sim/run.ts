@@ -31,6 +31,8 @@ export interface SimStats {
   compactions: number;
   crashes: number;
   corruptions: number;
+  /** 1 when the run ended waiting for a damaged voter's repair (see calm()). */
+  stalledByDamage: number;
 }
 
 export interface SimResult {
@@ -63,6 +65,7 @@ class Scenario {
     compactions: 0,
     crashes: 0,
     corruptions: 0,
+    stalledByDamage: 0,
   };
   private proposalCounter = 0;
 
@@ -249,9 +252,20 @@ class Scenario {
         return undefined;
       }
     }
+    // A voter that lost acknowledged entries must not vote until a leader repairs it; if the others
+    // cannot elect one without it (e.g. the rest of the voters lack committed entries), the cluster
+    // waits for an operator. That is the price of not losing data, not a liveness bug: count it.
+    const damaged = [...this.cluster.nodes.values()].some((n) => n.raft!.isLogDamaged);
+    if (damaged && this.cluster.leader() === undefined) {
+      this.stats.stalledByDamage = 1;
+      this.log("stalled: no leader can be elected without the vote of a node whose log is damaged");
+      return undefined;
+    }
     const states = [...this.cluster.nodes.values()].map((n) => {
       const s = n.raft!.status();
-      return `${n.id}:${s.role}@${s.term} last ${s.lastIndex} commit ${s.commit} applied ${n.app.index}${s.logDamaged ? " damaged" : ""}`;
+      const damaged = s.logDamaged ? " damaged" : "";
+      const config = `voters ${s.config.voters.join(",")} learners ${s.config.learners.join(",")}`;
+      return `${n.id}:${s.role}@${s.term} last ${s.lastIndex} commit ${s.commit} applied ${n.app.index}${damaged} (${config})`;
     });
     return `liveness: nothing committed and applied everywhere within ${livenessTicks} ticks after faults stopped (${states.join("; ")})`;
   }
