@@ -98,6 +98,12 @@ export class LeafConnection extends LinkConnection {
     return this.solicited ? this.remoteInfo?.cluster : this.remoteConnect?.cluster;
   }
 
+  /** A link this server is the hub of: the cluster of the servers behind it, when they have one. */
+  get leafCluster(): string | undefined {
+    if (this.solicited || this.spoke) return undefined;
+    return this.remoteConnect?.cluster || undefined;
+  }
+
   protected override pingIntervalMs(): number {
     return Math.min(30_000, this.ctx.options.pingIntervalMs);
   }

@@ -233,6 +233,9 @@ function mayForward(
     case "leaf":
       // What our hub sends us (we are its spoke) stays on this server and its other leaf nodes.
       if ((origin as LinkOwner).spoke) return to === "leaf";
+      // Not back into the leaf cluster it came from (its servers are linked by their own routes).
+      if (to === "leaf" && link.leafCluster !== undefined)
+        return link.leafCluster !== (origin as LinkOwner).leafCluster;
       return true;
     default:
       return true;

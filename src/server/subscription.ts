@@ -79,6 +79,11 @@ export interface LinkOwner extends SubscriptionOwner {
   readonly kind: "route" | "gateway" | "leaf";
   /** A leaf link this server dialled as the spoke: what arrives over it is not passed on to routes. */
   readonly spoke: boolean;
+  /**
+   * A leaf link this server is the hub of: the cluster of the servers behind it. What comes from that
+   * cluster never goes back to it over another of its links.
+   */
+  readonly leafCluster?: string;
   /** Round-trip time of the link's last PING, in ms (gateways: the nearest cluster serves a queue group). */
   readonly rttMs: number;
   forward(
