@@ -37,6 +37,11 @@ export interface SubscriptionOwner {
    * would go, so interest checks (JetStream push consumers) can look there.
    */
   forwardsTo?(subject: string): { account: Account; subject: string } | undefined;
+  /**
+   * A service import: every server of a cluster installs its own, so its interest is not announced over
+   * routes (a peer's import would take the request a second time).
+   */
+  readonly serviceImport?: boolean;
   /** Subscribe-permission checks that apply at delivery time (a wildcard SUB overlapping a deny rule). */
   deniesDelivery?(subject: string, queue: string | undefined): boolean;
 }
