@@ -228,8 +228,10 @@ export class LeafConnection extends LinkConnection {
     const subject = args[0];
     if (subject === undefined) return;
     this.countIn(start, end);
-    const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
+    const mapped = this.account!.mapSubject(subject);
+    const m = this.msg.set(mapped, undefined, buf, start, hdrLen, end, this);
     readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
+    m.anyQueue = m.queues === undefined && mapped !== subject;
     // The domain rule applies to the subject routed on (a JetStream delivery shows its stream subject).
     if (crossesNoDomain(m.subject) || denied(this.remote?.denyImports, m.subject)) return;
     this.host.router.publish(this.account!, m);
