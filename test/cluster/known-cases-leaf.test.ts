@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunningServer } from "../../src/index.js";
-import { freePort } from "../helpers/nats-cluster.js";
+import { freePort, startNatsCluster } from "../helpers/nats-cluster.js";
+import { hasNatsServer } from "../helpers/servers.js";
 import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { collect, Env, leafSubs, leafUrl, links, pinned, remoteUp, T } from "./helpers.js";
@@ -329,6 +330,49 @@ describe("known leaf-node cases", () => {
       }
     } finally {
       await env.close();
+    }
+  });
+
+  // #6037 with nats-server 2.9.10 as the leaf cluster: its two servers each dial one Lattice hub.
+  it("a nats-server leaf cluster of two on one Lattice hub: both links stay up, every message arrives once", {
+    ...T,
+    skip: !hasNatsServer() && "nats-server is not installed",
+  }, async () => {
+    const env = new Env(pinned);
+    let edge: Awaited<ReturnType<typeof startNatsCluster>> | undefined;
+    try {
+      const hub = await env.server({ server_name: "ns-multi-hub", leafnodes: { listen: "127.0.0.1:-1" } });
+      // 2.9.10 reads the reconnect interval as whole seconds.
+      edge = await startNatsCluster({
+        servers: 2,
+        name: "nsedge",
+        extra: `leafnodes { reconnect: 1, remotes: [ { urls: ["${leafUrl(hub)}"] } ] }`,
+      });
+      const logHub = captureLog(hub);
+      await waitFor(() => links(hub) === 2, { timeoutMs: 8000, what: "both nats-server leafs on the hub" });
+      await sleep(1500);
+      assert.equal(links(hub), 2, "both links stay up");
+      assert.deepEqual(
+        logHub.filter((l) => l.includes("Loop detected")),
+        [],
+        "no loop reported",
+      );
+      const ncs = {
+        hub: await env.client(hub),
+        e0: await env.client(edge.urls[0]!),
+        e1: await env.client(edge.urls[1]!),
+      };
+      const at = {
+        hub: collect(ncs.hub, "nsmulti.x"),
+        e0: collect(ncs.e0, "nsmulti.x"),
+        e1: collect(ncs.e1, "nsmulti.x"),
+      };
+      for (const nc of Object.values(ncs)) await nc.flush();
+      await converge("nsmulti.x", ncs, Object.values(at));
+      await exactlyOnce("nsmulti.x", ncs, at);
+    } finally {
+      await env.close();
+      await edge?.close();
     }
   });
 });
