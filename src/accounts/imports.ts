@@ -254,6 +254,7 @@ function withRequestInfo(
 
 class ServiceImport implements SubscriptionOwner, Detachable {
   readonly kind = "account";
+  readonly serviceImport = true;
   readonly cid = 0;
   private readonly msg = new Message();
   readonly echo = true;

@@ -43,7 +43,10 @@ export class Cluster extends LinkManager<ClusterServerHost> implements RouteHost
   readonly routes = new Map<string, RouteConnection>();
   /** Every route connection, registered or still in its handshake. */
   readonly connections = new Set<RouteConnection>();
-  private readonly interest = new LocalInterest();
+  /** This server's interest as peers hear it; each server has its own service imports, so not those. */
+  private readonly interest = new LocalInterest(
+    (sub) => LocalInterest.counts(sub) && sub.owner.serviceImport !== true,
+  );
   private readonly watched = new Map<Account, () => void>();
   /** Dialers by route URL: configured routes (forever) and gossiped ones (a few tries). */
   private readonly dialers = new Map<

@@ -119,6 +119,12 @@ export class LeafConnection extends LinkConnection {
     return this.solicited ? this.remoteInfo?.cluster : this.remoteConnect?.cluster;
   }
 
+  /** A link this server is the hub of: the cluster of the servers behind it, when they have one. */
+  get leafCluster(): string | undefined {
+    if (this.solicited || this.spoke) return undefined;
+    return this.remoteConnect?.cluster || undefined;
+  }
+
   protected override pingIntervalMs(): number {
     return Math.min(30_000, this.ctx.options.pingIntervalMs);
   }
@@ -265,8 +271,10 @@ export class LeafConnection extends LinkConnection {
     const subject = args[0];
     if (subject === undefined) return;
     this.countIn(start, end);
-    const m = this.msg.set(this.account!.mapSubject(subject), undefined, buf, start, hdrLen, end, this);
+    const mapped = this.account!.mapSubject(subject);
+    const m = this.msg.set(mapped, undefined, buf, start, hdrLen, end, this);
     readReplyAndQueues(m, args, 1, op !== "MSG" || args.length > 2);
+    m.anyQueue = m.queues === undefined && mapped !== subject;
     // The domain rule applies to the subject routed on (a JetStream delivery shows its stream subject).
     if (crossesNoDomain(m.subject) || denied(this.remote?.denyImports, m.subject)) return;
     // The hub drops what the leaf user may not publish (its spoke should not have sent it).

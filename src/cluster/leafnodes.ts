@@ -387,18 +387,23 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
       return false;
     }
     if (!leaf.solicited) {
+      // The same server reconnecting before its old link timed out: the new link replaces it. Several
+      // links from one remote cluster are fine (its servers each dial us).
       const id = leaf.remoteConnect?.server_id;
+      if (id !== undefined)
+        for (const other of this.connections)
+          if (other !== leaf && other.registered && !other.solicited && other.account === account)
+            if (other.remoteConnect?.server_id === id)
+              other.close(CloseReason.DuplicateRemoteLeafnodeConnection);
+    } else {
+      // A loop: the hub cluster we dial is also a leaf cluster of ours on this account.
       const cluster = leaf.remoteCluster;
       for (const other of this.connections) {
-        if (other === leaf || !other.registered || other.solicited || other.account !== account) continue;
-        if (id !== undefined && other.remoteConnect?.server_id === id) {
-          // The same server reconnecting before its old link timed out: the new link replaces it.
-          other.close(CloseReason.DuplicateRemoteLeafnodeConnection);
-          continue;
-        }
-        if (cluster && other.remoteCluster === cluster) {
+        if (other === leaf || !other.registered || other.account !== account) continue;
+        if (cluster && other.leafCluster === cluster) {
           const text = `Loop detected for leafnode account="${account.name}". Delaying attempt to reconnect for 30s`;
           this.logger.error(`${leaf.describe()} - ${text}`);
+          leaf.loopDetected = true;
           leaf.close(CloseReason.LeafnodeLoopDetected, text);
           return false;
         }
@@ -428,7 +433,14 @@ export class LeafNodes extends LinkManager<LeafServerHost> implements LeafHost {
     if (leaf.spoke) {
       weight = this.own.get(account, subject, queue)?.count ?? 0;
     } else {
+      // Leave out the link's own interest, and that of the other links from its cluster: those servers
+      // reach each other over their own routes.
       weight = (this.all.get(account, subject, queue)?.count ?? 0) - leaf.ownWeight(subject, queue);
+      const cluster = leaf.leafCluster;
+      if (cluster !== undefined)
+        for (const other of this.connections)
+          if (other !== leaf && other.account === account && other.leafCluster === cluster)
+            weight -= other.ownWeight(subject, queue);
     }
     leaf.tell(subject, queue, Math.max(0, weight));
   }

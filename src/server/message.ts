@@ -28,6 +28,11 @@ export class Message {
    * this server for. Undefined on a route or gateway message means "no queue group here".
    */
   queues: readonly string[] | undefined = undefined;
+  /**
+   * Arrived over a link with no queue list but on a subject mapped here (a JetStream domain): it crossed for
+   * the mapping's interest, which names no queue group, so every group may take it.
+   */
+  anyQueue = false;
 
   /** Fill for a new publish; optional parts are reset. */
   set(
@@ -49,6 +54,7 @@ export class Message {
     this.shown = undefined;
     this.once = false;
     this.queues = undefined;
+    this.anyQueue = false;
     return this;
   }
 }

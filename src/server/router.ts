@@ -1,3 +1,4 @@
+import { RESERVED_QUEUE } from "../auth/permissions.js";
 import type { Token } from "../protocol/encode.js";
 import type { Account } from "./account.js";
 import type { Message } from "./message.js";
@@ -78,6 +79,7 @@ export class Router {
     const origin = m.origin;
     const shown = m.shown;
     const filter = m.queues;
+    const anyQueue = m.anyQueue;
     const result = account.sublist.match(subject, m.once || isAckSubject(subject));
     const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
     const fromKind: ReceiverKind = origin === undefined ? "system" : origin.kind;
@@ -96,7 +98,7 @@ export class Router {
         const members = queues[g];
         const n = members.length;
         if (n === 0) continue;
-        if (fromLink && !groupChosen(fromKind, filter, members[0].queue)) continue;
+        if (fromLink && !anyQueue && !groupChosen(fromKind, filter, members[0].queue)) continue;
         const first = n === 1 ? 0 : Math.floor(Math.random() * n);
         for (let k = 0; k < n; k++) {
           const sub = members[(first + k) % n];
@@ -146,7 +148,7 @@ export class Router {
         const members = queues[g];
         const n = members.length;
         if (n === 0) continue;
-        if (fromLink && !groupChosen(fromKind, filter, members[0].queue)) continue;
+        if (fromLink && !anyQueue && !groupChosen(fromKind, filter, members[0].queue)) continue;
         // Uniform random start over members listed by weight, then the first that can take it: every member
         // of the cluster equally likely. Leaf members are a last resort; a message from a link prefers local
         // members, and never goes back out over a route or gateway.
@@ -233,19 +235,28 @@ function mayForward(
     case "leaf":
       // What our hub sends us (we are its spoke) stays on this server and its other leaf nodes.
       if ((origin as LinkOwner).spoke) return to === "leaf";
+      // Not back into the leaf cluster it came from (its servers are linked by their own routes).
+      if (to === "leaf" && link.leafCluster !== undefined)
+        return link.leafCluster !== (origin as LinkOwner).leafCluster;
       return true;
     default:
       return true;
   }
 }
 
-/** A message from a link carries the queue groups chosen for this server; only those may take it. */
+/**
+ * A message from a link carries the queue groups chosen for this server; only those may take it. One
+ * without a list reaches no queue group, from a leaf too: it crossed for plain interest, and the group was
+ * served where it was published (or will be, in the cluster the gateway chose for it). Server-local groups
+ * (`_sys_`, never announced, so never chosen) take what a leaf brings, as when a JetStream domain's API
+ * subjects are mapped there.
+ */
 function groupChosen(
   fromKind: ReceiverKind,
   filter: readonly string[] | undefined,
   queue: string | undefined,
 ): boolean {
-  if (filter === undefined) return fromKind === "leaf";
+  if (filter === undefined) return fromKind === "leaf" && queue === RESERVED_QUEUE;
   for (let i = 0; i < filter.length; i++) if (filter[i] === queue) return true;
   return false;
 }

@@ -37,6 +37,11 @@ export interface SubscriptionOwner {
    * would go, so interest checks (JetStream push consumers) can look there.
    */
   forwardsTo?(subject: string): { account: Account; subject: string } | undefined;
+  /**
+   * A service import: every server of a cluster installs its own, so its interest is not announced over
+   * routes (a peer's import would take the request a second time).
+   */
+  readonly serviceImport?: boolean;
   /** Subscribe-permission checks that apply at delivery time (a wildcard SUB overlapping a deny rule). */
   deniesDelivery?(subject: string, queue: string | undefined): boolean;
 }
@@ -79,6 +84,11 @@ export interface LinkOwner extends SubscriptionOwner {
   readonly kind: "route" | "gateway" | "leaf";
   /** A leaf link this server dialled as the spoke: what arrives over it is not passed on to routes. */
   readonly spoke: boolean;
+  /**
+   * A leaf link this server is the hub of: the cluster of the servers behind it. What comes from that
+   * cluster never goes back to it over another of its links.
+   */
+  readonly leafCluster?: string;
   /** Round-trip time of the link's last PING, in ms (gateways: the nearest cluster serves a queue group). */
   readonly rttMs: number;
   forward(

@@ -93,3 +93,32 @@ export async function callWhile(
   }
   return { answers, failures };
 }
+
+/** The leaf-node URL of a server (or of a port). */
+export function leafUrl(s: RunningServer | number): string {
+  return `nats-leaf://127.0.0.1:${typeof s === "number" ? s : s.server.leafnodes!.port}`;
+}
+
+/** Registered leaf connections of `s` (both roles). */
+export function links(s: RunningServer): number {
+  let n = 0;
+  for (const l of s.server.leafnodes!.connections) if (l.registered && !l.closed) n++;
+  return n;
+}
+
+/** The spoke side's remote is connected and bound. */
+export function remoteUp(s: RunningServer, index = 0): boolean {
+  return s.server.leafnodes!.remoteLinks[index]?.connection?.registered === true;
+}
+
+/** Subscriptions leaf links hold in `$G` of `s` (the other side's interest), for one subject or all. */
+export function leafSubs(s: RunningServer, subject?: string, queue?: string): number {
+  let n = 0;
+  for (const sub of s.server.globalAccount.sublist.subscriptions())
+    if (
+      sub.owner.kind === "leaf" &&
+      (subject === undefined || (sub.subject === subject && sub.queue === queue))
+    )
+      n++;
+  return n;
+}

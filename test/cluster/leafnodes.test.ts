@@ -14,38 +14,9 @@ import {
   RequestError,
   type Subscription,
 } from "@nats-io/transport-node";
-import type { RunningServer } from "../../src/index.js";
 import { freePort } from "../helpers/nats-cluster.js";
 import { sleep, waitFor } from "../helpers/wait.js";
-import { callWhile, collect, Env, pinned, T } from "./helpers.js";
-
-function leafUrl(s: RunningServer | number): string {
-  return `nats-leaf://127.0.0.1:${typeof s === "number" ? s : s.server.leafnodes!.port}`;
-}
-
-/** Registered leaf connections of `s` (both roles). */
-function links(s: RunningServer): number {
-  let n = 0;
-  for (const l of s.server.leafnodes!.connections) if (l.registered && !l.closed) n++;
-  return n;
-}
-
-/** The spoke side's remote is connected and bound. */
-function remoteUp(s: RunningServer, index = 0): boolean {
-  return s.server.leafnodes!.remoteLinks[index]?.connection?.registered === true;
-}
-
-/** Subscriptions leaf links hold in `$G` of `s` (the other side's interest), for one subject or all. */
-function leafSubs(s: RunningServer, subject?: string, queue?: string): number {
-  let n = 0;
-  for (const sub of s.server.globalAccount.sublist.subscriptions())
-    if (
-      sub.owner.kind === "leaf" &&
-      (subject === undefined || (sub.subject === subject && sub.queue === queue))
-    )
-      n++;
-  return n;
-}
+import { callWhile, collect, Env, leafSubs, leafUrl, links, pinned, remoteUp, T } from "./helpers.js";
 
 /** Who answered a `respondWith` reply (`<answer>:<payload>`). */
 const byName = (m: Msg): string => m.string().split(":")[0];
