@@ -279,6 +279,7 @@ export class LeafConnection extends LinkConnection {
     if (crossesNoDomain(m.subject) || denied(this.remote?.denyImports, m.subject)) return;
     // The hub drops what the leaf user may not publish (its spoke should not have sent it).
     if (!this.solicited && this.permissions?.mayPublish(m.subject) === false) return;
+    m.leafOrigin = this.leafCluster;
     this.host.router.publish(this.account!, m);
   }
 

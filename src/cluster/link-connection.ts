@@ -163,11 +163,12 @@ export abstract class LinkConnection extends Connection implements LinkOwner, Se
     end: number,
     queues: readonly string[] | undefined,
     shown?: string,
+    leafOrigin?: string,
   ): void {
     if (this.closed || !this.carries(subject)) return;
     if (shown !== undefined && reply !== undefined)
       [subject, reply] = jsDeliveryOnWire(subject, reply, shown);
-    this.writeMessage(account, subject, reply, queues, buf, start, hdrLen, end);
+    this.writeMessage(account, subject, reply, queues, buf, start, hdrLen, end, leafOrigin);
   }
 
   /** Whether messages on `subject` may cross this link at all. */
@@ -185,6 +186,7 @@ export abstract class LinkConnection extends Connection implements LinkOwner, Se
     start: number,
     hdrLen: number,
     end: number,
+    _leafOrigin?: string,
   ): void {
     const acc = this.leaf ? undefined : account.name;
     const n = writeLinkMessage(this.out, this.leaf, acc, subject, reply, queues, buf, start, hdrLen, end);

@@ -1,4 +1,5 @@
-import { interestLine, noInterestLine } from "../protocol/link-frames.js";
+import type { Token } from "../protocol/encode.js";
+import { interestLine, noInterestLine, writeLinkMessage } from "../protocol/link-frames.js";
 import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
@@ -166,7 +167,39 @@ export class RouteConnection extends LinkConnection {
     this.countIn(start, end);
     const m = this.msg.set(subject, undefined, buf, start, hdrLen, end, this);
     readReplyAndQueues(m, args, base + 2);
+    if (op === "LMSG" && args[0] !== "") m.leafOrigin = args[0];
     this.host.router.publish(account, m);
+  }
+
+  /** A message that entered the cluster over a leaf link goes as LMSG naming that leaf cluster. */
+  protected override writeMessage(
+    account: Account,
+    subject: string,
+    reply: Token | undefined,
+    queues: readonly string[] | undefined,
+    buf: Uint8Array,
+    start: number,
+    hdrLen: number,
+    end: number,
+    leafOrigin?: string,
+  ): void {
+    const origin = leafOrigin !== undefined && this.remote?.lnoc === true ? leafOrigin : undefined;
+    const n = writeLinkMessage(
+      this.out,
+      false,
+      account.name,
+      subject,
+      reply,
+      queues,
+      buf,
+      start,
+      hdrLen,
+      end,
+      origin,
+    );
+    this.stats.outMsgs++;
+    this.stats.outBytes += n;
+    this.afterAppend();
   }
 
   /** Tell the peer about a change in this server's interest. */

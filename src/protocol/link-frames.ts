@@ -4,6 +4,7 @@
 //   HMSG <account> <subject> [reply | + reply q… | | q…] <hdr size> <size>      route/gateway with headers
 //   LMSG <subject> [reply | + reply q… | | q…] <size>                           leaf, no headers
 //   HMSG <subject> [reply | + reply q… | | q…] <hdr size> <size>                leaf with headers
+//   LMSG <origin> <account> <subject> [reply | …] <hdr size> <size>             route, from a leaf cluster
 // The account token is left out on leaf links (bound to one account) and on dedicated account routes.
 
 import type { Outbound } from "../server/outbound.js";
@@ -25,19 +26,26 @@ export function writeLinkMessage(
   start: number,
   hdrLen: number,
   end: number,
+  /** On a route: the leaf cluster the message came from (LMSG, which always carries a header size). */
+  origin?: string,
 ): number {
   const size = end - start;
   // Worst case: every char 3 bytes in UTF-8, two 10-digit numbers, separators.
-  let room = (subject.length + (account?.length ?? 0) + (reply?.length ?? 0)) * 3 + size + 48;
+  let room =
+    (subject.length + (account?.length ?? 0) + (reply?.length ?? 0) + (origin?.length ?? 0)) * 3 + size + 48;
   if (queues !== undefined) for (let i = 0; i < queues.length; i++) room += queues[i].length * 3 + 1;
   out.ensure(room);
   const buf = out.buf;
   let o = out.len;
-  buf[o++] = hdrLen > 0 ? H : leaf ? L : R;
+  buf[o++] = origin !== undefined ? L : hdrLen > 0 ? H : leaf ? L : R;
   buf[o++] = 0x4d; // M
   buf[o++] = 0x53; // S
   buf[o++] = 0x47; // G
   buf[o++] = 0x20;
+  if (origin !== undefined) {
+    o = writeToken(buf, o, origin);
+    buf[o++] = 0x20;
+  }
   if (account !== undefined) {
     o = writeToken(buf, o, account);
     buf[o++] = 0x20;
@@ -62,7 +70,7 @@ export function writeLinkMessage(
     o = writeToken(buf, o, reply);
     buf[o++] = 0x20;
   }
-  if (hdrLen > 0) {
+  if (hdrLen > 0 || origin !== undefined) {
     o = writeUint(buf, o, hdrLen);
     buf[o++] = 0x20;
   }

@@ -33,6 +33,11 @@ export class Message {
    * the mapping's interest, which names no queue group, so every group may take it.
    */
   anyQueue = false;
+  /**
+   * The leaf cluster the message came from, when it entered this cluster over a leaf link (ours, or a
+   * peer's: a route's LMSG names it). It never goes back into that cluster over another of its links.
+   */
+  leafOrigin: string | undefined = undefined;
 
   /** Fill for a new publish; optional parts are reset. */
   set(
@@ -55,6 +60,7 @@ export class Message {
     this.once = false;
     this.queues = undefined;
     this.anyQueue = false;
+    this.leafOrigin = undefined;
     return this;
   }
 }

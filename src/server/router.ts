@@ -80,6 +80,7 @@ export class Router {
     const shown = m.shown;
     const filter = m.queues;
     const anyQueue = m.anyQueue;
+    const leafOrigin = m.leafOrigin;
     const result = account.sublist.match(subject, m.once || isAckSubject(subject));
     const skipOwn = origin !== undefined && !origin.echo ? origin : undefined;
     const fromKind: ReceiverKind = origin === undefined ? "system" : origin.kind;
@@ -129,7 +130,7 @@ export class Router {
         const owner = sub.owner;
         if (sub.remote) {
           const link = owner as LinkOwner;
-          if (link === origin || !mayForward(fromKind, origin, link, subject)) continue;
+          if (link === origin || !mayForward(fromKind, origin, link, subject, leafOrigin)) continue;
           if (trace !== undefined) trace.reached(sub);
           targets.add(link, undefined);
           continue;
@@ -163,7 +164,7 @@ export class Router {
           if (sub.remote) {
             const link = owner as LinkOwner;
             const k = link.kind;
-            if (link === origin || !mayForward(fromKind, origin, link, subject)) continue;
+            if (link === origin || !mayForward(fromKind, origin, link, subject, leafOrigin)) continue;
             if (k === "gateway") {
               // Geo-affinity: another cluster only when this one has no member; the nearest such cluster.
               if (remoteCluster === undefined || link.rttMs < (remoteCluster.owner as LinkOwner).rttMs)
@@ -204,7 +205,7 @@ export class Router {
           const links = targets.links;
           const chosen = targets.queues;
           for (let t = 0; t < nt; t++)
-            links[t].forward(account, subject, reply, buf, start, hdrLen, end, chosen[t], shown);
+            links[t].forward(account, subject, reply, buf, start, hdrLen, end, chosen[t], shown, leafOrigin);
         }
         delivered += nt;
         targets.clear();
@@ -223,13 +224,15 @@ function mayForward(
   origin: SubscriptionOwner | undefined,
   link: LinkOwner,
   subject: string,
+  leafOrigin: string | undefined,
 ): boolean {
   const to = link.kind;
   switch (fromKind) {
     case "route":
       if (to === "route") return isGatewayReply(subject);
       if (to === "gateway") return false;
-      return !link.spoke;
+      // Not into the leaf cluster the message entered by: a server of that cluster has it already.
+      return !link.spoke && (leafOrigin === undefined || link.leafCluster !== leafOrigin);
     case "gateway":
       return to !== "gateway";
     case "leaf":

@@ -102,5 +102,7 @@ export interface LinkOwner extends SubscriptionOwner {
     queues: readonly string[] | undefined,
     /** Subject receivers are shown when it differs from `subject` (JetStream deliveries). */
     shown?: string,
+    /** The leaf cluster the message entered by (routes pass it on, as LMSG). */
+    leafOrigin?: string,
   ): void;
 }

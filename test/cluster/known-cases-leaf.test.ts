@@ -261,6 +261,67 @@ describe("known leaf-node cases", () => {
     },
   );
 
+  // #6037, the other shape: the servers of a leaf cluster each connect to a different server of a hub
+  // cluster (L1 -> H1, L2 -> H2). A message must still reach every subscriber once, on either side.
+  it(
+    "a leaf cluster whose servers connect to different servers of a hub cluster: every message arrives once",
+    T,
+    async () => {
+      const env = new Env(pinned);
+      try {
+        const [h1p, h2p, l1p, l2p] = [await freePort(), await freePort(), await freePort(), await freePort()];
+        const hub = (name: string, port: number) => ({
+          server_name: name,
+          cluster: {
+            name: "hubs",
+            listen: `127.0.0.1:${port}`,
+            routes: [`nats-route://127.0.0.1:${h1p}`, `nats-route://127.0.0.1:${h2p}`],
+          },
+          leafnodes: { listen: "127.0.0.1:-1" },
+        });
+        const h1 = await env.server(hub("hub-1", h1p));
+        const h2 = await env.server(hub("hub-2", h2p));
+        const leaf = (name: string, port: number, to: RunningServer) => ({
+          server_name: name,
+          cluster: {
+            name: "leaves",
+            listen: `127.0.0.1:${port}`,
+            routes: [`nats-route://127.0.0.1:${l1p}`, `nats-route://127.0.0.1:${l2p}`],
+          },
+          leafnodes: { reconnect: "250ms", remotes: [{ urls: [leafUrl(to)] }] },
+        });
+        const l1 = await env.server(leaf("leaf-1", l1p, h1));
+        const l2 = await env.server(leaf("leaf-2", l2p, h2));
+        await waitFor(
+          () =>
+            remoteUp(l1) &&
+            remoteUp(l2) &&
+            links(h1) === 1 &&
+            links(h2) === 1 &&
+            [h1, h2, l1, l2].every((s) => s.server.cluster!.routes.size === 1),
+          { what: "the routes and both leaf links" },
+        );
+        const ncs = {
+          h1: await env.client(h1),
+          h2: await env.client(h2),
+          l1: await env.client(l1),
+          l2: await env.client(l2),
+        };
+        const at = {
+          h1: collect(ncs.h1, "split.x"),
+          h2: collect(ncs.h2, "split.x"),
+          l1: collect(ncs.l1, "split.x"),
+          l2: collect(ncs.l2, "split.x"),
+        };
+        for (const nc of Object.values(ncs)) await nc.flush();
+        await converge("split.x", ncs, Object.values(at));
+        await exactlyOnce("split.x", ncs, at);
+      } finally {
+        await env.close();
+      }
+    },
+  );
+
   // PR #4207 (B hub of C, spoke of A: interest of C's clients did not reach A), #2448 (daisy chain after a
   // restart) and #6148 (interest and its removal after restarts): A <- B <- C, each restarted in turn.
   it("a daisy chain A <- B <- C: interest comes back both ways after each server restarts, none stays stale", {
