@@ -186,13 +186,31 @@ export abstract class LinkConnection extends Connection implements LinkOwner, Se
     start: number,
     hdrLen: number,
     end: number,
-    _leafOrigin?: string,
+    leafOrigin?: string,
   ): void {
     const acc = this.leaf ? undefined : account.name;
-    const n = writeLinkMessage(this.out, this.leaf, acc, subject, reply, queues, buf, start, hdrLen, end);
+    const origin = this.originOnWire(leafOrigin);
+    const n = writeLinkMessage(
+      this.out,
+      this.leaf,
+      acc,
+      subject,
+      reply,
+      queues,
+      buf,
+      start,
+      hdrLen,
+      end,
+      origin,
+    );
     this.stats.outMsgs++;
     this.stats.outBytes += n;
     this.afterAppend();
+  }
+
+  /** The leaf cluster to name on the wire for a message that came from one (routes only). */
+  protected originOnWire(_leafOrigin: string | undefined): string | undefined {
+    return undefined;
   }
 
   /** Link subscriptions are reached through forward(), never as local receivers. */

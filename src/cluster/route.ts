@@ -1,5 +1,4 @@
-import type { Token } from "../protocol/encode.js";
-import { interestLine, noInterestLine, writeLinkMessage } from "../protocol/link-frames.js";
+import { interestLine, noInterestLine } from "../protocol/link-frames.js";
 import type { InterestOp, MessageOp } from "../protocol/server-parser.js";
 import type { Account } from "../server/account.js";
 import { CloseReason } from "../server/close-reason.js";
@@ -172,34 +171,8 @@ export class RouteConnection extends LinkConnection {
   }
 
   /** A message that entered the cluster over a leaf link goes as LMSG naming that leaf cluster. */
-  protected override writeMessage(
-    account: Account,
-    subject: string,
-    reply: Token | undefined,
-    queues: readonly string[] | undefined,
-    buf: Uint8Array,
-    start: number,
-    hdrLen: number,
-    end: number,
-    leafOrigin?: string,
-  ): void {
-    const origin = leafOrigin !== undefined && this.remote?.lnoc === true ? leafOrigin : undefined;
-    const n = writeLinkMessage(
-      this.out,
-      false,
-      account.name,
-      subject,
-      reply,
-      queues,
-      buf,
-      start,
-      hdrLen,
-      end,
-      origin,
-    );
-    this.stats.outMsgs++;
-    this.stats.outBytes += n;
-    this.afterAppend();
+  protected override originOnWire(leafOrigin: string | undefined): string | undefined {
+    return this.remote?.lnoc === true ? leafOrigin : undefined;
   }
 
   /** Tell the peer about a change in this server's interest. */
