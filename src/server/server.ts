@@ -17,7 +17,7 @@ import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
 import { TlsAcceptor, TlsTransport } from "../tls/index.js";
-import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { LATTICE_VERSION, NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
 import { webSocketAuthenticator } from "../websocket/auth.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
@@ -240,8 +240,11 @@ export class Server extends EventEmitter implements ClientContext {
   logBanner(): void {
     this.logger.info("Starting lattice-server");
     this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
-    this.logger.info(`  ID:       ${this.id}`);
+    this.logger.info(`  Lattice:  ${LATTICE_VERSION}`);
     this.logger.info(`  Name:     ${this.name}`);
+    this.logger.info(`  ID:       ${this.id}`);
+    if (this.options.configFile !== undefined)
+      this.logger.info(`Using configuration file: ${this.options.configFile}`);
   }
 
   /** Start listening; resolves once every listener accepts connections. */
