@@ -189,7 +189,7 @@ export function registerServerInfo(program: Command): void {
     );
   server.addHelpText(
     "after",
-    "\nRunning a server takes nats-server's flags (see `lattice server --help`).\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n  $ lattice --user sys --password sys server list\n",
+    "\nRunning a server takes nats-server's flags, listed by `lattice server --help`.\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n  $ lattice --user sys --password sys server list\n",
   );
   registerInfo(server);
   registerPing(server);
