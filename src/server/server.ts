@@ -317,6 +317,8 @@ export class Server extends EventEmitter implements ClientContext {
       server_name: this.name,
       version: NATS_FEATURE_LEVEL,
       proto: PROTOCOL_VERSION,
+      // nats-server names its Go release here; clients show it as the server's runtime (as /varz does).
+      go: `node${process.versions.node}`,
       host: o.host,
       port: this.port,
       headers: !o.noHeaderSupport,

@@ -71,7 +71,7 @@ function registerInfo(server: Command): void {
               rows: [
                 ["Version", si.version],
                 si.git_commit ? ["Git Commit", si.git_commit] : undefined,
-                ["Runtime", si.go],
+                si.go ? ["Runtime", si.go] : undefined,
                 ["Protocol", si.proto],
                 ["Listening On", `${si.host}:${si.port}`],
                 ["Max Payload", humanBytes(si.max_payload)],
