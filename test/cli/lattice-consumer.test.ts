@@ -113,7 +113,10 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(rm.stdout, `Deleted consumer ${stream} > worker\n`);
         const gone = await lattice([...s, "consumer", "info", stream, "worker"]);
         assert.equal(gone.code, Exit.FAILED);
-        assert.equal(gone.stderr, "lattice: error: consumer not found (JetStream error 10014, status 404)\n");
+        assert.equal(
+          gone.stderr,
+          `lattice: error: consumer "worker" not found on stream "${stream}" (JetStream error 10014, status 404)\n`,
+        );
       });
 
       it("--no-ack leaves messages pending; --deliver picks the start; push consumers are not pulled", {
@@ -176,9 +179,13 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(pulled.code, Exit.FAILED);
         assert.match(pulled.stderr, /is a push consumer: subscribe to its delivery subject instead/);
 
-        const missing = await lattice([...s, "consumer", "add", uniq("NOSTREAM"), "x"]);
+        const absent = uniq("NOSTREAM");
+        const missing = await lattice([...s, "consumer", "add", absent, "x"]);
         assert.equal(missing.code, Exit.FAILED);
-        assert.match(missing.stderr, /stream not found \(JetStream error 10059, status 404\)/);
+        assert.match(
+          missing.stderr,
+          new RegExp(`stream "${absent}" not found \\(JetStream error 10059, status 404\\)`),
+        );
         assert.equal((await lattice([...s, "consumer", "add", stream])).code, Exit.USAGE);
       });
 

@@ -478,7 +478,10 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.equal(rm.stdout, `Deleted stream ${name}\n`);
         const info = await lattice([...s, "stream", "info", name]);
         assert.equal(info.code, Exit.FAILED);
-        assert.equal(info.stderr, "lattice: error: stream not found (JetStream error 10059, status 404)\n");
+        assert.equal(
+          info.stderr,
+          `lattice: error: stream "${name}" not found (JetStream error 10059, status 404)\n`,
+        );
       });
 
       it("backup to a directory (a snapshot where the server makes them, else the messages), rm, restore", {
