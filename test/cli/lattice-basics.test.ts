@@ -179,6 +179,9 @@ describe("lattice usage errors and exit codes", { concurrency: true }, () => {
       ["kv", "put", "B", "k", "v", "--bogus"],
       ["bench", "pub", "x", "--msgs", "0"],
       ["--timeout", "never", "pub", "x", "y"],
+      // Refused before connecting, not by the server's -ERR (which would be exit 1).
+      ["sub", "orders..new"],
+      ["reply", "orders.>.new"],
     ]) {
       const r = await lattice(args);
       assert.equal(r.code, Exit.USAGE, `${args.join(" ")}: ${r.stderr}`);
