@@ -6,11 +6,19 @@ import { JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { Session } from "./connect-options.js";
 import { CliError, STREAM_NOT_FOUND } from "./errors.js";
 
-export type BucketKind = { prefix: "KV_" | "OBJ_"; label: string };
-export const KV_BUCKET: BucketKind = { prefix: "KV_", label: "bucket" };
-export const OBJ_BUCKET: BucketKind = { prefix: "OBJ_", label: "object store bucket" };
+/** A kind of bucket: its backing stream's prefix, what users call it, and the command that creates one. */
+export type BucketKind = { prefix: "KV_" | "OBJ_"; label: string; add: string };
+export const KV_BUCKET: BucketKind = { prefix: "KV_", label: "bucket", add: "lattice kv add" };
+export const OBJ_BUCKET: BucketKind = {
+  prefix: "OBJ_",
+  label: "object store bucket",
+  add: "lattice object add",
+};
 
-/** The backing stream of a bucket, or "no such bucket" with the server's error code. */
+/**
+ * The backing stream of a bucket, or "no such bucket" with the server's error code and how to create it
+ * (on a fresh server, the first `kv put` or `object put` meets this).
+ */
 export async function bucketStream(s: Session, kind: BucketKind, bucket: string): Promise<StreamInfo> {
   const jsm = await s.jsm();
   try {
@@ -18,7 +26,8 @@ export async function bucketStream(s: Session, kind: BucketKind, bucket: string)
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) {
       throw new CliError(
-        `no such ${kind.label} "${bucket}" (JetStream error ${STREAM_NOT_FOUND}, status 404)`,
+        `no such ${kind.label} "${bucket}" (JetStream error ${STREAM_NOT_FOUND}, status 404); ` +
+          `create it with: ${kind.add} ${bucket}`,
       );
     }
     throw err;

@@ -17,7 +17,7 @@ import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
 import { TlsAcceptor, TlsTransport } from "../tls/index.js";
-import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { LATTICE_VERSION, NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
 import { webSocketAuthenticator } from "../websocket/auth.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
@@ -46,6 +46,7 @@ export interface JetStreamEngine {
 export interface Listener {
   readonly name: keyof Ports;
   start(server: Server): Promise<string[]>;
+  /** Releases the port before its first await (shutdown relies on it), then lets connections drain. */
   stop(): Promise<void>;
   /** A configuration reload: read certificate files again (new handshakes use them). May throw. */
   reloadTls?(next: ServerOptions): void;
@@ -239,8 +240,11 @@ export class Server extends EventEmitter implements ClientContext {
   logBanner(): void {
     this.logger.info("Starting lattice-server");
     this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
-    this.logger.info(`  ID:       ${this.id}`);
+    this.logger.info(`  Lattice:  ${LATTICE_VERSION}`);
     this.logger.info(`  Name:     ${this.name}`);
+    this.logger.info(`  ID:       ${this.id}`);
+    if (this.options.configFile !== undefined)
+      this.logger.info(`Using configuration file: ${this.options.configFile}`);
   }
 
   /** Start listening; resolves once every listener accepts connections. */
@@ -313,6 +317,8 @@ export class Server extends EventEmitter implements ClientContext {
       server_name: this.name,
       version: NATS_FEATURE_LEVEL,
       proto: PROTOCOL_VERSION,
+      // nats-server names its Go release here; clients show it as the server's runtime (as /varz does).
+      go: `node${process.versions.node}`,
       host: o.host,
       port: this.port,
       headers: !o.noHeaderSupport,
@@ -498,11 +504,16 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info("Initiating Shutdown...");
     const listenerClosed = this.closeClientListener();
     for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
-    await listenerClosed;
-    await this.gateways?.stop();
-    await this.cluster?.stop();
-    await this.leafnodes?.stop();
-    for (const l of this.extraListeners) await l.stop();
+    // Every stop() lets go of its port before its first await: start them all now, so the client,
+    // monitoring, WebSocket and link ports are free at once, while slow sockets are still draining (a
+    // supervisor restarting the server on the same ports must not meet EADDRINUSE).
+    await Promise.all([
+      listenerClosed,
+      this.gateways?.stop(),
+      this.cluster?.stop(),
+      this.leafnodes?.stop(),
+      ...this.extraListeners.map((l) => l.stop()),
+    ]);
     if (this.jetstream) await this.jetstream.shutdown();
     this.accountManager.stop();
     removeFile(this.portsFile);

@@ -151,8 +151,14 @@ function deliverText(c: ConsumerConfig): string {
   }
 }
 
-function lastActive(v: unknown): string {
-  return typeof v === "string" ? humanTime(v) : "never";
+/**
+ * When a consumer last delivered. A server may not report it although messages went out (nats-server 2.9
+ * never does, and the time is not kept across a restart): "unknown" then, "never" only when nothing went out.
+ */
+export function lastDelivery(delivered: ConsumerInfo["delivered"], show: (time: string) => string): string {
+  const at = (delivered as { last_active?: unknown }).last_active;
+  if (typeof at === "string") return show(at);
+  return delivered.consumer_seq > 0 ? "unknown" : "never";
 }
 
 export function consumerInfoSections(ci: ConsumerInfo): Section[] {
@@ -201,7 +207,7 @@ export function consumerInfoSections(ci: ConsumerInfo): Section[] {
       rows: [
         [
           "Last Delivered Message",
-          `Consumer sequence: ${humanCount(ci.delivered.consumer_seq)} Stream sequence: ${humanCount(ci.delivered.stream_seq)} Last delivery: ${lastActive(ci.delivered.last_active)}`,
+          `Consumer sequence: ${humanCount(ci.delivered.consumer_seq)} Stream sequence: ${humanCount(ci.delivered.stream_seq)} Last delivery: ${lastDelivery(ci.delivered, humanTime)}`,
         ],
         [
           "Acknowledgment Floor",
