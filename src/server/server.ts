@@ -46,7 +46,6 @@ export interface JetStreamEngine {
 export interface Listener {
   readonly name: keyof Ports;
   start(server: Server): Promise<string[]>;
-  /** Releases the port before its first await (shutdown relies on it), then lets connections drain. */
   stop(): Promise<void>;
   /** A configuration reload: read certificate files again (new handshakes use them). May throw. */
   reloadTls?(next: ServerOptions): void;
@@ -504,16 +503,11 @@ export class Server extends EventEmitter implements ClientContext {
     this.logger.info("Initiating Shutdown...");
     const listenerClosed = this.closeClientListener();
     for (const c of [...this.clients.values()]) c.close(CloseReason.ServerShutdown);
-    // Every stop() lets go of its port before its first await: start them all now, so the client,
-    // monitoring, WebSocket and link ports are free at once, while slow sockets are still draining (a
-    // supervisor restarting the server on the same ports must not meet EADDRINUSE).
-    await Promise.all([
-      listenerClosed,
-      this.gateways?.stop(),
-      this.cluster?.stop(),
-      this.leafnodes?.stop(),
-      ...this.extraListeners.map((l) => l.stop()),
-    ]);
+    await listenerClosed;
+    await this.gateways?.stop();
+    await this.cluster?.stop();
+    await this.leafnodes?.stop();
+    for (const l of this.extraListeners) await l.stop();
     if (this.jetstream) await this.jetstream.shutdown();
     this.accountManager.stop();
     removeFile(this.portsFile);

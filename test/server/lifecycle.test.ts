@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import net from "node:net";
 import { describe, it } from "node:test";
 import { connect } from "@nats-io/transport-node";
-import { freePort } from "../helpers/nats-cluster.js";
 import { RawClient, startLattice } from "../helpers/servers.js";
 
 describe("server lifecycle", () => {
@@ -40,38 +38,4 @@ describe("server lifecycle", () => {
     );
     await assert.rejects(RawClient.connect(srv.port));
   });
-
-  it("shutdown frees the client, monitoring and WebSocket ports before slow clients drain", async () => {
-    const [port, http, ws] = [await freePort(), await freePort(), await freePort()];
-    const opts = {
-      port,
-      http: `127.0.0.1:${http}`,
-      websocket: { host: "127.0.0.1", port: ws, no_tls: true },
-    };
-    const srv = await startLattice(opts);
-    const stuck = await subscriberThatNeverReads(port, "flood");
-    const nc = await connect({ servers: srv.url });
-    const chunk = new Uint8Array(512 * 1024);
-    for (let i = 0; i < 40; i++) nc.publish("flood", chunk);
-    await nc.flush();
-    const closing = srv.close();
-    // A supervisor restarts the server on the same ports while the old one still drains `stuck`.
-    const again = await startLattice(opts);
-    assert.equal(again.port, port);
-    await again.close();
-    await closing;
-    stuck.destroy();
-    await nc.close().catch(() => {});
-  });
 });
-
-/** A raw client subscribed to `subject` that stops reading, so the server's writes to it back up. */
-async function subscriberThatNeverReads(port: number, subject: string): Promise<net.Socket> {
-  const socket = net.connect(port, "127.0.0.1");
-  socket.on("error", () => {});
-  await new Promise((resolve) => socket.once("data", resolve));
-  socket.write(`CONNECT {"verbose":false}\r\nSUB ${subject} 1\r\nPING\r\n`);
-  await new Promise((resolve) => socket.once("data", resolve));
-  socket.pause();
-  return socket;
-}
