@@ -44,11 +44,12 @@ export async function startServer(config: EmbeddedOptions = {}): Promise<Running
   }
   let server: Server;
   try {
-    server = await launchServer(opts, warnings);
+    server = await launchServer(opts);
   } catch (err) {
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
+  for (const w of warnings) server.logger.warn(w);
   const port = server.port;
   const host = opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : opts.host;
   return {

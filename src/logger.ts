@@ -24,13 +24,8 @@ function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/**
- * Local time with microseconds, as nats-server prints it (`2026/12/06 05:11:20.516123`). Date has only
- * milliseconds; the high-resolution clock (time origin plus monotonic offset) gives the rest.
- */
-export function timestamp(nowMs: number = performance.timeOrigin + performance.now()): string {
-  const d = new Date(Math.floor(nowMs));
-  const micros = String(Math.floor((nowMs % 1000) * 1000)).padStart(6, "0");
+function timestamp(d: Date): string {
+  const micros = String(d.getMilliseconds() * 1000).padStart(6, "0");
   return `${d.getFullYear()}/${two(d.getMonth() + 1)}/${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${micros}`;
 }
 
@@ -71,7 +66,7 @@ export class Logger {
 
   private write(level: LogLevel, msg: string): void {
     if (this.opts.quiet && level !== "fatal" && level !== "error") return;
-    const time = this.opts.logtime === false ? "" : `${timestamp()} `;
+    const time = this.opts.logtime === false ? "" : `${timestamp(new Date())} `;
     const line = `${this.prefix}${time}[${TAGS[level]}] ${msg}\n`;
     if (this.opts.logFile) {
       try {

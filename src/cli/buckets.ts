@@ -6,19 +6,11 @@ import { JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { Session } from "./connect-options.js";
 import { CliError, STREAM_NOT_FOUND } from "./errors.js";
 
-/** A kind of bucket: its backing stream's prefix, what users call it, and the command that creates one. */
-export type BucketKind = { prefix: "KV_" | "OBJ_"; label: string; add: string };
-export const KV_BUCKET: BucketKind = { prefix: "KV_", label: "bucket", add: "lattice kv add" };
-export const OBJ_BUCKET: BucketKind = {
-  prefix: "OBJ_",
-  label: "object store bucket",
-  add: "lattice object add",
-};
+export type BucketKind = { prefix: "KV_" | "OBJ_"; label: string };
+export const KV_BUCKET: BucketKind = { prefix: "KV_", label: "bucket" };
+export const OBJ_BUCKET: BucketKind = { prefix: "OBJ_", label: "object store bucket" };
 
-/**
- * The backing stream of a bucket, or "no such bucket" with the server's error code and how to create it
- * (on a fresh server, the first `kv put` or `object put` meets this).
- */
+/** The backing stream of a bucket, or "no such bucket" with the server's error code. */
 export async function bucketStream(s: Session, kind: BucketKind, bucket: string): Promise<StreamInfo> {
   const jsm = await s.jsm();
   try {
@@ -26,8 +18,7 @@ export async function bucketStream(s: Session, kind: BucketKind, bucket: string)
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) {
       throw new CliError(
-        `no such ${kind.label} "${bucket}" (JetStream error ${STREAM_NOT_FOUND}, status 404); ` +
-          `create it with: ${kind.add} ${bucket}`,
+        `no such ${kind.label} "${bucket}" (JetStream error ${STREAM_NOT_FOUND}, status 404)`,
       );
     }
     throw err;

@@ -4,7 +4,6 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { CliError, Exit, reportError, usageError } from "./errors.js";
-import { nameWhatIsMissing } from "./not-found.js";
 import { setJsonMode } from "./output.js";
 
 /**
@@ -20,7 +19,7 @@ export function action<A extends any[]>(fn: (...args: A) => Promise<unknown>) {
       const code = await fn(...args);
       if (typeof code === "number") process.exitCode = code;
     } catch (err) {
-      process.exitCode = reportError(nameWhatIsMissing(err, cmd));
+      process.exitCode = reportError(err);
     }
   };
 }

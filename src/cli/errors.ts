@@ -87,14 +87,6 @@ export function describeError(err: unknown): { message: string; exitCode: number
   if (err instanceof AuthorizationError || err instanceof UserAuthenticationExpiredError) {
     return { message: `authorization failed: ${err.message}`, exitCode: Exit.CONNECT };
   }
-  if (err instanceof Error && err.name === "JetStreamNotEnabled") {
-    // The client library's name for "nothing answered a JetStream request".
-    return {
-      message:
-        "JetStream is not available: nothing answered (is JetStream enabled on the server and for this account?)",
-      exitCode: Exit.FAILED,
-    };
-  }
   if (err instanceof NoRespondersError) {
     return noResponders(err.subject);
   }

@@ -2,7 +2,6 @@
 // They throw commander's InvalidArgumentError so a bad value is reported as a usage error naming the flag.
 
 import { InvalidArgumentError } from "commander";
-import { isValidSubscribeSubject } from "../subjects/validate.js";
 
 const DURATION_UNITS: Record<string, number> = {
   ns: 1e-6,
@@ -162,14 +161,4 @@ export function parseBool(text: string): boolean {
   if (["true", "yes", "on", "1", "y"].includes(t)) return true;
   if (["false", "no", "off", "0", "n"].includes(t)) return false;
   throw new InvalidArgumentError(`"${text}" is not true or false`);
-}
-
-/** A subject to subscribe to (wildcards as whole tokens, `>` last); refused before anything is sent. */
-export function parseSubscribeSubject(text: string): string {
-  if (!isValidSubscribeSubject(text)) {
-    throw new InvalidArgumentError(
-      'a subject is tokens separated by ".", none empty and without spaces; * and > are whole tokens, > the last',
-    );
-  }
-  return text;
 }

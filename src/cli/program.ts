@@ -44,7 +44,7 @@ export async function buildProgram(word?: string, versionOnly = false): Promise<
   const program = new Command("lattice")
     .description("Lattice: a NATS-compatible messaging server and its command line")
     .version(`${LATTICE_VERSION} (nats-server feature level ${NATS_FEATURE_LEVEL})`)
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -57,18 +57,8 @@ export async function buildProgram(word?: string, versionOnly = false): Promise<
   );
   const only = word === undefined ? undefined : GROUPS.find((g) => g.names.includes(word));
   for (const g of only ? [only] : versionOnly ? [] : GROUPS) (await g.load())(program);
-  // The connection options are listed once, in `lattice --help`; each command's help points there.
-  for (const cmd of subcommandsOf(program)) cmd.addHelpText("after", GLOBAL_OPTIONS_NOTE);
 
   return program;
-}
-
-const GLOBAL_OPTIONS_NOTE =
-  "Connection options (-s/--server, --user, --password, --creds, --context, --timeout, TLS ...) go\n" +
-  "before or after the command: see lattice --help.\n";
-
-function subcommandsOf(cmd: Command): Command[] {
-  return cmd.commands.flatMap((c) => [c, ...subcommandsOf(c)]);
 }
 
 /** Parse and run one command line, then exit with its code (library timers must not keep it alive). */

@@ -2,7 +2,6 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "../config/errors.js";
 import { parseConfigFile } from "../config/parser.js";
 import { applyConfig, OptionsError, validateOptions } from "../config/server-options.js";
-import { locateWarning } from "../config/warning-position.js";
 import { launchServer } from "../server/launch.js";
 import { defaultOptions, type ServerOptions } from "../server/options.js";
 import { reloadServer } from "../server/reload.js";
@@ -42,7 +41,7 @@ export function loadOptions(
   if (flags.configFile !== undefined) {
     const path = resolve(flags.configFile);
     const conf = parseConfigFile(path);
-    applyConfig(opts, conf, (w) => warn(locateWarning(conf, w)), dirname(path));
+    applyConfig(opts, conf, warn, dirname(path));
     opts.configFile = path;
   }
   applyConfig(opts, flags.overrides, warn);
@@ -75,10 +74,11 @@ export async function runServerCli(argv: string[]): Promise<void> {
   }
   let server: Server;
   try {
-    server = await launchServer(opts, warnings);
+    server = await launchServer(opts);
   } catch (err) {
     fail(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
+  for (const w of warnings) server.logger.warn(w);
   installSignals(server, argv);
 }
 

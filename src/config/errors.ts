@@ -36,7 +36,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function formatLocation(file: string | undefined, line: number, column: number): string {
+function formatLocation(file: string | undefined, line: number, column: number): string {
   if (line > 0) return `${file ?? "config"}:${line}:${column}: `;
   if (file !== undefined) return `${file}: `;
   return "";

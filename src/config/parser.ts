@@ -131,12 +131,7 @@ class Parser {
           this.s.pos++;
           return;
         } else if (c === "]") {
-          if (open === null) throw this.s.error("unexpected ']': no array is open");
-          // nats-server's words; the map left open (most likely inside an array) is the likely mistake.
-          const { line, column } = this.s.position(open);
-          throw this.s.error(
-            `Unexpected array end ']' processing map (the '{' at ${line}:${column} is not closed)`,
-          );
+          throw this.s.error("unexpected ']': no array is open");
         } else {
           this.parseEntry(map, open !== null);
         }

@@ -26,7 +26,6 @@ import type { Account } from "./account.js";
 import { CloseReason } from "./close-reason.js";
 import { type ConnectOptions, parseConnect } from "./connect-options.js";
 import { Connection, type ConnectionContext } from "./connection.js";
-import { goQuote } from "./go-quote.js";
 import { Message } from "./message.js";
 import { writeMessage } from "./message-writer.js";
 import { hasTraceDest, type MsgTracer } from "./msg-trace.js";
@@ -112,22 +111,6 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   /** Protocol trace (-V), in nats-server's shape: `<<- [SUB foo 1]`. */
   private traceIn(op: string, args?: string): void {
     this.ctx.logger.trace(`${this.describe()} - <<- [${args === undefined ? op : `${op} ${args}`}]`);
-  }
-
-  /** What the server sends, as nats-server traces it: `->> [PONG]`, `->> [OK]`, `->> [-ERR text]`. */
-  protected override traceSent(text: string): void {
-    // nats-server does not trace the INFO it sends.
-    if (text.startsWith("INFO ")) return;
-    const line = text.endsWith("\r\n") ? text.slice(0, -2) : text;
-    let shown = line;
-    if (line === "+OK") shown = "OK";
-    else if (line.startsWith("-ERR '") && line.endsWith("'")) shown = `-ERR ${line.slice(6, -1)}`;
-    this.ctx.logger.trace(`${this.describe()} - ->> [${shown}]`);
-  }
-
-  /** A payload received (-V), as nats-server traces it: `<<- MSG_PAYLOAD: ["hello"]`. */
-  private tracePayload(buf: Uint8Array, start: number, end: number): void {
-    this.ctx.logger.trace(`${this.describe()} - <<- MSG_PAYLOAD: [${goQuote(buf.subarray(start, end))}]`);
   }
 
   private receive(chunk: Buffer): void {
@@ -327,7 +310,6 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
   onPub(subject: string, reply: string | undefined, buf: Buffer, start: number, end: number): void {
     if (this.ctx.logger.traceEnabled) {
       this.traceIn("PUB", `${subject}${reply === undefined ? "" : ` ${reply}`} ${end - start}`);
-      this.tracePayload(buf, start, end);
     }
     this.processPub(subject, reply, buf, start, 0, end);
   }
@@ -345,7 +327,6 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
         "HPUB",
         `${subject}${reply === undefined ? "" : ` ${reply}`} ${headerSize} ${end - start}`,
       );
-      this.tracePayload(buf, start, end);
     }
     if (!this.headers) {
       this.close(CloseReason.ProtocolViolation);
@@ -487,7 +468,6 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     end: number,
   ): void {
     if (this.closed) return;
-    if (this.ctx.logger.traceEnabled) this.traceDelivery(subject, sub.sid, reply, end - start, hdrLen);
     const written = writeMessage(this.out, subject, sub.sid, reply, buf, start, hdrLen, end, this.headers);
     this.stats.outMsgs++;
     this.stats.outBytes += written;
@@ -497,22 +477,6 @@ export class ClientConnection extends Connection implements ParserHandler, Subsc
     if (reply !== undefined && this.responses !== undefined)
       this.responses.grant(tokenText(reply), Date.now());
     this.afterAppend();
-  }
-
-  /** A delivery (-V), as nats-server traces it: `->> [MSG subject sid reply size]` or HMSG. */
-  private traceDelivery(
-    subject: string,
-    sid: string,
-    reply: Token | undefined,
-    size: number,
-    hdrLen: number,
-  ) {
-    const r = reply === undefined ? "" : ` ${tokenText(reply)}`;
-    const op =
-      this.headers && hdrLen > 0
-        ? `HMSG ${subject} ${sid}${r} ${hdrLen} ${size}`
-        : `MSG ${subject} ${sid}${r} ${size - hdrLen}`;
-    this.ctx.logger.trace(`${this.describe()} - ->> [${op}]`);
   }
 
   onParseError(error: ParseError): void {

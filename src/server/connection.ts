@@ -63,13 +63,9 @@ export abstract class Connection {
   /** Queue raw protocol text for this turn's flush. */
   sendProto(text: string): void {
     if (this.closed) return;
-    if (this.ctx.logger.traceEnabled) this.traceSent(text);
     this.out.appendString(text);
     this.ctx.flushQueue.add(this);
   }
-
-  /** Protocol trace (-V) of a control line this connection sends; kinds that trace override it. */
-  protected traceSent(_text: string): void {}
 
   /** Called once per turn by the flush queue. */
   flush(): void {
@@ -168,10 +164,7 @@ export abstract class Connection {
    */
   close(reason: CloseReason, errText?: string, flushFirst = true): void {
     if (this.closed) return;
-    if (errText !== undefined) {
-      if (this.ctx.logger.traceEnabled) this.traceSent(`-ERR '${errText}'\r\n`);
-      this.out.appendString(`-ERR '${errText}'\r\n`);
-    }
+    if (errText !== undefined) this.out.appendString(`-ERR '${errText}'\r\n`);
     this.closed = true;
     this.closeReason = reason;
     this.stop = new Date();

@@ -1,17 +1,10 @@
 import type { ServerOptions } from "./options.js";
 import { Server } from "./server.js";
 
-/**
- * Build a server with every listener its options ask for, and start it. The configuration's `warnings`
- * are logged after the banner, before anything starts, so they are read before "Server is ready".
- */
-export async function launchServer(
-  options: ServerOptions,
-  warnings: readonly string[] = [],
-): Promise<Server> {
+/** Build a server with every listener its options ask for, and start it. */
+export async function launchServer(options: ServerOptions): Promise<Server> {
   const server = new Server(options);
   server.logBanner();
-  for (const w of warnings) server.logger.warn(w);
   if (options.httpPort !== undefined || options.httpsPort !== undefined) {
     const { MonitorListener } = await import("../monitor/http.js");
     server.extraListeners.push(new MonitorListener());

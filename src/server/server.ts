@@ -17,7 +17,7 @@ import { Logger } from "../logger.js";
 import type { JetStreamMonitorSource } from "../monitor/jsz.js";
 import { ERR_MAXIMUM_CONNECTIONS_EXCEEDED } from "../protocol/errors.js";
 import { TlsAcceptor, TlsTransport } from "../tls/index.js";
-import { LATTICE_VERSION, NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
+import { NATS_FEATURE_LEVEL, PROTOCOL_VERSION } from "../version.js";
 import { webSocketAuthenticator } from "../websocket/auth.js";
 import { Account, GLOBAL_ACCOUNT } from "./account.js";
 import { ClientConnection, type ClientContext } from "./client.js";
@@ -239,11 +239,8 @@ export class Server extends EventEmitter implements ClientContext {
   logBanner(): void {
     this.logger.info("Starting lattice-server");
     this.logger.info(`  Version:  ${NATS_FEATURE_LEVEL} (nats-server feature level)`);
-    this.logger.info(`  Lattice:  ${LATTICE_VERSION}`);
-    this.logger.info(`  Name:     ${this.name}`);
     this.logger.info(`  ID:       ${this.id}`);
-    if (this.options.configFile !== undefined)
-      this.logger.info(`Using configuration file: ${this.options.configFile}`);
+    this.logger.info(`  Name:     ${this.name}`);
   }
 
   /** Start listening; resolves once every listener accepts connections. */
@@ -316,8 +313,6 @@ export class Server extends EventEmitter implements ClientContext {
       server_name: this.name,
       version: NATS_FEATURE_LEVEL,
       proto: PROTOCOL_VERSION,
-      // nats-server names its Go release here; clients show it as the server's runtime (as /varz does).
-      go: `node${process.versions.node}`,
       host: o.host,
       port: this.port,
       headers: !o.noHeaderSupport,

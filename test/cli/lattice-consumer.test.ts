@@ -2,12 +2,8 @@
 // nats-server 2.9.10.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Exit } from "../../src/cli/errors.js";
-import { startServer } from "../../src/index.js";
 import { admin, jetStreamTargets, lattice, needs, seedStream, uniq } from "./harness.js";
 
 const targets = await jetStreamTargets();
@@ -117,10 +113,7 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(rm.stdout, `Deleted consumer ${stream} > worker\n`);
         const gone = await lattice([...s, "consumer", "info", stream, "worker"]);
         assert.equal(gone.code, Exit.FAILED);
-        assert.equal(
-          gone.stderr,
-          `lattice: error: consumer "worker" not found on stream "${stream}" (JetStream error 10014, status 404)\n`,
-        );
+        assert.equal(gone.stderr, "lattice: error: consumer not found (JetStream error 10014, status 404)\n");
       });
 
       it("--no-ack leaves messages pending; --deliver picks the start; push consumers are not pulled", {
@@ -183,13 +176,9 @@ describe("lattice consumer", { concurrency: true }, () => {
         assert.equal(pulled.code, Exit.FAILED);
         assert.match(pulled.stderr, /is a push consumer: subscribe to its delivery subject instead/);
 
-        const absent = uniq("NOSTREAM");
-        const missing = await lattice([...s, "consumer", "add", absent, "x"]);
+        const missing = await lattice([...s, "consumer", "add", uniq("NOSTREAM"), "x"]);
         assert.equal(missing.code, Exit.FAILED);
-        assert.match(
-          missing.stderr,
-          new RegExp(`stream "${absent}" not found \\(JetStream error 10059, status 404\\)`),
-        );
+        assert.match(missing.stderr, /stream not found \(JetStream error 10059, status 404\)/);
         assert.equal((await lattice([...s, "consumer", "add", stream])).code, Exit.USAGE);
       });
 
@@ -276,35 +265,4 @@ describe("lattice consumer", { concurrency: true }, () => {
       });
     });
   }
-});
-
-describe("lattice consumer after a server restart", () => {
-  it("a consumer that delivered never shows 'never' as its last delivery", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lattice-cli-restart-"));
-    const config = { jetstream: { store_dir: dir } };
-    try {
-      let srv = await startServer(config);
-      const stream = uniq("RESTART");
-      await seedStream(srv.url, stream, [`${stream}.>`], [[`${stream}.a`, "one"]]);
-      const s = () => ["-s", srv.url];
-      assert.equal((await lattice([...s(), "consumer", "add", stream, "worker", "--pull"])).code, 0);
-      const next = await lattice([...s(), "consumer", "next", stream, "worker"]);
-      assert.equal(next.code, 0, next.stderr);
-      const before = await lattice([...s(), "consumer", "info", stream, "worker"]);
-      assert.doesNotMatch(before.stdout, /Last delivery: (never|unknown)/);
-      await srv.close();
-
-      srv = await startServer(config);
-      const [info, ls] = await Promise.all([
-        lattice([...s(), "consumer", "info", stream, "worker"]),
-        lattice([...s(), "consumer", "ls", stream]),
-      ]);
-      await srv.close();
-      assert.equal(info.code, 0, info.stderr);
-      assert.match(info.stdout, /Consumer sequence: 1 .*Last delivery: (?!never)/);
-      assert.doesNotMatch(ls.stdout, /never/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });

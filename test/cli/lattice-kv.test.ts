@@ -118,8 +118,7 @@ describe("lattice kv", { concurrency: true }, () => {
         assert.equal(gone.code, Exit.FAILED);
         assert.equal(
           gone.stderr,
-          `lattice: error: no such bucket "${b}" (JetStream error 10059, status 404); ` +
-            `create it with: lattice kv add ${b}\n`,
+          `lattice: error: no such bucket "${b}" (JetStream error 10059, status 404)\n`,
         );
       });
 

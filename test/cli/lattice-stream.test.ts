@@ -286,26 +286,6 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.match(missing.stderr, /no message with sequence 99 .*\(JetStream error 10037, status 404\)/);
         assert.equal(both.code, Exit.USAGE);
         assert.deepEqual(JSON.parse(subjects.stdout), { [`${name}.a`]: 3, [`${name}.b`]: 2 });
-
-        // Paging with a subject filter: the next page starts at the next match, and the last page (whose
-        // matches end before the stream does) suggests nothing.
-        const onA = await str("view", name, "--subject", `${name}.a`, "--count", "2", "--raw");
-        assert.equal(onA.stdout, "a1\na2\n");
-        const next = /--start-seq (\d+)/.exec(onA.stderr);
-        assert.equal(next?.[1], "3", onA.stderr);
-        const rest = await str(
-          "view",
-          name,
-          "--subject",
-          `${name}.a`,
-          "--start-seq",
-          "3",
-          "--count",
-          "2",
-          "--raw",
-        );
-        assert.equal(rest.stdout, "a3\n");
-        assert.doesNotMatch(rest.stderr, /More messages/);
       });
 
       it("view --since a time or a duration ago, with --subject; paging hints keep the filter", {
@@ -478,10 +458,7 @@ describe("lattice stream", { concurrency: true }, () => {
         assert.equal(rm.stdout, `Deleted stream ${name}\n`);
         const info = await lattice([...s, "stream", "info", name]);
         assert.equal(info.code, Exit.FAILED);
-        assert.equal(
-          info.stderr,
-          `lattice: error: stream "${name}" not found (JetStream error 10059, status 404)\n`,
-        );
+        assert.equal(info.stderr, "lattice: error: stream not found (JetStream error 10059, status 404)\n");
       });
 
       it("backup to a directory (a snapshot where the server makes them, else the messages), rm, restore", {

@@ -38,12 +38,6 @@ describe("config errors: positions and messages", () => {
     failsAt("{ a: 1", 1, 1, /unterminated map/);
   });
 
-  it("an array closing over an open map says so, as nats-server does", () => {
-    const err = failsAt("users: [\n  { user: a\n]\n", 3, 1, /^Unexpected array end '\]' processing map/);
-    assert.match(err.reason, /the '\{' at 2:3 is not closed/);
-    failsAt("a {\n b: 1\n]\n", 3, 1, /^Unexpected array end '\]' processing map/);
-  });
-
   it("unterminated block strings point at the parenthesis", () => {
     failsAt("a: (\nfoo\n", 1, 4, /unterminated block string/);
     failsAt("a: (\nfoo\n  )\n", 1, 4, /unterminated block string/);

@@ -35,22 +35,6 @@ export interface JsBenchOptions extends BenchOptions {
   batch: number;
   purge?: boolean;
   cleanup?: boolean;
-  keep?: boolean;
-}
-
-/**
- * Whether the stream or bucket goes when the run ends: one the run created is removed unless --keep (a
- * benchmark leaves nothing behind), one that existed stays unless --cleanup.
- */
-export function removeAfterRun(o: { cleanup?: boolean; keep?: boolean }, created: boolean): boolean {
-  return o.cleanup === true || (created && o.keep !== true);
-}
-
-/** How the report describes the stream or bucket's fate. */
-function fate(o: { cleanup?: boolean; keep?: boolean }, created: boolean): string {
-  const removed = removeAfterRun(o, created);
-  if (created) return removed ? " (created, then deleted)" : " (created, kept)";
-  return removed ? " (deleted)" : "";
 }
 
 /** Make sure the bench stream exists; true when this run created it. */
@@ -148,14 +132,14 @@ export async function benchJsPub(subject: string, o: JsBenchOptions, cmd: Comman
   } finally {
     meter.stop();
     await closeAll(conns);
-    if (removeAfterRun(o, created)) await withJs(cmd, async (s) => (await s.jsm()).streams.delete(o.stream));
   }
+  if (o.cleanup) await withJs(cmd, async (s) => (await s.jsm()).streams.delete(o.stream));
   report(
     "JetStream publish",
     details(
       subject,
       o,
-      `, stream ${o.stream}${fate(o, created)}, ${o.storage} storage, ${o.batch} in flight per client`,
+      `, stream ${o.stream}${created ? " (created)" : ""}, ${o.storage} storage, ${o.batch} in flight per client`,
     ),
     [{ title: "Publishers", runs }],
     o,
@@ -185,7 +169,7 @@ export async function benchJsFetch(
     withJs(cmd, async (s) => {
       const jsm = await s.jsm();
       await jsm.consumers.delete(o.stream, o.consumer).catch(() => {});
-      if (removeAfterRun(o, created)) await jsm.streams.delete(o.stream).catch(() => {});
+      if (o.cleanup) await jsm.streams.delete(o.stream).catch(() => {});
     });
   try {
     await withJs(cmd, async (s) =>
@@ -244,7 +228,7 @@ export async function benchJsFetch(
   }
   report(
     "JetStream fetch",
-    details(subject, o, `, stream ${o.stream}${fate(o, created)}, batches of ${o.batch}`),
+    details(subject, o, `, stream ${o.stream}${created ? " (created)" : ""}, batches of ${o.batch}`),
     [{ title: "Fetchers", runs }],
     o,
   );
@@ -257,7 +241,6 @@ export interface KvBenchOptions extends BenchOptions {
   keys: number;
   storage: string;
   cleanup?: boolean;
-  keep?: boolean;
 }
 
 export async function ensureBucket(s: Session, o: KvBenchOptions): Promise<{ created: boolean }> {
@@ -336,12 +319,11 @@ export async function benchKv(op: "put" | "get", o: KvBenchOptions, cmd: Command
   } finally {
     meter.stop();
     await closeAll(conns);
-    if (removeAfterRun(o, created))
-      await withJs(cmd, async (s) => (await s.jsm()).streams.delete(`KV_${o.bucket}`));
   }
+  if (o.cleanup) await withJs(cmd, async (s) => (await s.jsm()).streams.delete(`KV_${o.bucket}`));
   report(
     `KV ${op}`,
-    `bucket ${o.bucket}${fate(o, created)}, ${humanCount(o.msgs)} ops, ${humanCount(o.keys)} keys, values of ${humanBytes(o.size)}, ${o.clients} client${o.clients === 1 ? "" : "s"}`,
+    `bucket ${o.bucket}${created ? " (created)" : ""}, ${humanCount(o.msgs)} ops, ${humanCount(o.keys)} keys, values of ${humanBytes(o.size)}, ${o.clients} client${o.clients === 1 ? "" : "s"}`,
     [{ title: op === "put" ? "Writers" : "Readers", runs }],
     o,
   );

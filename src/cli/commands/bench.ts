@@ -95,8 +95,7 @@ export function registerBench(program: Command): void {
           .choices(["file", "memory"])
           .default("file"),
       )
-      .option("--keep", "keep a stream this run created (by default it is deleted afterwards)")
-      .option("--cleanup", "delete the stream afterwards even if it existed before the run");
+      .option("--cleanup", "delete the stream afterwards");
   const jsPub = jsOptions(
     benchOptions(
       js
@@ -112,11 +111,7 @@ export function registerBench(program: Command): void {
     .option("--batch <n>", "publishes in flight per client", parsePositive, 100)
     .option("--purge", "purge the stream first")
     .action(action(async (subject: string, o: JsBenchOptions, cmd: Command) => benchJsPub(subject, o, cmd)));
-  examples(
-    jsPub,
-    "lattice bench js pub bench.js --msgs 100000 --storage memory --batch 500",
-    "lattice bench js pub bench.js --msgs 100000 --keep",
-  );
+  examples(jsPub, "lattice bench js pub bench.js --msgs 100000 --storage memory --batch 500 --cleanup");
 
   const jsFetch = jsOptions(
     benchOptions(
@@ -150,8 +145,7 @@ export function registerBench(program: Command): void {
           .choices(["file", "memory"])
           .default("file"),
       )
-      .option("--keep", "keep a bucket this run created (by default it is deleted afterwards)")
-      .option("--cleanup", "delete the bucket afterwards even if it existed before the run");
+      .option("--cleanup", "delete the bucket afterwards");
   const kvPut = kvOptions(
     benchOptions(kv.command("put").description("write values"), {
       msgs: 10_000,

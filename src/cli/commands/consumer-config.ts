@@ -151,14 +151,8 @@ function deliverText(c: ConsumerConfig): string {
   }
 }
 
-/**
- * When a consumer last delivered. A server may not report it although messages went out (nats-server 2.9
- * never does, and the time is not kept across a restart): "unknown" then, "never" only when nothing went out.
- */
-export function lastDelivery(delivered: ConsumerInfo["delivered"], show: (time: string) => string): string {
-  const at = (delivered as { last_active?: unknown }).last_active;
-  if (typeof at === "string") return show(at);
-  return delivered.consumer_seq > 0 ? "unknown" : "never";
+function lastActive(v: unknown): string {
+  return typeof v === "string" ? humanTime(v) : "never";
 }
 
 export function consumerInfoSections(ci: ConsumerInfo): Section[] {
@@ -207,7 +201,7 @@ export function consumerInfoSections(ci: ConsumerInfo): Section[] {
       rows: [
         [
           "Last Delivered Message",
-          `Consumer sequence: ${humanCount(ci.delivered.consumer_seq)} Stream sequence: ${humanCount(ci.delivered.stream_seq)} Last delivery: ${lastDelivery(ci.delivered, humanTime)}`,
+          `Consumer sequence: ${humanCount(ci.delivered.consumer_seq)} Stream sequence: ${humanCount(ci.delivered.stream_seq)} Last delivery: ${lastActive(ci.delivered.last_active)}`,
         ],
         [
           "Acknowledgment Floor",

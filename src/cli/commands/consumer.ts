@@ -10,12 +10,7 @@ import { CliError, Exit, usageError } from "../errors.js";
 import { printMsg } from "../messages.js";
 import { ago, humanCount, humanTime, note, out, printJson, printListing } from "../output.js";
 import { parseDuration, parsePositive } from "../parse.js";
-import {
-  addConsumerOptions,
-  applyConsumerFlags,
-  lastDelivery,
-  printConsumerInfo,
-} from "./consumer-config.js";
+import { addConsumerOptions, applyConsumerFlags, printConsumerInfo } from "./consumer-config.js";
 
 /** "1h" from now, or an RFC 3339 time. */
 function pauseUntil(spec: string): Date {
@@ -77,7 +72,7 @@ export function registerConsumer(program: Command): void {
               ago(i.created),
               i.num_ack_pending,
               i.num_pending,
-              lastDelivery(i.delivered, ago),
+              typeof i.delivered.last_active === "string" ? ago(i.delivered.last_active) : "never",
             ],
             title: `Consumers on stream ${stream} (${infos.length})`,
           });

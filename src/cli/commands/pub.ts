@@ -1,11 +1,9 @@
 // lattice pub: publish messages, with headers, repeats, pacing and body templates ({{Count}} ...).
 
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
-import type { MsgHdrs } from "@nats-io/transport-node";
+import type { PubAck } from "@nats-io/jetstream";
 import type { Command } from "commander";
 import { action, bodyFrom, examples, renderTemplate, sleep } from "../command-kit.js";
-import { type Session, withSession } from "../connect-options.js";
-import { CliError } from "../errors.js";
+import { withSession } from "../connect-options.js";
 import { buildHeaders } from "../messages.js";
 import { humanBytes, humanCount, out, printJson } from "../output.js";
 import { collect, parseDuration, parsePositive } from "../parse.js";
@@ -53,7 +51,7 @@ export function registerPub(program: Command): void {
             const headers = buildHeaders(opts.header, (v) => renderTemplate(v, vars));
             bytes += data.length;
             if (js !== undefined) {
-              acks.push(await publishToStream(s, js, subject, data, headers));
+              acks.push(await js.publish(subject, data, { headers }));
             } else {
               s.nc.publish(subject, data, { headers, reply: opts.reply });
             }
@@ -92,27 +90,4 @@ export function registerPub(program: Command): void {
     "lattice pub orders.new --force-stdin < order.json",
     "lattice pub -J orders.new hello",
   );
-}
-
-/**
- * A JetStream publish. Nothing answering it means no stream captures the subject, unless JetStream itself
- * is off; the client library calls both "jetstream is not enabled", so ask the server which it is.
- */
-async function publishToStream(
-  s: Session,
-  js: JetStreamClient,
-  subject: string,
-  data: Uint8Array,
-  headers: MsgHdrs | undefined,
-): Promise<PubAck> {
-  try {
-    return await js.publish(subject, data, { headers });
-  } catch (err) {
-    if (!(err instanceof Error && err.name === "JetStreamNotEnabled")) throw err;
-    await (await s.jsm()).getAccountInfo();
-    throw new CliError(
-      `no stream captures subject "${subject}" (nothing acknowledged the publish); ` +
-        `create one with: lattice stream add <name> --subjects '${subject}'`,
-    );
-  }
 }

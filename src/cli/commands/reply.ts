@@ -5,7 +5,7 @@ import { action, examples, interrupted, renderTemplate, sleep } from "../command
 import { withSession } from "../connect-options.js";
 import { buildHeaders, printMsg } from "../messages.js";
 import { note } from "../output.js";
-import { collect, parseDuration, parsePositive, parseSubscribeSubject } from "../parse.js";
+import { collect, parseDuration, parsePositive } from "../parse.js";
 
 interface ReplyOptions {
   echo?: boolean;
@@ -20,7 +20,7 @@ export function registerReply(program: Command): void {
   const reply = program
     .command("reply")
     .description("answer requests: a fixed body (templates: {{Count}}, {{Request}} ...) or --echo")
-    .argument("<subject>", "subject to answer on (wildcards allowed)", parseSubscribeSubject)
+    .argument("<subject>", "subject to answer on (wildcards allowed)")
     .argument("[body]", "reply body")
     .option("--echo", "reply with the request's own body and headers")
     .option("--queue <group>", "queue group, so several responders share the load")

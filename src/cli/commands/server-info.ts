@@ -71,7 +71,7 @@ function registerInfo(server: Command): void {
               rows: [
                 ["Version", si.version],
                 si.git_commit ? ["Git Commit", si.git_commit] : undefined,
-                si.go ? ["Runtime", si.go] : undefined,
+                ["Runtime", si.go],
                 ["Protocol", si.proto],
                 ["Listening On", `${si.host}:${si.port}`],
                 ["Max Payload", humanBytes(si.max_payload)],
@@ -189,7 +189,7 @@ export function registerServerInfo(program: Command): void {
     );
   server.addHelpText(
     "after",
-    "\nRunning a server takes nats-server's flags, listed by `lattice server --help`.\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n  $ lattice --user sys --password sys server list\n",
+    "\nRunning a server takes nats-server's flags (see `lattice server --help`).\n\nExamples:\n  $ lattice server -p 4222 -m 8222 -js -sd ./data\n  $ lattice server info\n  $ lattice server check connection\n  $ lattice --user sys --password sys server list\n",
   );
   registerInfo(server);
   registerPing(server);

@@ -153,12 +153,8 @@ export function registerStreamMessages(stream: Command): void {
             const filter = opts.subject ?? ">";
             const interactive = !opts.all && !opts.json && !opts.raw && process.stdin.isTTY === true;
             let shown = 0;
-            const size = opts.all ? 1000 : opts.count;
             for (;;) {
-              // One message more than the page: whether another page follows, and where it starts (with a
-              // subject filter, the next match may be far on, or nowhere).
-              const fetched = await streamPage(jsm, name, seq, filter, size + 1);
-              const page = fetched.slice(0, size);
+              const page = await streamPage(jsm, name, seq, filter, opts.all ? 1000 : opts.count);
               for (const m of page) printStored(m, opts);
               shown += page.length;
               if (page.length === 0) {
@@ -168,14 +164,13 @@ export function registerStreamMessages(stream: Command): void {
                 }
                 return;
               }
-              const next = fetched[size];
-              if (next === undefined || (next.seq > si.state.last_seq && !opts.all)) return;
-              seq = next.seq;
+              seq = page[page.length - 1].seq + 1;
+              if (seq > si.state.last_seq && !opts.all) return;
               if (opts.all) continue;
               if (!interactive) {
                 const subject = opts.subject ? ` --subject '${opts.subject}'` : "";
                 note(
-                  `More messages follow: lattice stream view ${name}${subject} --start-seq ${seq} --count ${opts.count}`,
+                  `More messages may follow: lattice stream view ${name}${subject} --start-seq ${seq} --count ${opts.count}`,
                 );
                 return;
               }

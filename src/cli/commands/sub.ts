@@ -5,7 +5,7 @@ import { action, examples, interrupted } from "../command-kit.js";
 import { withSession } from "../connect-options.js";
 import { printMsg } from "../messages.js";
 import { note } from "../output.js";
-import { parseDuration, parsePositive, parseSubscribeSubject } from "../parse.js";
+import { parseDuration, parsePositive } from "../parse.js";
 
 interface SubOptions {
   queue?: string;
@@ -21,7 +21,7 @@ export function registerSub(program: Command): void {
     .command("sub")
     .alias("subscribe")
     .description("subscribe to a subject (wildcards * and > allowed) and print what arrives")
-    .argument("<subject>", "subject to subscribe to", parseSubscribeSubject)
+    .argument("<subject>", "subject to subscribe to")
     .option("--queue <group>", "join this queue group (messages are shared among its members)")
     .option("--count <n>", "exit after this many messages", parsePositive)
     .option("--wait <duration>", "exit after this long, messages or not", parseDuration)
